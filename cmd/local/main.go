@@ -1,0 +1,157 @@
+// Command local runs annobridge on one machine: it starts the local stack
+// (DynamoDB Local and the SQS emulator), serves every function's routes on
+// 127.0.0.1:8080 (PORT overrides) and runs the queue consumers as in-process
+// pollers, until interrupted.
+//
+//	go run ./cmd/local            serve
+//	go run ./cmd/local token -email a@example.com [-name "A B"] [-ttl 12h]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/auth"
+	"github.com/annobridge/annobridge/internal/config"
+	"github.com/annobridge/annobridge/internal/devstack"
+	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/worker"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		if err := token(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "token:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := serve(log); err != nil {
+		log.Error("local", "err", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// token prints a development token whose sub is derived from the email.
+func token(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	email := fs.String("email", "", "email address (required)")
+	name := fs.String("name", "", "display name (default: the email's local part)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("-email is required")
+	}
+	if *name == "" {
+		*name = (*email)[:max(0, indexOf(*email, '@'))]
+	}
+	tok, err := auth.MintHS256(
+		envOr("DEV_JWT_SECRET", config.DefaultDevJWTSecret),
+		envOr("JWT_ISSUER", config.DefaultJWTIssuer),
+		envOr("JWT_AUDIENCE", config.DefaultJWTAudience),
+		auth.Claims{Subject: auth.DevSubject(*email), Email: *email, Name: *name}, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+func indexOf(s string, c byte) int {
+	for i := range len(s) {
+		if s[i] == c {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func serve(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	stack, err := devstack.Start(ctx, devstack.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+
+	addr := net.JoinHostPort("127.0.0.1", envOr("PORT", "8080"))
+	overrides := map[string]string{"PUBLIC_BASE_URL": "http://" + addr}
+	for _, k := range []string{"DEV_JWT_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "MAIL_OUTBOX_DIR", "PUBLIC_BASE_URL", "LOG_LEVEL", "CURSOR_SECRET"} {
+		if v := os.Getenv(k); v != "" {
+			overrides[k] = v
+		}
+	}
+	if overrides["JWKS_URL"] != "" {
+		overrides["DEV_JWT_SECRET"] = ""
+	}
+	cfg := stack.Config(overrides)
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+
+	pollCtx, stopPolling := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var pollers int
+	for _, c := range stack.Template.Consumers {
+		consumer, err := a.Consumer(app.ConsumerOf(c.Function))
+		if err != nil {
+			stopPolling()
+			return err
+		}
+		q := stack.Queues[c.Queue]
+		p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: c.BatchSize,
+			Handle: consumer.Handle, Log: log.With("poller", c.Function)}
+		pollers++
+		go func() { p.Run(pollCtx); done <- struct{}{} }()
+	}
+
+	srv := &http.Server{Addr: addr, Handler: a.Router(httpapi.Functions...), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		stopPolling()
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	log.Info("annobridge listening", "url", "http://"+addr, "outbox", cfg.MailOutboxDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	stopPolling()
+	for range pollers {
+		<-done
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

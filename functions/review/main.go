@@ -1,0 +1,7 @@
+// Command review is the review Lambda function: it loads the configuration,
+// builds its AWS clients once per cold start and starts the Lambda runtime.
+package main
+
+import "github.com/annobridge/annobridge/internal/app"
+
+func main() { app.LambdaMain("review") }

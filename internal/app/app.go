@@ -1,0 +1,149 @@
+// Package app wires the configuration, the AWS clients, the adapters and the
+// service into the handlers every function runs: the HTTP routers (through
+// the Lambda adapter or a local server) and the queue consumers.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/annobridge/annobridge/internal/auth"
+	"github.com/annobridge/annobridge/internal/collab"
+	"github.com/annobridge/annobridge/internal/config"
+	"github.com/annobridge/annobridge/internal/ddbstore"
+	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/mail"
+	"github.com/annobridge/annobridge/internal/worker"
+)
+
+// Consumer function names, as in functions/.
+const (
+	FnHandoff = "handoff"
+	FnJobs    = "jobs"
+	FnMailer  = "mailer"
+)
+
+// App is one cold start's worth of clients and adapters.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	DB      *dynamodb.Client
+	SQS     *sqs.Client
+	Store   *ddbstore.Store
+	Service *collab.Service
+	Auth    httpapi.Authenticator
+	Mailer  mail.Sender
+}
+
+// New builds the clients once and wires everything.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	awsCfg, err := cfg.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
+	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret))
+	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{})
+	switch cfg.AuthMode {
+	case config.AuthGateway:
+		a.Auth = GatewayAuthenticator{}
+	case config.AuthJWT:
+		var v *auth.Verifier
+		if cfg.JWKSURL != "" {
+			if v, err = auth.NewJWKS(ctx, cfg.JWKSURL, cfg.JWTIssuer, cfg.JWTAudience); err != nil {
+				return nil, err
+			}
+		} else {
+			v = auth.NewHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience)
+		}
+		a.Auth = httpapi.BearerAuthenticator{Verify: func(token string) (collab.Caller, error) {
+			c, err := v.Verify(token)
+			if err != nil {
+				return collab.Caller{}, err
+			}
+			return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
+		}}
+	}
+	if cfg.Local() {
+		a.Mailer = mail.Outbox{Dir: cfg.MailOutboxDir, From: cfg.MailFrom}
+	} else {
+		a.Mailer = mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}
+	}
+	return a, nil
+}
+
+// Router returns the HTTP router of the named functions.
+func (a *App) Router(functions ...string) http.Handler {
+	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Log: a.Log}, functions...)
+}
+
+// LambdaHTTP returns the Lambda handler of an HTTP function.
+func (a *App) LambdaHTTP(fn string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(StripProxyHeaders(a.Router(fn))).ProxyWithContext
+}
+
+// Consumer returns the queue consumer of a consumer function.
+func (a *App) Consumer(fn string) (*worker.Consumer, error) {
+	switch fn {
+	case FnMailer:
+		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(a.Mailer)}), nil
+	case FnHandoff, FnJobs:
+		// Their message kinds arrive with the review and collaborator
+		// capabilities; until then every message is reported failed, so
+		// nothing is lost: it is retried and then kept in the DLQ.
+		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{}), nil
+	}
+	return nil, fmt.Errorf("no consumer function %q", fn)
+}
+
+// ConsumerOf maps a template logical id (HandoffFunction) to its function name.
+func ConsumerOf(logicalID string) string {
+	switch logicalID {
+	case "MailerFunction":
+		return FnMailer
+	case "HandoffFunction":
+		return FnHandoff
+	case "JobsFunction":
+		return FnJobs
+	}
+	return strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
+}
+
+// LambdaMain is the whole main of a function: config and clients once per
+// cold start, then lambda.Start with the function's handler.
+func LambdaMain(fn string) {
+	ctx := context.Background()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		slog.Error("config", "err", err)
+		os.Exit(1)
+	}
+	log := cfg.Logger().With("function", fn)
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	switch fn {
+	case FnHandoff, FnJobs, FnMailer:
+		c, err := a.Consumer(fn)
+		if err != nil {
+			log.Error("start", "err", err)
+			os.Exit(1)
+		}
+		lambda.Start(c.Handle)
+	default:
+		lambda.Start(a.LambdaHTTP(fn))
+	}
+}

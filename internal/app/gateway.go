@@ -1,0 +1,41 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// GatewayAuthenticator reads the claims API Gateway's JWT authorizer
+// verified, from the request context that ProxyWithContext filled from the
+// Lambda event. It never reads a header.
+type GatewayAuthenticator struct{}
+
+// Authenticate returns the caller named by the authorizer's claims.
+func (GatewayAuthenticator) Authenticate(r *http.Request) (collab.Caller, error) {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
+		return collab.Caller{}, collab.Errorf(collab.CodeUnauthenticated, "the request carries no verified token")
+	}
+	claims := rc.Authorizer.JWT.Claims
+	if claims["sub"] == "" {
+		return collab.Caller{}, collab.Errorf(collab.CodeUnauthenticated, "the verified token has no subject")
+	}
+	return collab.Caller{UserID: claims["sub"], Email: claims["email"], Name: claims["name"]}, nil
+}
+
+// StripProxyHeaders drops every X-GoLambdaProxy-* request header before
+// routing: the adapter's header-based context must never be trusted.
+func StripProxyHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name := range r.Header {
+			if strings.HasPrefix(strings.ToLower(name), "x-golambdaproxy-") {
+				r.Header.Del(name)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,129 @@
+package collab
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// OrgRole is a member's role in an organization.
+type OrgRole string
+
+// Organization roles, highest first.
+const (
+	OrgOwner  OrgRole = "owner"
+	OrgAdmin  OrgRole = "admin"
+	OrgMember OrgRole = "member"
+)
+
+var orgRoleRank = map[OrgRole]int{OrgOwner: 3, OrgAdmin: 2, OrgMember: 1}
+
+// Valid reports whether r is a known org role.
+func (r OrgRole) Valid() bool { return orgRoleRank[r] > 0 }
+
+// HasWorkforceAccess reports whether the role gives workforce access to the
+// org (SPEC §1: owner or admin).
+func (r OrgRole) HasWorkforceAccess() bool { return r == OrgOwner || r == OrgAdmin }
+
+// User is a person known by the identity provider's subject.
+type User struct {
+	ID        string
+	Email     string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Caller is the verified identity behind a request. It comes only from
+// verified token claims.
+type Caller struct {
+	UserID string
+	Email  string
+	Name   string
+}
+
+// Org is a tenant.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedBy string
+	CreatedAt time.Time
+	Version   int
+}
+
+// OrgMembership is a user's membership in an org. OrgName is carried so that
+// a user's org list is one query.
+type OrgMembership struct {
+	OrgID    string
+	OrgName  string
+	UserID   string
+	Email    string
+	Name     string
+	Role     OrgRole
+	JoinedAt time.Time
+	Version  int
+}
+
+// Workspace belongs to one org and holds projects.
+type Workspace struct {
+	ID        string
+	OrgID     string
+	Name      string
+	Default   bool
+	CreatedAt time.Time
+	Version   int
+}
+
+// NewOrg is what creating an org writes, all in one transaction.
+type NewOrg struct {
+	Org       Org
+	Owner     OrgMembership
+	Workspace Workspace
+}
+
+// Page asks for one page of a list.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Page limits of SPEC §8.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 200
+)
+
+// Normalize applies the default and checks the bounds.
+func (p Page) Normalize() (Page, error) {
+	if p.Limit == 0 {
+		p.Limit = DefaultPageLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxPageLimit {
+		var v Validation
+		v.Add("limit", "must be between 1 and %d", MaxPageLimit)
+		return p, v.Err()
+	}
+	return p, nil
+}
+
+// MaxNameLength bounds display names of orgs, workspaces and projects.
+const MaxNameLength = 120
+
+// CleanName trims a display name and validates it for the named field.
+func CleanName(field, name string, v *Validation) string {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(name):
+		v.Add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(name) > MaxNameLength:
+		v.Add(field, "must be at most %d characters", MaxNameLength)
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		v.Add(field, "must not contain control characters")
+	}
+	return name
+}
+
+// NormalizeEmail lower-cases and trims an email address, the form used for
+// every comparison and lookup.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

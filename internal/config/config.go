@@ -1,0 +1,168 @@
+// Package config reads the typed configuration from the environment (failing
+// fast on bad values) and builds the AWS clients, with local endpoint
+// overrides for DynamoDB Local and the SQS emulator.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Auth modes.
+const (
+	// AuthJWT: the function verifies the bearer token itself (local runs,
+	// tests, or any deployment without a gateway authorizer).
+	AuthJWT = "jwt"
+	// AuthGateway: API Gateway's JWT authorizer verified the token; the
+	// function reads the claims from the Lambda request context.
+	AuthGateway = "apigw"
+)
+
+// Local defaults of SPEC §9 and §10.
+const (
+	DefaultDevJWTSecret = "annobridge-local-dev-secret"
+	DefaultJWTIssuer    = "annobridge-local"
+	DefaultJWTAudience  = "annobridge"
+)
+
+// Config is the whole configuration of a function or of the local server.
+type Config struct {
+	Region    string
+	TableName string
+
+	// Local endpoints; empty in AWS.
+	DynamoDBEndpoint string
+	SQSEndpoint      string
+
+	HandoffQueueURL string
+	JobsQueueURL    string
+	MailQueueURL    string
+
+	AuthMode     string
+	DevJWTSecret string
+	JWKSURL      string
+	JWTIssuer    string
+	JWTAudience  string
+
+	CursorSecret  string
+	PublicBaseURL string
+	MailOutboxDir string
+	MailFrom      string
+	LogLevel      slog.Level
+}
+
+// Getenv looks a variable up; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Load reads the configuration through getenv.
+func Load(getenv Getenv) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Region:           get("AWS_REGION", "us-east-1"),
+		TableName:        get("TABLE_NAME", ""),
+		DynamoDBEndpoint: get("DYNAMODB_ENDPOINT", ""),
+		SQSEndpoint:      get("SQS_ENDPOINT", ""),
+		HandoffQueueURL:  get("HANDOFF_QUEUE_URL", ""),
+		JobsQueueURL:     get("JOBS_QUEUE_URL", ""),
+		MailQueueURL:     get("MAIL_QUEUE_URL", ""),
+		AuthMode:         get("AUTH_MODE", AuthGateway),
+		DevJWTSecret:     get("DEV_JWT_SECRET", ""),
+		JWKSURL:          get("JWKS_URL", ""),
+		JWTIssuer:        get("JWT_ISSUER", ""),
+		JWTAudience:      get("JWT_AUDIENCE", ""),
+		CursorSecret:     get("CURSOR_SECRET", ""),
+		PublicBaseURL:    strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
+		MailOutboxDir:    get("MAIL_OUTBOX_DIR", ".local/outbox"),
+		MailFrom:         get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
+	}
+	var errs []error
+	if c.TableName == "" {
+		errs = append(errs, errors.New("TABLE_NAME is required"))
+	}
+	switch c.AuthMode {
+	case AuthGateway:
+	case AuthJWT:
+		if c.JWTIssuer == "" || c.JWTAudience == "" {
+			errs = append(errs, errors.New("AUTH_MODE=jwt needs JWT_ISSUER and JWT_AUDIENCE"))
+		}
+		if (c.DevJWTSecret == "") == (c.JWKSURL == "") {
+			errs = append(errs, errors.New("AUTH_MODE=jwt needs exactly one of DEV_JWT_SECRET (HS256) and JWKS_URL (RS256)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("AUTH_MODE %q is neither %q nor %q", c.AuthMode, AuthJWT, AuthGateway))
+	}
+	if len(c.CursorSecret) < 16 {
+		errs = append(errs, errors.New("CURSOR_SECRET must be at least 16 characters"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "INFO"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Local reports whether the configuration points at local emulators.
+func (c Config) Local() bool { return c.DynamoDBEndpoint != "" || c.SQSEndpoint != "" }
+
+// AWS loads the SDK configuration. Against local endpoints it uses static
+// dummy credentials and does not resolve account-based endpoints.
+func (c Config) AWS(ctx context.Context) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(c.Region)}
+	if c.Local() {
+		opts = append(opts,
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
+			awsconfig.WithAccountIDEndpointMode(aws.AccountIDEndpointModeDisabled),
+		)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return cfg, nil
+}
+
+// DynamoDB builds the DynamoDB client. Only for a local endpoint does it turn
+// response-checksum validation off (DynamoDB Local's error responses carry
+// no CRC header).
+func (c Config) DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+			o.DisableValidateResponseChecksum = true
+		}
+	})
+}
+
+// SQS builds the SQS client.
+func (c Config) SQS(cfg aws.Config) *sqs.Client {
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		if c.SQSEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.SQSEndpoint)
+		}
+	})
+}
+
+// Logger returns the JSON logger at the configured level.
+func (c Config) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+}

@@ -1,0 +1,75 @@
+package ddbstore
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// cursorCodec turns a LastEvaluatedKey into an opaque, tamper-evident cursor
+// bound to the listing it came from: base64url(JSON of the key) "." base64url
+// (HMAC-SHA256 over the listing's scope and the JSON).
+type cursorCodec struct{ secret []byte }
+
+func (c cursorCodec) mac(scope string, payload []byte) []byte {
+	h := hmac.New(sha256.New, c.secret)
+	h.Write([]byte(scope))
+	h.Write([]byte{0})
+	h.Write(payload)
+	return h.Sum(nil)[:16]
+}
+
+func (c cursorCodec) encode(scope string, key map[string]types.AttributeValue) (string, error) {
+	plain := make(map[string]string, len(key))
+	for name, v := range key {
+		s, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", fmt.Errorf("cursor: key attribute %s is not a string", name)
+		}
+		plain[name] = s.Value
+	}
+	payload, err := json.Marshal(plain)
+	if err != nil {
+		return "", fmt.Errorf("cursor: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(c.mac(scope, payload)), nil
+}
+
+func badCursor() error {
+	var v collab.Validation
+	v.Add("cursor", "is not a cursor of this listing")
+	return v.Err()
+}
+
+func (c cursorCodec) decode(scope, cursor string) (map[string]types.AttributeValue, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	enc := base64.RawURLEncoding
+	body, sig, ok := strings.Cut(cursor, ".")
+	if !ok {
+		return nil, badCursor()
+	}
+	payload, err1 := enc.DecodeString(body)
+	mac, err2 := enc.DecodeString(sig)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, c.mac(scope, payload)) {
+		return nil, badCursor()
+	}
+	var plain map[string]string
+	if err := json.Unmarshal(payload, &plain); err != nil {
+		return nil, badCursor()
+	}
+	key := make(map[string]types.AttributeValue, len(plain))
+	for name, v := range plain {
+		key[name] = &types.AttributeValueMemberS{Value: v}
+	}
+	return key, nil
+}

@@ -1,0 +1,226 @@
+// Package ddbstore implements the collab.Store port on one DynamoDB table.
+// It alone knows the table's keys.
+package ddbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the DynamoDB adapter.
+type Store struct {
+	db      API
+	table   string
+	cursors cursorCodec
+}
+
+var _ collab.Store = (*Store)(nil)
+
+// New returns a store on table. cursorSecret signs pagination cursors.
+func New(db API, table string, cursorSecret []byte) *Store {
+	return &Store{db: db, table: table, cursors: cursorCodec{secret: cursorSecret}}
+}
+
+// Meter counts DynamoDB round trips and consumed capacity for one operation.
+// Attach one to a context with WithMeter to measure what a request costs.
+type Meter struct {
+	mu         sync.Mutex
+	RoundTrips int
+	ReadUnits  float64
+	WriteUnits float64
+}
+
+type meterKey struct{}
+
+// WithMeter returns a context that records DynamoDB usage into a new Meter.
+func WithMeter(ctx context.Context) (context.Context, *Meter) {
+	m := &Meter{}
+	return context.WithValue(ctx, meterKey{}, m), m
+}
+
+// meter books one round trip and its consumed capacity on the context's
+// Meter, if any. On-demand tables report only CapacityUnits, booked by the
+// kind of call.
+func meter(ctx context.Context, read bool, ccs ...types.ConsumedCapacity) {
+	m, ok := ctx.Value(meterKey{}).(*Meter)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.RoundTrips++
+	for _, cc := range ccs {
+		if cc.ReadCapacityUnits != nil || cc.WriteCapacityUnits != nil {
+			m.ReadUnits += aws.ToFloat64(cc.ReadCapacityUnits)
+			m.WriteUnits += aws.ToFloat64(cc.WriteCapacityUnits)
+			continue
+		}
+		if read {
+			m.ReadUnits += aws.ToFloat64(cc.CapacityUnits)
+		} else {
+			m.WriteUnits += aws.ToFloat64(cc.CapacityUnits)
+		}
+	}
+}
+
+// get reads one item into out; a missing item is notFound.
+func (s *Store) get(ctx context.Context, k keys, out any, notFound error) error {
+	av, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		return fmt.Errorf("marshal key: %w", err)
+	}
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: av, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return fmt.Errorf("get %s/%s: %w", k.PK, k.SK, err)
+	}
+	meter(ctx, true, consumed(res.ConsumedCapacity)...)
+	if res.Item == nil {
+		return notFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode %s/%s: %w", k.PK, k.SK, err)
+	}
+	return nil
+}
+
+// txItem is one write of a transaction and the domain error its condition
+// failure means.
+type txItem struct {
+	write      types.TransactWriteItem
+	onConflict error
+}
+
+// put returns a transaction Put of row, conditioned on the item being absent.
+func (s *Store) putNew(row any, onConflict error) (txItem, error) {
+	av, err := attributevalue.MarshalMap(row)
+	if err != nil {
+		return txItem{}, fmt.Errorf("marshal: %w", err)
+	}
+	return txItem{
+		write: types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}},
+		onConflict: onConflict,
+	}, nil
+}
+
+// transact runs the writes as one transaction and turns a cancellation into
+// the domain error of the write whose condition failed.
+func (s *Store) transact(ctx context.Context, items ...txItem) error {
+	writes := make([]types.TransactWriteItem, len(items))
+	for i, it := range items {
+		writes[i] = it.write
+	}
+	res, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: writes, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err == nil {
+		meter(ctx, false, res.ConsumedCapacity...)
+		return nil
+	}
+	return translateTxError(err, items)
+}
+
+func translateTxError(err error, items []txItem) error {
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for i, r := range canceled.CancellationReasons {
+			code := aws.ToString(r.Code)
+			switch {
+			case code == "ConditionalCheckFailed" && i < len(items) && items[i].onConflict != nil:
+				return items[i].onConflict
+			case code == "ConditionalCheckFailed":
+				return collab.Wrap(collab.CodeConflict, err, "the record changed; reload and retry")
+			case code == "TransactionConflict":
+				return collab.Wrap(collab.CodeConflict, err, "a concurrent change conflicted; retry")
+			}
+		}
+		return fmt.Errorf("transaction canceled: %w", err)
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && len(items) == 1 && items[0].onConflict != nil {
+		return items[0].onConflict
+	}
+	var tc *types.TransactionConflictException
+	if errors.As(err, &tc) {
+		return collab.Wrap(collab.CodeConflict, err, "a concurrent change conflicted; retry")
+	}
+	return fmt.Errorf("transact write: %w", err)
+}
+
+// query runs one page of a key-condition query.
+type queryInput struct {
+	index    string // "" for the table
+	pk       string
+	skPrefix string
+	limit    int
+	cursor   string
+}
+
+func (s *Store) query(ctx context.Context, q queryInput, out any) (string, error) {
+	pkAttr, skAttr := attrPK, attrSK
+	var index *string
+	if q.index != "" {
+		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
+		index = aws.String(q.index)
+	}
+	scope := q.index + "|" + q.pk + "|" + q.skPrefix
+	start, err := s.cursors.decode(scope, q.cursor)
+	if err != nil {
+		return "", err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              index,
+		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :sk)"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": pkAttr, "#sk": skAttr,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: q.pk},
+			":sk": &types.AttributeValueMemberS{Value: q.skPrefix},
+		},
+		Limit:                  aws.Int32(int32(q.limit)),
+		ExclusiveStartKey:      start,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("query %s %s: %w", q.index, q.pk, err)
+	}
+	meter(ctx, true, consumed(res.ConsumedCapacity)...)
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, out); err != nil {
+		return "", fmt.Errorf("decode query %s: %w", q.pk, err)
+	}
+	if len(res.LastEvaluatedKey) == 0 {
+		return "", nil
+	}
+	return s.cursors.encode(scope, res.LastEvaluatedKey)
+}
+
+func consumed(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
+	if cc == nil {
+		return nil
+	}
+	return []types.ConsumedCapacity{*cc}
+}

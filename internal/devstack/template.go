@@ -1,0 +1,165 @@
+package devstack
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The parts of template.yaml the local stack is built from, so that the
+// local table and queues are the deployed ones.
+
+type cfnTemplate struct {
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]yaml.Node `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type       string    `yaml:"Type"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+// TableDef is the table's definition in the template.
+type TableDef struct {
+	LogicalID            string
+	AttributeDefinitions []struct {
+		AttributeName string `yaml:"AttributeName"`
+		AttributeType string `yaml:"AttributeType"`
+	} `yaml:"AttributeDefinitions"`
+	KeySchema              []keyElement `yaml:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName  string       `yaml:"IndexName"`
+		KeySchema  []keyElement `yaml:"KeySchema"`
+		Projection struct {
+			ProjectionType   string   `yaml:"ProjectionType"`
+			NonKeyAttributes []string `yaml:"NonKeyAttributes"`
+		} `yaml:"Projection"`
+	} `yaml:"GlobalSecondaryIndexes"`
+	TimeToLiveSpecification struct {
+		AttributeName string `yaml:"AttributeName"`
+		Enabled       bool   `yaml:"Enabled"`
+	} `yaml:"TimeToLiveSpecification"`
+	StreamSpecification struct {
+		StreamViewType string `yaml:"StreamViewType"`
+	} `yaml:"StreamSpecification"`
+}
+
+type keyElement struct {
+	AttributeName string `yaml:"AttributeName"`
+	KeyType       string `yaml:"KeyType"`
+}
+
+// QueueDef is one queue of the template.
+type QueueDef struct {
+	LogicalID                 string
+	QueueName                 string `yaml:"QueueName"`
+	FifoQueue                 bool   `yaml:"FifoQueue"`
+	ContentBasedDeduplication bool   `yaml:"ContentBasedDeduplication"`
+	VisibilityTimeout         int    `yaml:"VisibilityTimeout"`
+	MessageRetentionPeriod    int    `yaml:"MessageRetentionPeriod"`
+	RedrivePolicy             struct {
+		DeadLetterTargetArn string `yaml:"deadLetterTargetArn"` // "Logical.Arn"
+		MaxReceiveCount     int    `yaml:"maxReceiveCount"`
+	} `yaml:"RedrivePolicy"`
+}
+
+// DLQ returns the logical id of the queue's dead-letter queue, or "".
+func (q QueueDef) DLQ() string {
+	id, _, _ := strings.Cut(q.RedrivePolicy.DeadLetterTargetArn, ".")
+	return id
+}
+
+// ConsumerDef is a function with an SQS event source.
+type ConsumerDef struct {
+	Function  string // logical id, e.g. HandoffFunction
+	Queue     string // logical id of the queue
+	BatchSize int
+}
+
+// Template is what the local stack needs from template.yaml.
+type Template struct {
+	Table     TableDef
+	Queues    []QueueDef        // dead-letter queues first
+	EnvRefs   map[string]string // global env var -> logical id it !Refs
+	Consumers []ConsumerDef
+}
+
+// LoadTemplate reads and interprets the SAM template at path.
+func LoadTemplate(path, stackName string) (Template, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Template{}, fmt.Errorf("read template: %w", err)
+	}
+	var t cfnTemplate
+	if err := yaml.Unmarshal(raw, &t); err != nil {
+		return Template{}, fmt.Errorf("parse template: %w", err)
+	}
+	out := Template{EnvRefs: map[string]string{}}
+	for name, v := range t.Globals.Function.Environment.Variables {
+		if v.Tag == "!Ref" {
+			out.EnvRefs[name] = v.Value
+		}
+	}
+	ids := make([]string, 0, len(t.Resources))
+	for id := range t.Resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var tables int
+	for _, id := range ids {
+		res := t.Resources[id]
+		switch res.Type {
+		case "AWS::DynamoDB::Table":
+			tables++
+			if err := res.Properties.Decode(&out.Table); err != nil {
+				return Template{}, fmt.Errorf("table %s: %w", id, err)
+			}
+			out.Table.LogicalID = id
+		case "AWS::SQS::Queue":
+			q := QueueDef{LogicalID: id}
+			if err := res.Properties.Decode(&q); err != nil {
+				return Template{}, fmt.Errorf("queue %s: %w", id, err)
+			}
+			q.QueueName = strings.ReplaceAll(q.QueueName, "${AWS::StackName}", stackName)
+			if q.QueueName == "" {
+				q.QueueName = stackName + "-" + id
+			}
+			out.Queues = append(out.Queues, q)
+		case "AWS::Serverless::Function":
+			var fn struct {
+				Events map[string]struct {
+					Type       string `yaml:"Type"`
+					Properties struct {
+						Queue     string `yaml:"Queue"` // "Logical.Arn"
+						BatchSize int    `yaml:"BatchSize"`
+					} `yaml:"Properties"`
+				} `yaml:"Events"`
+			}
+			if err := res.Properties.Decode(&fn); err != nil {
+				return Template{}, fmt.Errorf("function %s: %w", id, err)
+			}
+			for _, ev := range fn.Events {
+				if ev.Type != "SQS" {
+					continue
+				}
+				q, _, _ := strings.Cut(ev.Properties.Queue, ".")
+				out.Consumers = append(out.Consumers, ConsumerDef{Function: id, Queue: q, BatchSize: ev.Properties.BatchSize})
+			}
+		}
+	}
+	if tables != 1 {
+		return Template{}, fmt.Errorf("template has %d tables; the single-table design wants exactly one", tables)
+	}
+	// Dead-letter queues must exist before the queues that name them.
+	sort.SliceStable(out.Queues, func(i, j int) bool {
+		return out.Queues[i].DLQ() == "" && out.Queues[j].DLQ() != ""
+	})
+	return out, nil
+}

@@ -1,0 +1,152 @@
+// Package mail sends outgoing email: through SES v2 in AWS, or locally as
+// .eml files in an outbox folder. The mailer consumer takes "mail.send"
+// messages off the mail queue.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/annobridge/annobridge/internal/worker"
+)
+
+// KindSend is the message kind of an email on the mail queue.
+const KindSend = "mail.send"
+
+// Message is one email.
+type Message struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+}
+
+// Validate checks the message can be sent safely (no header injection).
+func (m Message) Validate() error {
+	if _, err := mail.ParseAddress(m.To); err != nil {
+		return fmt.Errorf("to %q: %w", m.To, err)
+	}
+	if strings.ContainsAny(m.To+m.Subject, "\r\n") {
+		return errors.New("to and subject must be single lines")
+	}
+	if m.Subject == "" || m.Text == "" {
+		return errors.New("subject and text are required")
+	}
+	return nil
+}
+
+// Sender sends one message; id identifies it for deduplication.
+type Sender interface {
+	Send(ctx context.Context, id string, m Message) error
+}
+
+// Handler returns the mail consumer's handler for KindSend. An invalid
+// message fails (and ends in the DLQ) rather than being dropped.
+func Handler(s Sender) worker.Handler {
+	return func(ctx context.Context, msg worker.Message) error {
+		var m Message
+		if err := json.Unmarshal(msg.Body, &m); err != nil {
+			return fmt.Errorf("decode mail: %w", err)
+		}
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		return s.Send(ctx, msg.ID, m)
+	}
+}
+
+// Outbox writes each message as an .eml file; the file is named after the
+// message id, so a redelivered message overwrites its own file.
+type Outbox struct {
+	Dir  string
+	From string
+}
+
+var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// Send writes the message to the outbox folder.
+func (o Outbox) Send(_ context.Context, id string, m Message) error {
+	if id == "" {
+		return errors.New("outbox: message id is required")
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	raw, err := o.render(id, m, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(o.Dir, safeID.ReplaceAllString(id, "_")+".eml")
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+func (o Outbox) render(id string, m Message, now time.Time) ([]byte, error) {
+	var b bytes.Buffer
+	from := o.From
+	if from == "" {
+		from = "annobridge <no-reply@annobridge.local>"
+	}
+	fmt.Fprintf(&b, "From: %s\r\n", from)
+	fmt.Fprintf(&b, "To: %s\r\n", m.To)
+	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", m.Subject))
+	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%s@annobridge.local>\r\n", safeID.ReplaceAllString(id, "_"))
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	if _, err := qp.Write([]byte(m.Text)); err != nil {
+		return nil, err
+	}
+	if err := qp.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// SESAPI is the part of the SES v2 client the sender uses.
+type SESAPI interface {
+	SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// SES sends through Amazon SES v2.
+type SES struct {
+	Client SESAPI
+	From   string
+}
+
+// Send sends the message with SES.
+func (s SES) Send(ctx context.Context, _ string, m Message) error {
+	_, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: &s.From,
+		Destination:      &sestypes.Destination{ToAddresses: []string{m.To}},
+		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
+			Subject: &sestypes.Content{Data: &m.Subject, Charset: strPtr("UTF-8")},
+			Body:    &sestypes.Body{Text: &sestypes.Content{Data: &m.Text, Charset: strPtr("UTF-8")}},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("ses send: %w", err)
+	}
+	return nil
+}
+
+func strPtr(s string) *string { return &s }
