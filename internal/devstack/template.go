@@ -89,6 +89,10 @@ type Template struct {
 	Queues    []QueueDef        // dead-letter queues first
 	EnvRefs   map[string]string // global env var -> logical id it !Refs
 	Consumers []ConsumerDef
+	// Routes lists each function's HttpApi routes as "METHOD /path".
+	Routes map[string][]string
+	// Functions lists the logical ids of every function.
+	Functions []string
 }
 
 // LoadTemplate reads and interprets the SAM template at path.
@@ -101,7 +105,7 @@ func LoadTemplate(path, stackName string) (Template, error) {
 	if err := yaml.Unmarshal(raw, &t); err != nil {
 		return Template{}, fmt.Errorf("parse template: %w", err)
 	}
-	out := Template{EnvRefs: map[string]string{}}
+	out := Template{EnvRefs: map[string]string{}, Routes: map[string][]string{}}
 	for name, v := range t.Globals.Function.Environment.Variables {
 		if v.Tag == "!Ref" {
 			out.EnvRefs[name] = v.Value
@@ -133,12 +137,15 @@ func LoadTemplate(path, stackName string) (Template, error) {
 			}
 			out.Queues = append(out.Queues, q)
 		case "AWS::Serverless::Function":
+			out.Functions = append(out.Functions, id)
 			var fn struct {
 				Events map[string]struct {
 					Type       string `yaml:"Type"`
 					Properties struct {
 						Queue     string `yaml:"Queue"` // "Logical.Arn"
 						BatchSize int    `yaml:"BatchSize"`
+						Method    string `yaml:"Method"`
+						Path      string `yaml:"Path"`
 					} `yaml:"Properties"`
 				} `yaml:"Events"`
 			}
@@ -146,6 +153,9 @@ func LoadTemplate(path, stackName string) (Template, error) {
 				return Template{}, fmt.Errorf("function %s: %w", id, err)
 			}
 			for _, ev := range fn.Events {
+				if ev.Type == "HttpApi" {
+					out.Routes[id] = append(out.Routes[id], ev.Properties.Method+" "+ev.Properties.Path)
+				}
 				if ev.Type != "SQS" {
 					continue
 				}
