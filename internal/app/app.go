@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Router returns the HTTP router of the named functions.
 func (a *App) Router(functions ...string) http.Handler {
-	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Log: a.Log}, functions...)
+	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Log: a.Log}, functions...)
 }
 
 // LambdaHTTP returns the Lambda handler of an HTTP function.

@@ -17,14 +17,16 @@ const (
 	prefixOrg    = "ORG#"
 	prefixWS     = "WS#"
 	prefixMember = "MEMBER#"
+	prefixIdem   = "IDEM#"
 )
 
 // Item types, stored in the typ attribute of every item.
 const (
-	typeUser      = "user"
-	typeOrg       = "org"
-	typeOrgMember = "org_member"
-	typeWorkspace = "workspace"
+	typeUser        = "user"
+	typeOrg         = "org"
+	typeOrgMember   = "org_member"
+	typeWorkspace   = "workspace"
+	typeIdempotency = "idempotency"
 )
 
 type keys struct {
@@ -65,4 +67,9 @@ func workspaceKey(wsID string) keys { return keys{PK: prefixWS + wsID, SK: skMet
 // workspaceIndex puts a workspace under its owner org.
 func workspaceIndex(orgID, wsID string) gsi1 {
 	return gsi1{GSI1PK: prefixOrg + orgID, GSI1SK: prefixWS + wsID}
+}
+
+// idempotencyKey scopes an Idempotency-Key to its caller.
+func idempotencyKey(callerID, keyHash string) keys {
+	return keys{PK: prefixIdem + callerID + "#" + keyHash, SK: skMeta}
 }

@@ -16,13 +16,16 @@ import (
 type Deps struct {
 	Service *collab.Service
 	Auth    Authenticator
-	Log     *slog.Logger
+	// Idempotency keeps answers of POSTs sent with an Idempotency-Key.
+	Idempotency collab.IdempotencyStore
+	Log         *slog.Logger
 }
 
 // API serves the routes of one or more functions.
 type API struct {
 	svc  *collab.Service
 	auth Authenticator
+	idem collab.IdempotencyStore
 	mux  *http.ServeMux
 }
 
@@ -36,7 +39,7 @@ type publicHandler func(w http.ResponseWriter, r *http.Request) error
 // New returns the router serving the routes of the named functions (see
 // routes.go), wrapped in request ids, logs and panic recovery.
 func New(d Deps, functions ...string) http.Handler {
-	a := &API{svc: d.Service, auth: d.Auth, mux: http.NewServeMux()}
+	a := &API{svc: d.Service, auth: d.Auth, idem: d.Idempotency, mux: http.NewServeMux()}
 	seen := map[string]bool{}
 	for _, fn := range functions {
 		for _, rt := range a.routes(fn) {
@@ -87,6 +90,10 @@ func (a *API) authed(h handler) http.Handler {
 		r = r.WithContext(ctx)
 		if err := a.svc.EnsureUser(ctx, c); err != nil {
 			writeError(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost && a.idem != nil && r.Header.Get("Idempotency-Key") != "" {
+			a.idempotent(w, r, c, h)
 			return
 		}
 		if err := h(w, r, c); err != nil {

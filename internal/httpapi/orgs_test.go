@@ -195,3 +195,46 @@ func TestListOrgsPaginates(t *testing.T) {
 	call(t, "GET", "/orgs?limit=2&cursor="+url.QueryEscape(c), other, nil).problem(t, 400, "cursor")
 	call(t, "GET", "/orgs?cursor=garbage", tok, nil).problem(t, 400, "cursor")
 }
+
+func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
+	tok := userToken(t, uniqueEmail(t, "idem"))
+	body := map[string]string{"name": "Once Only"}
+	first := call(t, "POST", "/orgs", tok, body, "Idempotency-Key", "key-1").want(t, 201)
+	again := call(t, "POST", "/orgs", tok, body, "Idempotency-Key", "key-1").want(t, 201)
+	if again.str("id") != first.str("id") || again.header.Get("Idempotent-Replayed") != "true" ||
+		again.header.Get("Location") != first.header.Get("Location") {
+		t.Fatalf("replay differs: %s vs %s", first.raw, again.raw)
+	}
+	call(t, "POST", "/orgs", tok, map[string]string{"name": "Other"}, "Idempotency-Key", "key-1").problem(t, 422, "Idempotency-Key")
+	if n := len(call(t, "GET", "/orgs", tok, nil).want(t, 200).items()); n != 1 {
+		t.Fatalf("%d orgs after replays, want 1", n)
+	}
+	// Keys are per caller: another user's key-1 is their own.
+	other := userToken(t, uniqueEmail(t, "idem2"))
+	if id := call(t, "POST", "/orgs", other, body, "Idempotency-Key", "key-1").want(t, 201).str("id"); id == first.str("id") {
+		t.Fatal("another caller got the first caller's answer")
+	}
+	// A refused request is replayed as refused, and does not create anything.
+	call(t, "POST", "/orgs", tok, map[string]string{"name": ""}, "Idempotency-Key", "key-2").problem(t, 400, "name")
+	call(t, "POST", "/orgs", tok, map[string]string{"name": ""}, "Idempotency-Key", "key-2").problem(t, 400, "name")
+	call(t, "POST", "/orgs", tok, body, "Idempotency-Key", strings.Repeat("k", 256)).problem(t, 400, "Idempotency-Key")
+}
+
+func TestConcurrentIdempotentCreatesMakeOneOrg(t *testing.T) {
+	tok := userToken(t, uniqueEmail(t, "race"))
+	const n = 10
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			codes <- call(t, "POST", "/orgs", tok, map[string]string{"name": "Raced"}, "Idempotency-Key", "race-key").status
+		}()
+	}
+	for range n {
+		if c := <-codes; c != 201 && c != 409 {
+			t.Fatalf("status %d, want 201 or 409", c)
+		}
+	}
+	if got := len(call(t, "GET", "/orgs", tok, nil).want(t, 200).items()); got != 1 {
+		t.Fatalf("%d orgs, want exactly 1", got)
+	}
+}

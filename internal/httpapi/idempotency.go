@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// idempotent runs a mutating POST that carries an Idempotency-Key: the first
+// request with a key runs and its answer is saved; the same key with the
+// same request replays that answer; the same key with another request is 422;
+// a key whose first request is still running is 409. An answer of 5xx is not
+// saved, so the client can retry.
+func (a *API) idempotent(w http.ResponseWriter, r *http.Request, c collab.Caller, h handler) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 || !printable(key) {
+		writeError(w, r, invalidField("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		writeError(w, r, jsonError(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.New()
+	for _, part := range []string{r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type")} {
+		sum.Write([]byte(part))
+		sum.Write([]byte{0})
+	}
+	sum.Write(body)
+	hash := hex.EncodeToString(sum.Sum(nil))
+
+	ctx := r.Context()
+	expires := time.Now().Add(collab.IdempotencyTTL)
+	saved, claimed, err := a.idem.Claim(ctx, c.UserID, key, hash, expires)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !claimed {
+		switch {
+		case saved.RequestHash != hash:
+			e := collab.Errorf(collab.CodeUnprocessable, "this Idempotency-Key was used with a different request")
+			e.Fields = []collab.FieldError{{Field: "Idempotency-Key", Message: "was used with a different request"}}
+			writeError(w, r, e)
+		case !saved.Done:
+			writeError(w, r, collab.Errorf(collab.CodeConflict, "a request with this Idempotency-Key is still running"))
+		default:
+			for k, v := range saved.Header {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(saved.Status)
+			_, _ = w.Write(saved.Body)
+		}
+		return
+	}
+
+	rec := httptest.NewRecorder()
+	if err := h(rec, r, c); err != nil {
+		writeError(rec, r, err)
+	}
+	if rec.Code >= 500 {
+		if err := a.idem.Release(ctx, c.UserID, key); err != nil {
+			logger(ctx).WarnContext(ctx, "release idempotency key", "err", err)
+		}
+	} else {
+		keep := map[string]string{}
+		for _, name := range []string{"Content-Type", "Location", "Cache-Control"} {
+			if v := rec.Header().Get(name); v != "" {
+				keep[name] = v
+			}
+		}
+		resp := collab.SavedResponse{RequestHash: hash, Done: true, Status: rec.Code, Header: keep, Body: rec.Body.Bytes()}
+		if err := a.idem.Complete(ctx, c.UserID, key, resp, expires); err != nil {
+			logger(ctx).WarnContext(ctx, "save idempotent answer", "err", err)
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func printable(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
