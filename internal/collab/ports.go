@@ -17,6 +17,40 @@ type Store interface {
 	GetOrgMembership(ctx context.Context, orgID, userID string) (OrgMembership, error)
 	ListUserOrgs(ctx context.Context, userID string, p Page) ([]OrgMembership, string, error)
 	ListOrgMembers(ctx context.Context, orgID string, p Page) ([]OrgMembership, string, error)
+	GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]OrgMembership, error)
+	SetOrgMemberRole(ctx context.Context, m OrgMembership, role OrgRole) error
+	RemoveOrgMember(ctx context.Context, m OrgMembership, projects []ProjectMember) error
+	FindUserByEmail(ctx context.Context, email string) (User, error)
+
+	CreateWorkspace(ctx context.Context, w Workspace) error
+	GetWorkspace(ctx context.Context, wsID string) (Workspace, error)
+	ListOrgWorkspaces(ctx context.Context, orgID string, p Page) ([]Workspace, string, error)
+	WorkspaceStanding(ctx context.Context, w Workspace, userID string) (OrgRole, WorkspaceRole, error)
+
+	CreateProject(ctx context.Context, p Project, owner ProjectMember) error
+	LoadStanding(ctx context.Context, projectID, userID string) (Project, Standing, error)
+	RenameProject(ctx context.Context, p Project, name string) (Project, error)
+	DeleteProject(ctx context.Context, p Project) (int, error)
+	ListOrgProjects(ctx context.Context, orgID string, p Page) ([]OrgProject, string, error)
+	ListUserProjects(ctx context.Context, userID string) ([]ProjectMember, error)
+
+	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
+	GetProjectMembers(ctx context.Context, projectID string, userIDs []string) (map[string]ProjectMember, error)
+	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
+	AddProjectMembers(ctx context.Context, projectID string, ms []ProjectMember) error
+	SetProjectMemberRole(ctx context.Context, m ProjectMember, role Role) (ProjectMember, error)
+	RemoveProjectMember(ctx context.Context, m ProjectMember) error
+
+	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
+	AddPartner(ctx context.Context, project Project, p Partner, manager *ProjectMember) error
+
+	CreateGroup(ctx context.Context, g Group) error
+	GetGroup(ctx context.Context, orgID, groupID string) (Group, error)
+	ListGroupMembers(ctx context.Context, groupID string) ([]GroupMember, error)
+	ListGroupLinks(ctx context.Context, groupID string) ([]GroupLink, error)
+	AddGroupMember(ctx context.Context, gm GroupMember, projects []ProjectMember) error
+	LinkGroup(ctx context.Context, l GroupLink, members []ProjectMember) error
 }
 
 // Clock tells the time.

@@ -1,5 +1,7 @@
 package ddbstore
 
+import "github.com/annobridge/annobridge/internal/collab"
+
 // Every table key is built here and nowhere else. See docs/data-model.md for
 // the access patterns each key answers.
 
@@ -8,7 +10,10 @@ const (
 	attrSK     = "SK"
 	attrGSI1PK = "GSI1PK"
 	attrGSI1SK = "GSI1SK"
+	attrGSI2PK = "GSI2PK"
+	attrGSI2SK = "GSI2SK"
 	indexGSI1  = "GSI1"
+	indexGSI2  = "GSI2"
 
 	skMeta = "META"
 
@@ -18,6 +23,11 @@ const (
 	prefixWS     = "WS#"
 	prefixMember = "MEMBER#"
 	prefixIdem   = "IDEM#"
+	prefixProj   = "PROJ#"
+	prefixPart   = "PARTNER#"
+	prefixGroup  = "GROUP#"
+	suffixShared = "#PARTNER"
+	infixOrg     = "#ORG#"
 )
 
 // Item types, stored in the typ attribute of every item.
@@ -27,6 +37,13 @@ const (
 	typeOrgMember   = "org_member"
 	typeWorkspace   = "workspace"
 	typeIdempotency = "idempotency"
+	typeProject     = "project"
+	typeProjMember  = "project_member"
+	typePartner     = "partner"
+	typeGroup       = "group"
+	typeGroupMember = "group_member"
+	typeGroupLink   = "group_link"
+	typeWSMember    = "workspace_member"
 )
 
 type keys struct {
@@ -37,6 +54,11 @@ type keys struct {
 type gsi1 struct {
 	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
 	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
+}
+
+type gsi2 struct {
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 }
 
 func userKey(userID string) keys { return keys{PK: prefixUser + userID, SK: skMeta} }
@@ -73,3 +95,90 @@ func workspaceIndex(orgID, wsID string) gsi1 {
 func idempotencyKey(callerID, keyHash string) keys {
 	return keys{PK: prefixIdem + callerID + "#" + keyHash, SK: skMeta}
 }
+
+// workspacesOf lists an org's workspaces on GSI1.
+func workspacesOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixWS }
+
+func workspaceMemberKey(wsID, userID string) keys {
+	return keys{PK: prefixWS + wsID, SK: prefixMember + userID}
+}
+
+func projectKey(projectID string) keys { return keys{PK: prefixProj + projectID, SK: skMeta} }
+
+// projectIndexes: the host org's project list (GSI1) and the workspace's
+// (GSI2).
+func projectIndexes(p collab.Project) (gsi1, gsi2) {
+	return gsi1{GSI1PK: prefixOrg + p.HostOrgID, GSI1SK: prefixProj + p.ID},
+		gsi2{GSI2PK: prefixWS + p.WorkspaceID, GSI2SK: prefixProj + p.ID}
+}
+
+// orgProjectsOf lists an org's own projects and the projects shared with it
+// in one GSI1 query: project items sort as PROJ#{p}, partner items as
+// PROJ#{p}#PARTNER.
+func orgProjectsOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixProj }
+
+func projectMemberKey(projectID, userID string) keys {
+	return keys{PK: prefixProj + projectID, SK: prefixMember + userID}
+}
+
+// projectMemberIndexes: the user's projects (GSI1) and the project's members
+// per org (GSI2), so a walled-off listing never filters other orgs' users.
+func projectMemberIndexes(m collab.ProjectMember) (gsi1, gsi2) {
+	return gsi1{GSI1PK: prefixUser + m.UserID, GSI1SK: prefixProj + m.ProjectID},
+		gsi2{GSI2PK: prefixProj + m.ProjectID + infixOrg + m.OrgID, GSI2SK: prefixMember + m.UserID}
+}
+
+func projectMembersOf(projectID string) (pk, skPrefix string) {
+	return prefixProj + projectID, prefixMember
+}
+
+func projectOrgMembersOf(projectID, orgID string) (pk, skPrefix string) {
+	return prefixProj + projectID + infixOrg + orgID, prefixMember
+}
+
+// projectsOfUser lists a user's project memberships on GSI1.
+func projectsOfUser(userID string) (pk, skPrefix string) { return prefixUser + userID, prefixProj }
+
+// projectPartition is every item stored under a project.
+func projectPartition(projectID string) string { return prefixProj + projectID }
+
+func partnerKey(projectID, orgID string) keys {
+	return keys{PK: prefixProj + projectID, SK: prefixPart + orgID}
+}
+
+func partnerIndex(projectID, orgID string) gsi1 {
+	return gsi1{GSI1PK: prefixOrg + orgID, GSI1SK: prefixProj + projectID + suffixShared}
+}
+
+func partnersOf(projectID string) (pk, skPrefix string) { return prefixProj + projectID, prefixPart }
+
+func groupKey(orgID, groupID string) keys {
+	return keys{PK: prefixOrg + orgID, SK: prefixGroup + groupID}
+}
+
+func groupMemberKey(groupID, userID string) keys {
+	return keys{PK: prefixGroup + groupID, SK: prefixMember + userID}
+}
+
+func groupMemberIndex(groupID, userID string) gsi1 {
+	return gsi1{GSI1PK: prefixUser + userID, GSI1SK: prefixGroup + groupID}
+}
+
+func groupMembersOf(groupID string) (pk, skPrefix string) { return prefixGroup + groupID, prefixMember }
+
+// groupLinkKey attaches a group to a project; GSI2 lists a project's groups.
+func groupLinkKey(groupID, projectID string) keys {
+	return keys{PK: prefixGroup + groupID, SK: prefixProj + projectID}
+}
+
+func groupLinkIndex(groupID, projectID string) gsi2 {
+	return gsi2{GSI2PK: prefixProj + projectID, GSI2SK: prefixGroup + groupID}
+}
+
+func groupLinksOf(groupID string) (pk, skPrefix string) { return prefixGroup + groupID, prefixProj }
+
+func projectGroupsOf(projectID string) (pk, skPrefix string) {
+	return prefixProj + projectID, prefixGroup
+}
+
+func usersByEmail(email string) (pk, skPrefix string) { return prefixEmail + email, prefixUser }

@@ -24,6 +24,8 @@ type API interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
 // Store is the DynamoDB adapter.
@@ -176,47 +178,78 @@ type queryInput struct {
 	skPrefix string
 	limit    int
 	cursor   string
+	// optional filter over the partition's items (never across tenants)
+	filter       string
+	filterNames  map[string]string
+	filterValues map[string]types.AttributeValue
+	filterScope  string // binds cursors to the filter
 }
 
-func (s *Store) query(ctx context.Context, q queryInput, out any) (string, error) {
+// queryInput builds the key-condition query of q (no paging).
+func (s *Store) queryInput(q queryInput) *dynamodb.QueryInput {
 	pkAttr, skAttr := attrPK, attrSK
 	var index *string
-	if q.index != "" {
-		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
-		index = aws.String(q.index)
-	}
-	scope := q.index + "|" + q.pk + "|" + q.skPrefix
-	start, err := s.cursors.decode(scope, q.cursor)
-	if err != nil {
-		return "", err
+	switch q.index {
+	case indexGSI1:
+		pkAttr, skAttr, index = attrGSI1PK, attrGSI1SK, aws.String(q.index)
+	case indexGSI2:
+		pkAttr, skAttr, index = attrGSI2PK, attrGSI2SK, aws.String(q.index)
 	}
 	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		IndexName:              index,
-		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :sk)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": pkAttr, "#sk": skAttr,
-		},
+		TableName:                &s.table,
+		IndexName:                index,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :sk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": pkAttr, "#sk": skAttr},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: q.pk},
 			":sk": &types.AttributeValueMemberS{Value: q.skPrefix},
 		},
-		Limit:                  aws.Int32(int32(q.limit)),
-		ExclusiveStartKey:      start,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	}
-	res, err := s.db.Query(ctx, in)
-	if err != nil {
-		return "", fmt.Errorf("query %s %s: %w", q.index, q.pk, err)
+	if q.filter != "" {
+		in.FilterExpression = aws.String(q.filter)
+		for k, v := range q.filterNames {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.filterValues {
+			in.ExpressionAttributeValues[k] = v
+		}
 	}
-	meter(ctx, true, consumed(res.ConsumedCapacity)...)
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, out); err != nil {
+	return in
+}
+
+// query reads one page of q into out. With a filter, it reads on until the
+// page is full or the listing ends (at most 10 round trips), so a filtered
+// page is not needlessly short.
+func (s *Store) query(ctx context.Context, q queryInput, out any) (string, error) {
+	scope := q.index + "|" + q.pk + "|" + q.skPrefix + "|" + q.filterScope
+	start, err := s.cursors.decode(scope, q.cursor)
+	if err != nil {
+		return "", err
+	}
+	var items []map[string]types.AttributeValue
+	for round := 0; ; round++ {
+		in := s.queryInput(q)
+		in.ExclusiveStartKey = start
+		in.Limit = aws.Int32(int32(q.limit - len(items)))
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("query %s %s: %w", q.index, q.pk, err)
+		}
+		meter(ctx, true, consumed(res.ConsumedCapacity)...)
+		items = append(items, res.Items...)
+		start = res.LastEvaluatedKey
+		if len(start) == 0 || len(items) >= q.limit || q.filter == "" || round >= 9 {
+			break
+		}
+	}
+	if err := attributevalue.UnmarshalListOfMaps(items, out); err != nil {
 		return "", fmt.Errorf("decode query %s: %w", q.pk, err)
 	}
-	if len(res.LastEvaluatedKey) == 0 {
+	if len(start) == 0 {
 		return "", nil
 	}
-	return s.cursors.encode(scope, res.LastEvaluatedKey)
+	return s.cursors.encode(scope, start)
 }
 
 func consumed(cc *types.ConsumedCapacity) []types.ConsumedCapacity {

@@ -1,0 +1,3 @@
+package collab
+
+//go:generate go run ./gendocs ../../docs/permissions.md

@@ -1,0 +1,279 @@
+package collab
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// ImportTemplate is the CSV template of a member import.
+const ImportTemplate = "email,role,company\nannotator@example.com,annotator,\nmanager@example.com,annotation_manager,\n"
+
+// MaxImportRows bounds one import.
+const MaxImportRows = 5000
+
+// Row statuses of an import.
+const (
+	ImportAdded         = "added"
+	ImportAlreadyMember = "already_member"
+	ImportError         = "error"
+)
+
+// ImportRow is the result of one CSV row.
+type ImportRow struct {
+	Line   int // line in the file, the header being line 1
+	Email  string
+	Role   Role
+	Status string
+	Field  string
+	Error  string
+}
+
+// ImportResult sums up an import.
+type ImportResult struct {
+	Total          int
+	Added          int
+	AlreadyMembers int
+	Errors         int
+	Rows           []ImportRow
+}
+
+// formulaLike reports a cell a spreadsheet would run as a formula.
+func formulaLike(cell string) bool {
+	return cell != "" && strings.ContainsRune("=+-@\t\r|", rune(cell[0]))
+}
+
+// ImportMembers adds project members from CSV records (`email,role[,company]`
+// after a header row). Each row is checked on its own; good rows are added,
+// bad ones reported with the field at fault, none half-applied.
+func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string, records [][]string) (ImportResult, error) {
+	if len(records) == 0 {
+		return ImportResult{}, invalid("file", "is empty; the first line must be the header email,role[,company]")
+	}
+	header := make([]string, len(records[0]))
+	for i, h := range records[0] {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	}
+	if len(header) < 2 || header[0] != "email" || header[1] != "role" || (len(header) > 2 && header[2] != "company") || len(header) > 3 {
+		return ImportResult{}, invalid("file", "the header must be email,role[,company]")
+	}
+	if len(records)-1 > MaxImportRows {
+		return ImportResult{}, invalid("file", "has %d rows; at most %d per import", len(records)-1, MaxImportRows)
+	}
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	g, err := a.require(ActMembersManage)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	partners, err := s.store.ListPartners(ctx, projectID)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	companyOf := map[string]Partner{}
+	for _, p := range partners {
+		companyOf[strings.ToLower(p.OrgID)] = p
+		companyOf[strings.ToLower(p.OrgName)] = p
+	}
+
+	res := ImportResult{Total: len(records) - 1, Rows: make([]ImportRow, len(records)-1)}
+	fail := func(r *ImportRow, field, format string, args ...any) {
+		r.Status, r.Field, r.Error = ImportError, field, fmt.Sprintf(format, args...)
+	}
+	type pending struct {
+		row     *ImportRow
+		company *Partner
+	}
+	var todo []pending
+	seen := map[string]int{}
+	for i, rec := range records[1:] {
+		r := &res.Rows[i]
+		r.Line = i + 2
+		cells := make([]string, 3)
+		for j := range min(len(rec), 3) {
+			cells[j] = strings.TrimSpace(rec[j])
+		}
+		r.Email, r.Role = NormalizeEmail(cells[0]), Role(cells[1])
+		switch {
+		case len(rec) > 3:
+			fail(r, "row", "has %d cells; expected email,role[,company]", len(rec))
+		case formulaLike(cells[0]) || formulaLike(cells[1]) || formulaLike(cells[2]):
+			r.Email = ""
+			fail(r, "row", "a cell looks like a spreadsheet formula")
+		case !ValidEmail(r.Email):
+			fail(r, "email", "is not an email address")
+		case !r.Role.Valid():
+			fail(r, "role", "%q is not one of %s", cells[1], joinRolesPlain(Roles))
+		case seen[r.Email] > 0:
+			fail(r, "email", "duplicates line %d", seen[r.Email])
+		default:
+			seen[r.Email] = r.Line
+			p := pending{row: r}
+			if cells[2] != "" {
+				pa, ok := companyOf[strings.ToLower(cells[2])]
+				if !ok {
+					fail(r, "company", "%q does not take part in this project", cells[2])
+					continue
+				}
+				p.company = &pa
+			}
+			todo = append(todo, p)
+		}
+	}
+
+	emails := make([]string, len(todo))
+	for i, p := range todo {
+		emails[i] = p.row.Email
+	}
+	users, err := s.findUsers(ctx, emails)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	// Which orgs do the users belong to? One batch read per org in play.
+	orgs := map[string]bool{a.Project.HostOrgID: true, a.OrgID: true}
+	for _, p := range partners {
+		orgs[p.OrgID] = true
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	memberOf := map[string]map[string]bool{}
+	for org := range orgs {
+		ms, err := s.store.GetOrgMemberships(ctx, org, ids)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		memberOf[org] = map[string]bool{}
+		for uid := range ms {
+			memberOf[org][uid] = true
+		}
+	}
+	existing, err := s.store.GetProjectMembers(ctx, projectID, ids)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	now := s.clock.Now()
+	var add []ProjectMember
+	var addRows []*ImportRow
+	for _, p := range todo {
+		r := p.row
+		u, ok := users[r.Email]
+		if !ok {
+			fail(r, "email", "has no account; invite them instead")
+			continue
+		}
+		if _, ok := existing[u.ID]; ok {
+			r.Status = ImportAlreadyMember
+			continue
+		}
+		var pl placement
+		switch {
+		case p.company != nil:
+			pl = placement{orgID: p.company.OrgID, side: SideExternal, types: p.company.Types}
+		case g == OwnOrg:
+			pl = placement{orgID: a.OrgID, side: a.Side}
+			if a.Side == SideExternal {
+				pa := companyOf[strings.ToLower(a.OrgID)]
+				pl.types = pa.Types
+			}
+		case memberOf[a.Project.HostOrgID][u.ID]:
+			pl = placement{orgID: a.Project.HostOrgID, side: SideHost}
+		default:
+			var hits []Partner
+			for _, pa := range partners {
+				if memberOf[pa.OrgID][u.ID] {
+					hits = append(hits, pa)
+				}
+			}
+			if len(hits) != 1 {
+				fail(r, "company", "the user is in %d orgs taking part in this project; name one in the company column", len(hits))
+				continue
+			}
+			pl = placement{orgID: hits[0].OrgID, side: SideExternal, types: hits[0].Types}
+		}
+		if !memberOf[pl.orgID][u.ID] {
+			fail(r, "email", "the user is not a member of org %s", pl.orgID)
+			continue
+		}
+		if err := a.checkGrant(g, r.Role, pl); err != nil {
+			field := "role"
+			if ErrorCode(err) == CodeForbidden && g == OwnOrg && pl.orgID != a.OrgID {
+				field = "company"
+			}
+			fail(r, field, "%s", err.(*Error).Message)
+			continue
+		}
+		add = append(add, ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: r.Role,
+			OrgID: pl.orgID, Side: pl.side, AddedBy: c.UserID, AddedAt: now, Version: 1})
+		addRows = append(addRows, r)
+	}
+	for start := 0; start < len(add); start += 99 {
+		end := min(start+99, len(add))
+		if err := s.store.AddProjectMembers(ctx, projectID, add[start:end]); err != nil {
+			if !IsCode(err, CodeConflict) {
+				return ImportResult{}, err
+			}
+			// Someone was added meanwhile: add this chunk one by one.
+			for i := start; i < end; i++ {
+				if err := s.store.AddProjectMembers(ctx, projectID, add[i:i+1]); err != nil {
+					if !IsCode(err, CodeConflict) {
+						return ImportResult{}, err
+					}
+					addRows[i].Status = ImportAlreadyMember
+					continue
+				}
+				addRows[i].Status = ImportAdded
+			}
+			continue
+		}
+		for i := start; i < end; i++ {
+			addRows[i].Status = ImportAdded
+		}
+	}
+	for _, r := range res.Rows {
+		switch r.Status {
+		case ImportAdded:
+			res.Added++
+		case ImportAlreadyMember:
+			res.AlreadyMembers++
+		case ImportError:
+			res.Errors++
+		}
+	}
+	return res, nil
+}
+
+// findUsers looks users up by email, eight lookups at a time; an email
+// without an account is absent from the answer.
+func (s *Service) findUsers(ctx context.Context, emails []string) (map[string]User, error) {
+	out := make(map[string]User, len(emails))
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+	)
+	sem := make(chan struct{}, 8)
+	for _, e := range emails {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			u, err := s.store.FindUserByEmail(ctx, e)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				out[e] = u
+			case !IsCode(err, CodeNotFound) && firstErr == nil:
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}

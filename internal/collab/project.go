@@ -1,0 +1,94 @@
+package collab
+
+import "time"
+
+// Project belongs to a workspace; its host org is the workspace's owner.
+type Project struct {
+	ID          string
+	WorkspaceID string
+	HostOrgID   string
+	Name        string
+	CreatedBy   string
+	CreatedAt   time.Time
+	Version     int
+}
+
+// ProjectMember is a user's membership of a project.
+type ProjectMember struct {
+	ProjectID string
+	UserID    string
+	Email     string
+	Name      string
+	Role      Role
+	OrgID     string // the org the member acts for
+	Side      Side
+	AddedBy   string
+	AddedAt   time.Time
+	GroupIDs  []string // groups that brought the member in
+	Version   int
+}
+
+// PartnerKind says how an org came to partner a project.
+type PartnerKind string
+
+// Partner kinds.
+const (
+	PartnerShareLink       PartnerKind = "share_link"
+	PartnerLabelingCompany PartnerKind = "labeling_company"
+	PartnerCollaborator    PartnerKind = "collaborator"
+)
+
+// Partner is an org attached to a project from outside.
+type Partner struct {
+	ProjectID string
+	OrgID     string
+	OrgName   string
+	Kind      PartnerKind
+	Types     []CollabType
+	ManagerID string // the first annotation_manager
+	HostOrgID string
+	AddedAt   time.Time
+	Version   int
+}
+
+// OrgProject is a project in an org's list: its own, or shared with it.
+type OrgProject struct {
+	ID          string
+	Name        string
+	WorkspaceID string
+	HostOrgID   string
+	Shared      bool
+}
+
+// Group is a named set of an org's users.
+type Group struct {
+	ID        string
+	OrgID     string
+	Name      string
+	CreatedAt time.Time
+	Version   int
+}
+
+// GroupLink attaches a group to a project with the role its users get.
+type GroupLink struct {
+	GroupID   string
+	ProjectID string
+	Role      Role
+	OrgID     string
+	Side      Side
+}
+
+// GroupMember is a user in a group.
+type GroupMember struct {
+	GroupID string
+	UserID  string
+	Email   string
+	Name    string
+}
+
+// MemberFilter narrows a project member listing.
+type MemberFilter struct {
+	Query string // matched against name and email, case-insensitive
+	Role  Role
+	OrgID string // only this org's members (the walled-off view)
+}

@@ -1,0 +1,202 @@
+package collab
+
+import "slices"
+
+// Role is a project role.
+type Role string
+
+// Project roles, highest first (SPEC §2).
+const (
+	RoleOwner             Role = "owner"
+	RoleDeveloper         Role = "developer"
+	RoleProjectManager    Role = "project_manager"
+	RoleAnnotationManager Role = "annotation_manager"
+	RoleAnnotator         Role = "annotator"
+)
+
+// Roles lists the project roles, highest first.
+var Roles = []Role{RoleOwner, RoleDeveloper, RoleProjectManager, RoleAnnotationManager, RoleAnnotator}
+
+// Rank orders roles: higher is more; 0 is no role.
+func (r Role) Rank() int {
+	if i := slices.Index(Roles, r); i >= 0 {
+		return len(Roles) - i
+	}
+	return 0
+}
+
+// Valid reports whether r is a project role.
+func (r Role) Valid() bool { return r.Rank() > 0 }
+
+// Side says whom a project member acts for.
+type Side string
+
+// Sides.
+const (
+	SideHost     Side = "host"
+	SideExternal Side = "external"
+)
+
+// Sides lists both sides.
+var Sides = []Side{SideHost, SideExternal}
+
+// WorkspaceRole is a role in a workspace; it applies to every project the
+// member's org can access there.
+type WorkspaceRole string
+
+// Workspace roles (SPEC §2).
+const (
+	WSAdmin             WorkspaceRole = "admin"
+	WSDeveloper         WorkspaceRole = "developer"
+	WSProjectManager    WorkspaceRole = "project_manager"
+	WSAnnotationManager WorkspaceRole = "annotation_manager"
+)
+
+// ProjectRole is the project role a workspace role acts as: admin acts as
+// owner, the others by name.
+func (w WorkspaceRole) ProjectRole() Role {
+	switch w {
+	case WSAdmin:
+		return RoleOwner
+	case WSDeveloper:
+		return RoleDeveloper
+	case WSProjectManager:
+		return RoleProjectManager
+	case WSAnnotationManager:
+		return RoleAnnotationManager
+	}
+	return ""
+}
+
+// CollabType is a collaboration type of an org in a workspace.
+type CollabType string
+
+// Collaboration types (SPEC §2).
+const (
+	CollabOwner             CollabType = "owner"
+	CollabDataPartner       CollabType = "data_partner"
+	CollabProducerPartner   CollabType = "producer_partner"
+	CollabAnnotationPartner CollabType = "annotation_partner"
+)
+
+// CollabTypeRoles is the one table of which workspace roles each
+// collaboration type allows.
+var CollabTypeRoles = map[CollabType][]WorkspaceRole{
+	CollabOwner:             {WSAdmin, WSDeveloper, WSProjectManager, WSAnnotationManager},
+	CollabDataPartner:       {WSDeveloper},
+	CollabProducerPartner:   {WSProjectManager, WSAnnotationManager},
+	CollabAnnotationPartner: {WSAnnotationManager},
+}
+
+// AllowedWorkspaceRoles returns the workspace roles the types allow together.
+func AllowedWorkspaceRoles(types []CollabType) []WorkspaceRole {
+	var out []WorkspaceRole
+	for _, r := range CollabTypeRoles[CollabOwner] { // keeps the order
+		for _, t := range types {
+			if slices.Contains(CollabTypeRoles[t], r) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ExternalBaseRoles are the project roles an external member may always
+// hold (SPEC §2).
+var ExternalBaseRoles = []Role{RoleAnnotationManager, RoleAnnotator}
+
+// ExternalRoles returns the project roles a member of an external org may
+// hold: annotation_manager and annotator, plus what the org's collaboration
+// types allow in the workspace.
+func ExternalRoles(types []CollabType) []Role {
+	out := slices.Clone(ExternalBaseRoles)
+	for _, w := range AllowedWorkspaceRoles(types) {
+		if r := w.ProjectRole(); !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Role) int { return b.Rank() - a.Rank() })
+	return out
+}
+
+// capRole lowers r to the highest role in allowed that is not above r.
+func capRole(r Role, allowed []Role) Role {
+	var best Role
+	for _, a := range allowed {
+		if a.Rank() <= r.Rank() && a.Rank() > best.Rank() {
+			best = a
+		}
+	}
+	return best
+}
+
+// Standing is everything that decides a user's rights on one project.
+type Standing struct {
+	ProjectID string
+	HostOrgID string
+	UserID    string
+	// HostOrgRole is the user's role in the host org ("" if none); owner and
+	// admin are workspace admins of the org's own workspaces.
+	HostOrgRole OrgRole
+	// WorkspaceRole is the user's explicit workspace role ("" if none).
+	WorkspaceRole WorkspaceRole
+	// WorkspaceRoleExternal says the workspace role comes through a
+	// collaborator org rather than the owner org.
+	WorkspaceRoleExternal bool
+	// Member is the user's project membership, if any.
+	Member *ProjectMember
+	// ExternalTypes are the collaboration types of the member's external org.
+	ExternalTypes []CollabType
+}
+
+// Effective is a user's resolved role on a project.
+type Effective struct {
+	Role  Role
+	Side  Side
+	OrgID string // the org the user acts for on this project
+}
+
+// None reports whether the user has no access at all.
+func (e Effective) None() bool { return e.Role == "" }
+
+// Resolve computes the effective role: the highest of the project role and
+// the workspace role, with host standing winning over external; an external
+// role is capped to what external members may hold.
+func (s Standing) Resolve() Effective {
+	var host, ext Effective
+	raise := func(e *Effective, r Role, side Side, org string) {
+		if r.Rank() > e.Role.Rank() {
+			*e = Effective{Role: r, Side: side, OrgID: org}
+		}
+	}
+	if s.HostOrgRole.HasWorkforceAccess() {
+		raise(&host, WSAdmin.ProjectRole(), SideHost, s.HostOrgID)
+	}
+	if s.WorkspaceRole != "" {
+		if s.WorkspaceRoleExternal {
+			if s.Member != nil && s.Member.Side == SideExternal {
+				raise(&ext, s.WorkspaceRole.ProjectRole(), SideExternal, s.Member.OrgID)
+			}
+		} else {
+			raise(&host, s.WorkspaceRole.ProjectRole(), SideHost, s.HostOrgID)
+		}
+	}
+	if m := s.Member; m != nil {
+		if m.Side == SideHost {
+			raise(&host, m.Role, SideHost, m.OrgID)
+		} else {
+			raise(&ext, m.Role, SideExternal, m.OrgID)
+		}
+	}
+	if !host.None() {
+		if host.OrgID == "" {
+			host.OrgID = s.HostOrgID
+		}
+		return host
+	}
+	if !ext.None() {
+		ext.Role = capRole(ext.Role, ExternalRoles(s.ExternalTypes))
+	}
+	return ext
+}

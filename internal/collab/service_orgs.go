@@ -1,0 +1,177 @@
+package collab
+
+import (
+	"context"
+	"fmt"
+)
+
+// workforce returns the caller's membership of an org and fails unless it
+// gives workforce access (owner or admin). A non-member gets not found.
+func (s *Service) workforce(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
+	m, err := s.membership(ctx, c, orgID)
+	if err != nil {
+		return OrgMembership{}, err
+	}
+	if !m.Role.HasWorkforceAccess() {
+		return OrgMembership{}, Errorf(CodeForbidden, "only the org's owners and admins may do this")
+	}
+	return m, nil
+}
+
+func invalid(field, format string, args ...any) error {
+	var v Validation
+	v.Add(field, format, args...)
+	return v.Err()
+}
+
+// ChangeOrgMemberRole sets a member's org role. Owners and admins manage
+// members; only an owner grants owner or changes an owner; the org keeps an
+// owner.
+func (s *Service) ChangeOrgMemberRole(ctx context.Context, c Caller, orgID, userID string, role OrgRole) (OrgMembership, error) {
+	if !role.Valid() {
+		return OrgMembership{}, invalid("role", "must be one of owner, admin, member")
+	}
+	actor, err := s.workforce(ctx, c, orgID)
+	if err != nil {
+		return OrgMembership{}, err
+	}
+	target, err := s.store.GetOrgMembership(ctx, orgID, userID)
+	if err != nil {
+		return OrgMembership{}, err
+	}
+	if (role == OrgOwner || target.Role == OrgOwner) && actor.Role != OrgOwner {
+		return OrgMembership{}, Errorf(CodeForbidden, "only an owner grants or changes the owner role")
+	}
+	if target.Role == role {
+		return target, nil
+	}
+	if err := s.store.SetOrgMemberRole(ctx, target, role); err != nil {
+		return OrgMembership{}, err
+	}
+	target.Role, target.Version = role, target.Version+1
+	return target, nil
+}
+
+// RemoveOrgMember removes a user from an org (a member may leave on their
+// own), together with the project memberships they hold for that org. Only
+// an owner removes an owner; the org and each project keep an owner.
+func (s *Service) RemoveOrgMember(ctx context.Context, c Caller, orgID, userID string) error {
+	actor, err := s.membership(ctx, c, orgID)
+	if err != nil {
+		return err
+	}
+	if userID != c.UserID && !actor.Role.HasWorkforceAccess() {
+		return Errorf(CodeForbidden, "only the org's owners and admins remove members")
+	}
+	target := actor
+	if userID != c.UserID {
+		if target, err = s.store.GetOrgMembership(ctx, orgID, userID); err != nil {
+			return err
+		}
+		if target.Role == OrgOwner && actor.Role != OrgOwner {
+			return Errorf(CodeForbidden, "only an owner removes an owner")
+		}
+	}
+	all, err := s.store.ListUserProjects(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("remove org member: %w", err)
+	}
+	var theirs []ProjectMember
+	for _, pm := range all {
+		if pm.OrgID == orgID {
+			theirs = append(theirs, pm)
+		}
+	}
+	return s.store.RemoveOrgMember(ctx, target, theirs)
+}
+
+// CreateGroup creates a group of an org's users.
+func (s *Service) CreateGroup(ctx context.Context, c Caller, orgID, name string) (Group, error) {
+	var v Validation
+	name = CleanName("name", name, &v)
+	if err := v.Err(); err != nil {
+		return Group{}, err
+	}
+	if _, err := s.workforce(ctx, c, orgID); err != nil {
+		return Group{}, err
+	}
+	g := Group{ID: s.ids.New("grp"), OrgID: orgID, Name: name, CreatedAt: s.clock.Now(), Version: 1}
+	return g, s.store.CreateGroup(ctx, g)
+}
+
+// AddGroupMember puts an org member in a group; the projects the group is
+// attached to gain the user at once, in the same transaction.
+func (s *Service) AddGroupMember(ctx context.Context, c Caller, orgID, groupID, userID string) (int, error) {
+	if _, err := s.workforce(ctx, c, orgID); err != nil {
+		return 0, err
+	}
+	g, err := s.store.GetGroup(ctx, orgID, groupID)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.store.GetOrgMembership(ctx, orgID, userID)
+	if IsCode(err, CodeNotFound) {
+		return 0, Errorf(CodeUnprocessable, "user %q is not a member of this org", userID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	links, err := s.store.ListGroupLinks(ctx, g.ID)
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock.Now()
+	var add []ProjectMember
+	for _, l := range links {
+		if _, err := s.store.GetProjectMember(ctx, l.ProjectID, userID); err == nil {
+			continue
+		} else if !IsCode(err, CodeNotFound) {
+			return 0, err
+		}
+		add = append(add, ProjectMember{ProjectID: l.ProjectID, UserID: userID, Email: m.Email, Name: m.Name,
+			Role: l.Role, OrgID: l.OrgID, Side: l.Side, AddedBy: c.UserID, AddedAt: now, GroupIDs: []string{g.ID}, Version: 1})
+	}
+	gm := GroupMember{GroupID: g.ID, UserID: userID, Email: m.Email, Name: m.Name}
+	if err := s.store.AddGroupMember(ctx, gm, add); err != nil {
+		return 0, err
+	}
+	return len(add), nil
+}
+
+// CreateWorkspace creates a workspace of an org.
+func (s *Service) CreateWorkspace(ctx context.Context, c Caller, orgID, name string) (Workspace, error) {
+	var v Validation
+	name = CleanName("name", name, &v)
+	if err := v.Err(); err != nil {
+		return Workspace{}, err
+	}
+	if _, err := s.workforce(ctx, c, orgID); err != nil {
+		return Workspace{}, err
+	}
+	w := Workspace{ID: s.ids.New("ws"), OrgID: orgID, Name: name, CreatedAt: s.clock.Now(), Version: 1}
+	return w, s.store.CreateWorkspace(ctx, w)
+}
+
+// ListWorkspaces lists an org's workspaces to its members.
+func (s *Service) ListWorkspaces(ctx context.Context, c Caller, orgID string, p Page) ([]Workspace, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.membership(ctx, c, orgID); err != nil {
+		return nil, "", err
+	}
+	return s.store.ListOrgWorkspaces(ctx, orgID, p)
+}
+
+// ListOrgProjects lists the org's own projects and those shared with it.
+func (s *Service) ListOrgProjects(ctx context.Context, c Caller, orgID string, p Page) ([]OrgProject, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.membership(ctx, c, orgID); err != nil {
+		return nil, "", err
+	}
+	return s.store.ListOrgProjects(ctx, orgID, p)
+}

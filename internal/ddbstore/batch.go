@@ -1,0 +1,121 @@
+package ddbstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func keyAV(k keys) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: k.PK},
+		attrSK: &types.AttributeValueMemberS{Value: k.SK},
+	}
+}
+
+func keyOf(item map[string]types.AttributeValue) keys {
+	var k keys
+	_ = attributevalue.UnmarshalMap(item, &k)
+	return k
+}
+
+// batchGet reads up to any number of keys in batches of 100 (one round
+// trip per batch, plus retries of unprocessed keys) and returns the items
+// found by key.
+func (s *Store) batchGet(ctx context.Context, ks []keys) (map[keys]map[string]types.AttributeValue, error) {
+	out := make(map[keys]map[string]types.AttributeValue, len(ks))
+	seen := map[keys]bool{}
+	var pending []map[string]types.AttributeValue
+	for _, k := range ks {
+		if !seen[k] {
+			seen[k] = true
+			pending = append(pending, keyAV(k))
+		}
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		n := min(100, len(pending))
+		chunk := pending[:n]
+		pending = pending[n:]
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+			RequestItems:           map[string]types.KeysAndAttributes{s.table: {Keys: chunk, ConsistentRead: boolPtr(true)}},
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		meter(ctx, true, res.ConsumedCapacity...)
+		for _, item := range res.Responses[s.table] {
+			out[keyOf(item)] = item
+		}
+		if un, ok := res.UnprocessedKeys[s.table]; ok && len(un.Keys) > 0 {
+			if attempt > 10 {
+				return nil, fmt.Errorf("batch get: %d keys still unprocessed", len(un.Keys))
+			}
+			pending = append(pending, un.Keys...)
+			time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		}
+	}
+	return out, nil
+}
+
+// batchDelete deletes keys in batches of 25, retrying unprocessed ones.
+func (s *Store) batchDelete(ctx context.Context, ks []keys) error {
+	var pending []types.WriteRequest
+	for _, k := range ks {
+		pending = append(pending, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyAV(k)}})
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		n := min(25, len(pending))
+		chunk := pending[:n]
+		pending = pending[n:]
+		res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems:           map[string][]types.WriteRequest{s.table: chunk},
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			return fmt.Errorf("batch delete: %w", err)
+		}
+		meter(ctx, false, res.ConsumedCapacity...)
+		if un := res.UnprocessedItems[s.table]; len(un) > 0 {
+			if attempt > 10 {
+				return fmt.Errorf("batch delete: %d items still unprocessed", len(un))
+			}
+			pending = append(pending, un...)
+			time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// queryAll reads every page of a key-condition query (bounded by max items).
+func (s *Store) queryAll(ctx context.Context, q queryInput, max int, out func([]map[string]types.AttributeValue) error) error {
+	var start map[string]types.AttributeValue
+	read := 0
+	for {
+		in := s.queryInput(q)
+		in.ExclusiveStartKey = start
+		in.Limit = nil
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", q.pk, err)
+		}
+		meter(ctx, true, consumed(res.ConsumedCapacity)...)
+		if err := out(res.Items); err != nil {
+			return err
+		}
+		read += len(res.Items)
+		if len(res.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		if max > 0 && read >= max {
+			return fmt.Errorf("query %s: more than %d items", q.pk, max)
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }

@@ -1,0 +1,364 @@
+package httpapi
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+type workspaceJSON struct {
+	ID        string    `json:"id"`
+	OrgID     string    `json:"orgId"`
+	Name      string    `json:"name"`
+	Default   bool      `json:"default"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+type projectJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	WorkspaceID string    `json:"workspaceId"`
+	HostOrgID   string    `json:"hostOrgId"`
+	Version     int       `json:"version"`
+	CreatedAt   time.Time `json:"createdAt"`
+	Role        string    `json:"role,omitempty"`
+	Side        string    `json:"side,omitempty"`
+	OrgID       string    `json:"orgId,omitempty"`
+}
+
+func toProjectJSON(p collab.Project, e collab.Effective) projectJSON {
+	return projectJSON{ID: p.ID, Name: p.Name, WorkspaceID: p.WorkspaceID, HostOrgID: p.HostOrgID, Version: p.Version,
+		CreatedAt: p.CreatedAt, Role: string(e.Role), Side: string(e.Side), OrgID: e.OrgID}
+}
+
+type orgProjectJSON struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	WorkspaceID string `json:"workspaceId"`
+	HostOrgID   string `json:"hostOrgId"`
+	Shared      bool   `json:"shared"`
+}
+
+type memberJSON struct {
+	UserID  string    `json:"userId"`
+	Email   string    `json:"email"`
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
+	OrgID   string    `json:"orgId"`
+	Side    string    `json:"side"`
+	AddedAt time.Time `json:"addedAt"`
+}
+
+func toMemberJSON(m collab.ProjectMember) memberJSON {
+	return memberJSON{UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role), OrgID: m.OrgID,
+		Side: string(m.Side), AddedAt: m.AddedAt}
+}
+
+type roleBody struct {
+	Role string `json:"role"`
+}
+
+type nameBody struct {
+	Name string `json:"name"`
+}
+
+func (a *API) changeOrgMemberRole(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in roleBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	m, err := a.svc.ChangeOrgMemberRole(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId"), collab.OrgRole(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orgMemberJSON{UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role), JoinedAt: m.JoinedAt})
+	return nil
+}
+
+func (a *API) removeOrgMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.RemoveOrgMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in nameBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.CreateGroup(r.Context(), c, r.PathValue("orgId"), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "orgId": g.OrgID, "name": g.Name, "createdAt": g.CreatedAt})
+	return nil
+}
+
+func (a *API) addGroupMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	joined, err := a.svc.AddGroupMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("groupId"), r.PathValue("userId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groupId": r.PathValue("groupId"), "userId": r.PathValue("userId"), "projectsJoined": joined})
+	return nil
+}
+
+func (a *API) listOrgProjects(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	ps, next, err := a.svc.ListOrgProjects(r.Context(), c, r.PathValue("orgId"), p)
+	if err != nil {
+		return err
+	}
+	out := make([]orgProjectJSON, len(ps))
+	for i, p := range ps {
+		out[i] = orgProjectJSON{ID: p.ID, Name: p.Name, WorkspaceID: p.WorkspaceID, HostOrgID: p.HostOrgID, Shared: p.Shared}
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in nameBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ws, err := a.svc.CreateWorkspace(r.Context(), c, r.PathValue("orgId"), in.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/workspaces/"+ws.ID)
+	writeJSON(w, http.StatusCreated, workspaceJSON{ID: ws.ID, OrgID: ws.OrgID, Name: ws.Name, Default: ws.Default, CreatedAt: ws.CreatedAt})
+	return nil
+}
+
+func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	wss, next, err := a.svc.ListWorkspaces(r.Context(), c, r.PathValue("orgId"), p)
+	if err != nil {
+		return err
+	}
+	out := make([]workspaceJSON, len(wss))
+	for i, ws := range wss {
+		out[i] = workspaceJSON{ID: ws.ID, OrgID: ws.OrgID, Name: ws.Name, Default: ws.Default, CreatedAt: ws.CreatedAt}
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) createProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in nameBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p, err := a.svc.CreateProject(r.Context(), c, r.PathValue("wsId"), in.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/projects/"+p.ID)
+	writeJSON(w, http.StatusCreated, toProjectJSON(p, collab.Effective{Role: collab.RoleOwner, Side: collab.SideHost, OrgID: p.HostOrgID}))
+	return nil
+}
+
+func (a *API) getProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	acc, err := a.svc.GetProject(r.Context(), c, r.PathValue("projectId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toProjectJSON(acc.Project, acc.Effective))
+	return nil
+}
+
+func (a *API) renameProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in nameBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p, err := a.svc.RenameProject(r.Context(), c, r.PathValue("projectId"), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toProjectJSON(p, collab.Effective{}))
+	return nil
+}
+
+func (a *API) deleteProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if _, err := a.svc.DeleteProject(r.Context(), c, r.PathValue("projectId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listProjectMembers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := collab.MemberFilter{Query: q.Get("q"), Role: collab.Role(q.Get("role")), OrgID: q.Get("orgId")}
+	ms, next, err := a.svc.ListProjectMembers(r.Context(), c, r.PathValue("projectId"), f, p)
+	if err != nil {
+		return err
+	}
+	out := make([]memberJSON, len(ms))
+	for i, m := range ms {
+		out[i] = toMemberJSON(m)
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) addProjectMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Email        string `json:"email"`
+		Role         string `json:"role"`
+		CompanyOrgID string `json:"companyOrgId"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	m, err := a.svc.AddProjectMember(r.Context(), c, r.PathValue("projectId"), in.Email, collab.Role(in.Role), in.CompanyOrgID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toMemberJSON(m))
+	return nil
+}
+
+func (a *API) changeProjectMemberRole(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in roleBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	m, err := a.svc.ChangeProjectMemberRole(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), collab.Role(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toMemberJSON(m))
+	return nil
+}
+
+func (a *API) removeProjectMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.RemoveProjectMember(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) addProjectGroup(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in roleBody
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	res, err := a.svc.AddGroupToProject(r.Context(), c, r.PathValue("projectId"), r.PathValue("groupId"), collab.Role(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"groupId": res.GroupID, "role": res.Role, "added": res.Added, "alreadyMembers": res.AlreadyMembers})
+	return nil
+}
+
+func (a *API) importTemplate(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if _, err := a.svc.Permissions(r.Context(), c, r.PathValue("projectId")); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="members-import-template.csv"`)
+	_, _ = io.WriteString(w, collab.ImportTemplate)
+	return nil
+}
+
+func (a *API) importMembers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "text/csv" {
+		return collab.Errorf(collab.CodeUnsupported, "the body must be text/csv")
+	}
+	cr := csv.NewReader(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	var records [][]string
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return collab.Errorf(collab.CodeTooLarge, "the file is larger than %d bytes", MaxBodyBytes)
+		}
+		if err != nil {
+			return invalidField("file", fmt.Sprintf("is not valid CSV: %v", err))
+		}
+		records = append(records, rec)
+	}
+	res, err := a.svc.ImportMembers(r.Context(), c, r.PathValue("projectId"), records)
+	if err != nil {
+		return err
+	}
+	type rowJSON struct {
+		Line   int    `json:"line"`
+		Email  string `json:"email"`
+		Role   string `json:"role"`
+		Status string `json:"status"`
+		Field  string `json:"field,omitempty"`
+		Error  string `json:"error,omitempty"`
+	}
+	rows := make([]rowJSON, len(res.Rows))
+	for i, row := range res.Rows {
+		rows[i] = rowJSON{Line: row.Line, Email: row.Email, Role: string(row.Role), Status: row.Status, Field: row.Field, Error: row.Error}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": res.Total, "added": res.Added, "alreadyMembers": res.AlreadyMembers,
+		"errors": res.Errors, "results": rows})
+	return nil
+}
+
+func (a *API) projectPermissions(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	v, err := a.svc.Permissions(r.Context(), c, r.PathValue("projectId"))
+	if err != nil {
+		return err
+	}
+	limits := map[string]string{}
+	for act, g := range v.Limits {
+		limits[string(act)] = string(g)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projectId": v.ProjectID, "role": v.Role, "side": v.Side, "orgId": v.OrgID,
+		"actions": v.Actions, "limits": limits})
+	return nil
+}
+
+func (a *API) authorize(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		UserID string `json:"userId"`
+		Action string `json:"action"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	d, err := a.svc.Authorize(r.Context(), c, r.PathValue("projectId"), in.UserID, collab.Action(in.Action))
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"userId": d.UserID, "action": d.Action, "allowed": d.Allowed, "role": d.Role, "side": d.Side, "orgId": d.OrgID}
+	if d.Limit != "" {
+		out["limit"] = d.Limit
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
