@@ -18,6 +18,7 @@ type Store interface {
 	ListUserOrgs(ctx context.Context, userID string, p Page) ([]OrgMembership, string, error)
 	ListOrgMembers(ctx context.Context, orgID string, p Page) ([]OrgMembership, string, error)
 	GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]OrgMembership, error)
+	AddOrgMember(ctx context.Context, m OrgMembership) error
 	SetOrgMemberRole(ctx context.Context, m OrgMembership, role OrgRole) error
 	RemoveOrgMember(ctx context.Context, m OrgMembership, projects []ProjectMember) error
 	FindUserByEmail(ctx context.Context, email string) (User, error)

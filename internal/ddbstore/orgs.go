@@ -109,3 +109,20 @@ func (s *Store) listMembers(ctx context.Context, q queryInput) ([]collab.OrgMemb
 	}
 	return out, next, nil
 }
+
+// AddOrgMember adds a membership to an existing org (and counts an owner).
+func (s *Store) AddOrgMember(ctx context.Context, m collab.OrgMembership) error {
+	it, err := s.putNew(toOrgMemberRow(m), collab.Errorf(collab.CodeConflict, "%s is already a member of this org", m.Email))
+	if err != nil {
+		return err
+	}
+	inc := 0
+	if m.Role == collab.OrgOwner {
+		inc = 1
+	}
+	org := txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(orgKey(m.OrgID)),
+		UpdateExpression: aws.String("ADD owners :n"), ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(inc)}}},
+		onConflict: collab.Errorf(collab.CodeNotFound, "org %q not found", m.OrgID)}
+	return s.transact(ctx, it, org)
+}

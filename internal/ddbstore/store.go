@@ -196,15 +196,17 @@ func (s *Store) queryInput(q queryInput) *dynamodb.QueryInput {
 		pkAttr, skAttr, index = attrGSI2PK, attrGSI2SK, aws.String(q.index)
 	}
 	in := &dynamodb.QueryInput{
-		TableName:                &s.table,
-		IndexName:                index,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :sk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": pkAttr, "#sk": skAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: q.pk},
-			":sk": &types.AttributeValueMemberS{Value: q.skPrefix},
-		},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		TableName:                 &s.table,
+		IndexName:                 index,
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :sk)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr, "#sk": skAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: q.pk}, ":sk": &types.AttributeValueMemberS{Value: q.skPrefix}},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
+	if q.skPrefix == "" { // the whole partition
+		in.KeyConditionExpression = aws.String("#pk = :pk")
+		in.ExpressionAttributeNames = map[string]string{"#pk": pkAttr}
+		delete(in.ExpressionAttributeValues, ":sk")
 	}
 	if q.filter != "" {
 		in.FilterExpression = aws.String(q.filter)
@@ -243,7 +245,9 @@ func (s *Store) query(ctx context.Context, q queryInput, out any) (string, error
 			break
 		}
 	}
-	if err := attributevalue.UnmarshalListOfMaps(items, out); err != nil {
+	if raw, ok := out.(*[]map[string]types.AttributeValue); ok {
+		*raw = items
+	} else if err := attributevalue.UnmarshalListOfMaps(items, out); err != nil {
 		return "", fmt.Errorf("decode query %s: %w", q.pk, err)
 	}
 	if len(start) == 0 {

@@ -34,7 +34,9 @@ func api(t *testing.T) *httptest.Server {
 	if server != nil {
 		return server
 	}
-	a, err := app.New(context.Background(), stack.Config(), slog.New(slog.DiscardHandler))
+	// Errors only: an internal error in a test shows its cause.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := app.New(context.Background(), stack.Config(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
