@@ -120,6 +120,38 @@ func TestHTTPSampleEvents(t *testing.T) {
 	}
 }
 
+// Every membership sample event, as shipped, runs through the Lambda
+// handler and gets a well-formed answer (the sample ids name nothing the
+// sample user may see, so most answer 404 problem documents).
+func TestEveryMembershipSampleEventRuns(t *testing.T) {
+	a := lambdaApp(t, nil)
+	h := a.LambdaHTTP(httpapi.FnMembership)
+	files, _ := filepath.Glob(filepath.Join(root(t), "events", "membership-*.json"))
+	if len(files) < len(httpapi.Patterns(httpapi.FnMembership)) {
+		t.Fatalf("%d sample events for %d routes", len(files), len(httpapi.Patterns(httpapi.FnMembership)))
+	}
+	routes := map[string]bool{}
+	for _, f := range files {
+		ev := readEvent[events.APIGatewayV2HTTPRequest](t, filepath.Base(f))
+		routes[ev.RouteKey] = true
+		res, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if res.StatusCode >= 500 || res.StatusCode == 405 || (res.StatusCode == 404 && !strings.Contains(res.Body, "not found")) {
+			t.Fatalf("%s: %d %s", filepath.Base(f), res.StatusCode, res.Body)
+		}
+		if res.StatusCode >= 400 && res.Headers["Content-Type"] != "application/problem+json" {
+			t.Fatalf("%s: error without problem+json: %v", filepath.Base(f), res.Headers)
+		}
+	}
+	for _, p := range httpapi.Patterns(httpapi.FnMembership) {
+		if !routes[p] {
+			t.Errorf("no sample event for %s", p)
+		}
+	}
+}
+
 // A client-sent X-GoLambdaProxy-ApiGw-Context header (or any header) cannot
 // change who the caller is: identity comes only from the event's authorizer.
 func TestForgedContextHeaderCannotChangeIdentity(t *testing.T) {
