@@ -19,6 +19,42 @@ func str(v string) types.AttributeValue {
 	return &types.AttributeValueMemberS{Value: v}
 }
 
+// allRows reads every page of q and decodes the rows.
+func allRows[R any](ctx context.Context, s *Store, q queryInput, max int) ([]R, error) {
+	var out []R
+	err := s.queryAll(ctx, q, max, func(items []map[string]types.AttributeValue) error {
+		var rows []R
+		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
+			return err
+		}
+		out = append(out, rows...)
+		return nil
+	})
+	return out, err
+}
+
+// rowsByUser batch-reads one item per user and decodes those found, keyed
+// by user.
+func rowsByUser[R any](ctx context.Context, s *Store, userIDs []string, key func(string) keys, userOf func(R) string) (map[string]R, error) {
+	ks := make([]keys, len(userIDs))
+	for i, u := range userIDs {
+		ks[i] = key(u)
+	}
+	found, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]R, len(found))
+	for _, item := range found {
+		var r R
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			return nil, err
+		}
+		out[userOf(r)] = r
+	}
+	return out, nil
+}
+
 // projectPlace is what never changes about a project: where it lives.
 type projectPlace struct{ workspaceID, hostOrgID string }
 
@@ -129,39 +165,23 @@ func (s *Store) RemoveOrgMember(ctx context.Context, m collab.OrgMembership, pro
 // ListUserProjects lists a user's project memberships (all pages).
 func (s *Store) ListUserProjects(ctx context.Context, userID string) ([]collab.ProjectMember, error) {
 	pk, sk := projectsOfUser(userID)
-	var out []collab.ProjectMember
-	err := s.queryAll(ctx, queryInput{index: indexGSI1, pk: pk, skPrefix: sk}, 10000, func(items []map[string]types.AttributeValue) error {
-		var rows []projectMemberRow
-		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out = append(out, r.domain())
-		}
-		return nil
-	})
+	rows, err := allRows[projectMemberRow](ctx, s, queryInput{index: indexGSI1, pk: pk, skPrefix: sk}, 10000)
+	out := make([]collab.ProjectMember, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
 	return out, err
 }
 
 // GetOrgMemberships reads many users' memberships of one org in batches.
 func (s *Store) GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]collab.OrgMembership, error) {
-	ks := make([]keys, len(userIDs))
-	for i, u := range userIDs {
-		ks[i] = orgMemberKey(orgID, u)
+	rows, err := rowsByUser(ctx, s, userIDs, func(u string) keys { return orgMemberKey(orgID, u) },
+		func(r orgMemberRow) string { return r.UserID })
+	out := make(map[string]collab.OrgMembership, len(rows))
+	for u, r := range rows {
+		out[u] = r.domain()
 	}
-	found, err := s.batchGet(ctx, ks)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]collab.OrgMembership, len(found))
-	for _, item := range found {
-		var r orgMemberRow
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-			return nil, err
-		}
-		out[r.UserID] = r.domain()
-	}
-	return out, nil
+	return out, err
 }
 
 // --- workspaces ------------------------------------------------------------
@@ -418,23 +438,13 @@ func (s *Store) GetProjectMember(ctx context.Context, projectID, userID string) 
 
 // GetProjectMembers reads many memberships of one project in batches.
 func (s *Store) GetProjectMembers(ctx context.Context, projectID string, userIDs []string) (map[string]collab.ProjectMember, error) {
-	ks := make([]keys, len(userIDs))
-	for i, u := range userIDs {
-		ks[i] = projectMemberKey(projectID, u)
+	rows, err := rowsByUser(ctx, s, userIDs, func(u string) keys { return projectMemberKey(projectID, u) },
+		func(r projectMemberRow) string { return r.UserID })
+	out := make(map[string]collab.ProjectMember, len(rows))
+	for u, r := range rows {
+		out[u] = r.domain()
 	}
-	found, err := s.batchGet(ctx, ks)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]collab.ProjectMember, len(found))
-	for _, item := range found {
-		var r projectMemberRow
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-			return nil, err
-		}
-		out[r.UserID] = r.domain()
-	}
-	return out, nil
+	return out, err
 }
 
 // ListProjectMembers lists a project's members, all of them from the
@@ -546,17 +556,11 @@ func (s *Store) GetPartner(ctx context.Context, projectID, orgID string) (collab
 // ListPartners lists a project's partners.
 func (s *Store) ListPartners(ctx context.Context, projectID string) ([]collab.Partner, error) {
 	pk, sk := partnersOf(projectID)
-	var out []collab.Partner
-	err := s.queryAll(ctx, queryInput{pk: pk, skPrefix: sk}, 1000, func(items []map[string]types.AttributeValue) error {
-		var rows []partnerRow
-		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out = append(out, r.domain())
-		}
-		return nil
-	})
+	rows, err := allRows[partnerRow](ctx, s, queryInput{pk: pk, skPrefix: sk}, 1000)
+	out := make([]collab.Partner, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
 	return out, err
 }
 
@@ -604,34 +608,22 @@ func (s *Store) GetGroup(ctx context.Context, orgID, groupID string) (collab.Gro
 // ListGroupMembers lists every member of a group.
 func (s *Store) ListGroupMembers(ctx context.Context, groupID string) ([]collab.GroupMember, error) {
 	pk, sk := groupMembersOf(groupID)
-	var out []collab.GroupMember
-	err := s.queryAll(ctx, queryInput{pk: pk, skPrefix: sk}, 100000, func(items []map[string]types.AttributeValue) error {
-		var rows []groupMemberRow
-		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out = append(out, collab.GroupMember{GroupID: r.GroupID, UserID: r.UserID, Email: r.Email, Name: r.Name})
-		}
-		return nil
-	})
+	rows, err := allRows[groupMemberRow](ctx, s, queryInput{pk: pk, skPrefix: sk}, 100000)
+	out := make([]collab.GroupMember, len(rows))
+	for i, r := range rows {
+		out[i] = collab.GroupMember{GroupID: r.GroupID, UserID: r.UserID, Email: r.Email, Name: r.Name}
+	}
 	return out, err
 }
 
 // ListGroupLinks lists the projects a group is attached to.
 func (s *Store) ListGroupLinks(ctx context.Context, groupID string) ([]collab.GroupLink, error) {
 	pk, sk := groupLinksOf(groupID)
-	var out []collab.GroupLink
-	err := s.queryAll(ctx, queryInput{pk: pk, skPrefix: sk}, 10000, func(items []map[string]types.AttributeValue) error {
-		var rows []groupLinkRow
-		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out = append(out, r.domain())
-		}
-		return nil
-	})
+	rows, err := allRows[groupLinkRow](ctx, s, queryInput{pk: pk, skPrefix: sk}, 10000)
+	out := make([]collab.GroupLink, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
 	return out, err
 }
 
