@@ -166,10 +166,6 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 			fail(r, "email", "has no account; invite them instead")
 			continue
 		}
-		if _, ok := existing[u.ID]; ok {
-			r.Status = ImportAlreadyMember
-			continue
-		}
 		var pl placement
 		switch {
 		case p.company != nil:
@@ -197,6 +193,12 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 		}
 		if !memberOf[pl.orgID][u.ID] {
 			fail(r, "email", "the user is not a member of org %s", pl.orgID)
+			continue
+		}
+		// Only now, once the user is known to be the importer's to manage,
+		// may the row say whether they are on the project already.
+		if _, ok := existing[u.ID]; ok {
+			r.Status = ImportAlreadyMember
 			continue
 		}
 		if err := a.checkGrant(g, r.Role, pl); err != nil {
