@@ -62,7 +62,7 @@ func TestEveryRouteForEveryActor(t *testing.T) {
 		{name: "GET members", method: "GET", path: P + "/members", want: readAll},
 		{name: "POST member", method: "POST", path: P + "/members", body: map[string]string{"email": tm.spareHost.email, "role": "annotator"},
 			// The external manager manages only their own org: a host user is not theirs.
-			want:  outsiders(want{owner: 201, dev: 201, pm: 201, amH: 201, annH: 403, amX: 422, annX: 403}, 404),
+			want: outsiders(want{owner: 201, dev: 201, pm: 201, amH: 201, annH: 403, amX: 422, annX: 403}, 404),
 			after: func(s int) {
 				if s == 201 {
 					call(t, "DELETE", P+"/members/"+tm.spareHost.id, tm.owner.token, nil).want(t, 204)
