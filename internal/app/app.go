@@ -5,11 +5,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -24,6 +26,7 @@ import (
 	"github.com/annobridge/annobridge/internal/ddbstore"
 	"github.com/annobridge/annobridge/internal/httpapi"
 	"github.com/annobridge/annobridge/internal/mail"
+	"github.com/annobridge/annobridge/internal/sqsqueue"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -44,6 +47,9 @@ type App struct {
 	Service *collab.Service
 	Auth    httpapi.Authenticator
 	Mailer  mail.Sender
+	// MailQueue puts the service's emails on the mail queue.
+	MailQueue MailQueue
+	Page      *httpapi.PageConfig
 }
 
 // New builds the clients once and wires everything.
@@ -54,26 +60,46 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
 	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret))
-	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{})
+	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
+	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{}, a.MailQueue,
+		collab.Config{PublicBaseURL: cfg.PublicBaseURL})
+	// The verifier checks bearer tokens in jwt mode and the acceptance
+	// page's session in both modes (in apigw mode when JWKS_URL is set).
+	var v *auth.Verifier
+	switch {
+	case cfg.JWKSURL != "":
+		if v, err = auth.NewJWKS(ctx, cfg.JWKSURL, cfg.JWTIssuer, cfg.JWTAudience); err != nil {
+			return nil, err
+		}
+	case cfg.DevJWTSecret != "":
+		v = auth.NewHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience)
+	}
+	verify := func(token string) (collab.Caller, error) {
+		c, err := v.Verify(token)
+		if err != nil {
+			return collab.Caller{}, err
+		}
+		return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
+	}
+	appURL := cfg.AppBaseURL
+	if appURL == "" {
+		appURL = cfg.PublicBaseURL
+	}
+	a.Page = &httpapi.PageConfig{SignInURL: cfg.SignInURL, BaseURL: cfg.PublicBaseURL, AppURL: appURL}
+	if v != nil {
+		a.Page.Verify = verify
+	}
 	switch cfg.AuthMode {
 	case config.AuthGateway:
 		a.Auth = GatewayAuthenticator{}
 	case config.AuthJWT:
-		var v *auth.Verifier
-		if cfg.JWKSURL != "" {
-			if v, err = auth.NewJWKS(ctx, cfg.JWKSURL, cfg.JWTIssuer, cfg.JWTAudience); err != nil {
-				return nil, err
+		a.Auth = httpapi.BearerAuthenticator{Verify: verify}
+		if cfg.DevJWTSecret != "" {
+			a.Page.DevSignIn = func(email, name string) (string, error) {
+				return auth.MintHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience,
+					auth.Claims{Subject: auth.DevSubject(email), Email: email, Name: name}, 12*time.Hour, time.Now())
 			}
-		} else {
-			v = auth.NewHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience)
 		}
-		a.Auth = httpapi.BearerAuthenticator{Verify: func(token string) (collab.Caller, error) {
-			c, err := v.Verify(token)
-			if err != nil {
-				return collab.Caller{}, err
-			}
-			return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
-		}}
 	}
 	if cfg.Local() {
 		a.Mailer = mail.Outbox{Dir: cfg.MailOutboxDir, From: cfg.MailFrom}
@@ -85,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Router returns the HTTP router of the named functions.
 func (a *App) Router(functions ...string) http.Handler {
-	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Log: a.Log}, functions...)
+	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Log: a.Log}, functions...)
 }
 
 // LambdaHTTP returns the Lambda handler of an HTTP function.
@@ -146,4 +172,17 @@ func LambdaMain(fn string) {
 	default:
 		lambda.Start(a.LambdaHTTP(fn))
 	}
+}
+
+// MailQueue is the service's Mailer: it puts a mail.send message on the mail
+// queue for the mailer function.
+type MailQueue struct{ Publisher *sqsqueue.Publisher }
+
+// Send queues one email.
+func (q MailQueue) Send(ctx context.Context, e collab.Email) error {
+	body, err := json.Marshal(mail.Message{To: e.To, Subject: e.Subject, Text: e.Text})
+	if err != nil {
+		return err
+	}
+	return q.Publisher.Publish(ctx, worker.Envelope{Kind: mail.KindSend, ID: e.ID, Body: body}, "")
 }

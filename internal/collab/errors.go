@@ -90,3 +90,10 @@ func (v *Validation) Err() error {
 	}
 	return &Error{Code: CodeInvalid, Message: msg, Fields: v.fields}
 }
+
+// CodeRateLimited: too many requests of one kind; retry later.
+const CodeRateLimited Code = "rate_limited"
+
+// CodeUnavailable: a dependency failed after the change was saved; the
+// message says how to complete it.
+const CodeUnavailable Code = "unavailable"

@@ -52,6 +52,33 @@ type Store interface {
 	ListGroupLinks(ctx context.Context, groupID string) ([]GroupLink, error)
 	AddGroupMember(ctx context.Context, gm GroupMember, projects []ProjectMember) error
 	LinkGroup(ctx context.Context, l GroupLink, members []ProjectMember) error
+
+	GetUser(ctx context.Context, userID string) (User, error)
+	// CreateInvitation stores an invitation and its token pointer; for a
+	// share link it also points the project at it and revokes the previous
+	// link, in the same transaction.
+	CreateInvitation(ctx context.Context, inv Invitation, previous *Invitation) error
+	GetInvitation(ctx context.Context, id string) (Invitation, error)
+	FindInvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	GetShareLink(ctx context.Context, projectID string) (Invitation, error)
+	ListInvitations(ctx context.Context, scope InvitationScope, p Page) ([]Invitation, string, error)
+	// SetInvitationStatus moves a pending invitation (version-checked) to
+	// revoked or declined and voids its token.
+	SetInvitationStatus(ctx context.Context, inv Invitation, status InvitationStatus) error
+	// ReissueInvitation gives a pending invitation a new token (voiding the
+	// old one), a new expiry and its resend log (version-checked).
+	ReissueInvitation(ctx context.Context, old Invitation, newHash string, expires time.Time, resends []time.Time) error
+	AcceptInvitation(ctx context.Context, a Acceptance) error
+}
+
+// Mailer puts an email on its way (the mail queue).
+type Mailer interface {
+	Send(ctx context.Context, e Email) error
+}
+
+// Config is what the use cases need to know of their deployment.
+type Config struct {
+	PublicBaseURL string // invitation links: PublicBaseURL + "/invitations/" + token
 }
 
 // Clock tells the time.

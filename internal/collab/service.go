@@ -8,9 +8,11 @@ import (
 
 // Service holds the use cases. It depends only on the ports it defines.
 type Service struct {
-	store Store
-	clock Clock
-	ids   IDs
+	store  Store
+	clock  Clock
+	ids    IDs
+	mailer Mailer
+	cfg    Config
 
 	// known remembers, per cold start, which users were written with which
 	// email and name, so an ordinary request costs no user write.
@@ -18,8 +20,8 @@ type Service struct {
 }
 
 // NewService wires the use cases to their ports.
-func NewService(store Store, clock Clock, ids IDs) *Service {
-	return &Service{store: store, clock: clock, ids: ids}
+func NewService(store Store, clock Clock, ids IDs, mailer Mailer, cfg Config) *Service {
+	return &Service{store: store, clock: clock, ids: ids, mailer: mailer, cfg: cfg}
 }
 
 // EnsureUser creates the caller's user record on their first call and

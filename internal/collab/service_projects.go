@@ -2,6 +2,8 @@ package collab
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
@@ -331,9 +333,10 @@ func ValidEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == "" && len(s) <= 254
 }
 
-// AddProjectMember adds an existing user, found by email, to a project with
-// a role (members.manage and the grant rules).
-func (s *Service) AddProjectMember(ctx context.Context, c Caller, projectID, email string, role Role, companyOrgID string) (ProjectMember, error) {
+// AddProjectMember adds a user to a project with a role (members.manage and
+// the grant rules). A user with an account in an org taking part in the
+// project is added at once; anyone else gets an email invitation.
+func (s *Service) AddProjectMember(ctx context.Context, c Caller, projectID, email string, role Role, companyOrgID string) (*ProjectMember, *Issued, error) {
 	email = NormalizeEmail(email)
 	var v Validation
 	if !ValidEmail(email) {
@@ -343,37 +346,82 @@ func (s *Service) AddProjectMember(ctx context.Context, c Caller, projectID, ema
 		v.Add("role", "must be one of %s", joinRolesPlain(Roles))
 	}
 	if err := v.Err(); err != nil {
-		return ProjectMember{}, err
+		return nil, nil, err
 	}
 	a, err := s.access(ctx, c, projectID)
 	if err != nil {
-		return ProjectMember{}, err
+		return nil, nil, err
 	}
 	g, err := a.require(ActMembersManage)
 	if err != nil {
-		return ProjectMember{}, err
+		return nil, nil, err
 	}
 	u, err := s.store.FindUserByEmail(ctx, email)
-	if IsCode(err, CodeNotFound) {
-		return ProjectMember{}, &Error{Code: CodeUnprocessable, Message: "no user has this email yet; invite them instead",
-			Fields: []FieldError{{Field: "email", Message: "has no account"}}}
-	}
-	if err != nil {
-		return ProjectMember{}, err
+	switch {
+	case IsCode(err, CodeNotFound):
+		return s.inviteInstead(ctx, c, a, g, email, role, companyOrgID)
+	case err != nil:
+		return nil, nil, err
 	}
 	pl, err := s.place(ctx, a, g, u.ID, companyOrgID)
 	if err != nil {
-		return ProjectMember{}, err
+		var de *Error
+		if errorAs(err, &de) && de.Code == CodeUnprocessable && len(de.Fields) == 1 && de.Fields[0].Field == "email" && g != OwnOrg {
+			return s.inviteInstead(ctx, c, a, g, email, role, companyOrgID)
+		}
+		return nil, nil, err
 	}
 	if err := a.checkGrant(g, role, pl); err != nil {
-		return ProjectMember{}, err
+		return nil, nil, err
 	}
 	m := ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: role, OrgID: pl.orgID,
 		Side: pl.side, AddedBy: c.UserID, AddedAt: s.clock.Now(), Version: 1}
 	if err := s.store.AddProjectMembers(ctx, projectID, []ProjectMember{m}); err != nil {
-		return ProjectMember{}, err
+		return nil, nil, err
 	}
-	return m, nil
+	s.notifyAdded(ctx, a.Project, m, c)
+	return &m, nil, nil
+}
+
+// inviteInstead invites by email someone who cannot be added at once: for
+// the host side (a freelancer), for the named company, or, from a company's
+// own manager, for that company.
+func (s *Service) inviteInstead(ctx context.Context, c Caller, a Access, g Grant, email string, role Role, companyOrgID string) (*ProjectMember, *Issued, error) {
+	pl := placement{orgID: a.Project.HostOrgID, side: SideHost}
+	switch {
+	case companyOrgID != "":
+		pa, err := s.store.GetPartner(ctx, a.Project.ID, companyOrgID)
+		if IsCode(err, CodeNotFound) {
+			return nil, nil, invalid("companyOrgId", "org %q does not take part in this project", companyOrgID)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		pl = placement{orgID: pa.OrgID, side: SideExternal, types: pa.Types}
+	case g == OwnOrg && a.Side == SideExternal:
+		pa, err := s.store.GetPartner(ctx, a.Project.ID, a.OrgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		pl = placement{orgID: pa.OrgID, side: SideExternal, types: pa.Types}
+	}
+	if err := a.checkGrant(g, role, pl); err != nil {
+		return nil, nil, err
+	}
+	iss, err := s.inviteProjectMember(ctx, c, a, email, role, pl)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, &iss, nil
+}
+
+// notifyAdded tells a user they were added to a project. A failure to queue
+// the note is logged by the mailer, not fatal: the membership stands.
+func (s *Service) notifyAdded(ctx context.Context, p Project, m ProjectMember, by Caller) {
+	text := fmt.Sprintf("Hello,\n\n%s added you to the project %q as %s.\n\n%s/projects/%s\n",
+		displayName(by), p.Name, m.Role, s.cfg.PublicBaseURL, p.ID)
+	_ = s.mailer.Send(ctx, Email{ID: "added-" + p.ID + "-" + m.UserID + "-" + fmt.Sprint(m.AddedAt.UnixNano()), To: m.Email,
+		Subject: fmt.Sprintf("You were added to %q", p.Name), Text: text})
 }
 
 // target reads a member the caller manages: own_org managers see only their
@@ -538,3 +586,5 @@ func (s *Service) AddGroupToProject(ctx context.Context, c Caller, projectID, gr
 	}
 	return GroupAdded{GroupID: grp.ID, Role: role, Added: len(add), AlreadyMembers: len(existing)}, nil
 }
+
+func errorAs(err error, target **Error) bool { return errors.As(err, target) }

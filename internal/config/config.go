@@ -58,6 +58,8 @@ type Config struct {
 	PublicBaseURL string
 	MailOutboxDir string
 	MailFrom      string
+	SignInURL     string // OIDC sign-in page for the acceptance page (AWS)
+	AppBaseURL    string // where the acceptance page links projects
 	LogLevel      slog.Level
 }
 
@@ -92,6 +94,8 @@ func Load(getenv Getenv) (Config, error) {
 		PublicBaseURL:    strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
 		MailOutboxDir:    get("MAIL_OUTBOX_DIR", ".local/outbox"),
 		MailFrom:         get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
+		SignInURL:        get("SIGNIN_URL", ""),
+		AppBaseURL:       strings.TrimRight(get("APP_BASE_URL", ""), "/"),
 	}
 	var errs []error
 	if c.TableName == "" {

@@ -1,6 +1,10 @@
 package ddbstore
 
-import "github.com/annobridge/annobridge/internal/collab"
+import (
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
 
 // Every table key is built here and nowhere else. See docs/data-model.md for
 // the access patterns each key answers.
@@ -28,6 +32,11 @@ const (
 	prefixGroup  = "GROUP#"
 	suffixShared = "#PARTNER"
 	infixOrg     = "#ORG#"
+	prefixInv    = "INV#"
+	prefixInvs   = "INVS#"
+	prefixToken  = "TOKEN#"
+	prefixCollab = "COLLAB#"
+	skShareLink  = "SHARELINK"
 )
 
 // Item types, stored in the typ attribute of every item.
@@ -44,6 +53,10 @@ const (
 	typeGroupMember = "group_member"
 	typeGroupLink   = "group_link"
 	typeWSMember    = "workspace_member"
+	typeInvitation  = "invitation"
+	typeToken       = "invitation_token"
+	typeShareLink   = "share_link"
+	typeCollab      = "collaborator"
 )
 
 type keys struct {
@@ -182,3 +195,29 @@ func projectGroupsOf(projectID string) (pk, skPrefix string) {
 }
 
 func usersByEmail(email string) (pk, skPrefix string) { return prefixEmail + email, prefixUser }
+
+func invitationKey(id string) keys { return keys{PK: prefixInv + id, SK: skMeta} }
+
+// invitationIndex lists the pending invitations of a scope, oldest first;
+// the index attributes are removed when an invitation stops being pending.
+func invitationIndex(scopeKind, scopeID string, created time.Time, id string) gsi1 {
+	return gsi1{GSI1PK: prefixInvs + scopeKind + "#" + scopeID, GSI1SK: prefixInv + created.UTC().Format(time.RFC3339Nano) + "#" + id}
+}
+
+func invitationsOf(scopeKind, scopeID string) (pk, skPrefix string) {
+	return prefixInvs + scopeKind + "#" + scopeID, prefixInv
+}
+
+// tokenKey points a token hash at its invitation.
+func tokenKey(hash string) keys { return keys{PK: prefixToken + hash, SK: skMeta} }
+
+// shareLinkKey points a project at its current share link.
+func shareLinkKey(projectID string) keys { return keys{PK: prefixProj + projectID, SK: skShareLink} }
+
+func collaboratorKey(wsID, orgID string) keys {
+	return keys{PK: prefixWS + wsID, SK: prefixCollab + orgID}
+}
+
+func collaboratorIndex(wsID, orgID string) gsi1 {
+	return gsi1{GSI1PK: prefixOrg + orgID, GSI1SK: prefixCollab + wsID}
+}

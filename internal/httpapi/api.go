@@ -18,7 +18,9 @@ type Deps struct {
 	Auth    Authenticator
 	// Idempotency keeps answers of POSTs sent with an Idempotency-Key.
 	Idempotency collab.IdempotencyStore
-	Log         *slog.Logger
+	// Page configures the acceptance page (nil: JSON only).
+	Page *PageConfig
+	Log  *slog.Logger
 }
 
 // API serves the routes of one or more functions.
@@ -26,6 +28,7 @@ type API struct {
 	svc  *collab.Service
 	auth Authenticator
 	idem collab.IdempotencyStore
+	page *Page
 	mux  *http.ServeMux
 }
 
@@ -40,6 +43,9 @@ type publicHandler func(w http.ResponseWriter, r *http.Request) error
 // routes.go), wrapped in request ids, logs and panic recovery.
 func New(d Deps, functions ...string) http.Handler {
 	a := &API{svc: d.Service, auth: d.Auth, idem: d.Idempotency, mux: http.NewServeMux()}
+	if d.Page != nil {
+		a.page = &Page{svc: d.Service, cfg: *d.Page}
+	}
 	seen := map[string]bool{}
 	for _, fn := range functions {
 		for _, rt := range a.routes(fn) {

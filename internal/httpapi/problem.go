@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -21,6 +22,8 @@ var statusOf = map[collab.Code]int{
 	collab.CodeTooLarge:        http.StatusRequestEntityTooLarge,
 	collab.CodeUnsupported:     http.StatusUnsupportedMediaType,
 	collab.CodeInternal:        http.StatusInternalServerError,
+	collab.CodeRateLimited:     http.StatusTooManyRequests,
+	collab.CodeUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problem is an RFC 9457 problem document.
@@ -68,6 +71,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="annobridge"`)
+	}
+	if secs, ok := extra["retryAfterSeconds"].(int); ok {
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
 	}
 	body := map[string]any{}
 	raw, _ := json.Marshal(p)

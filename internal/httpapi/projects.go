@@ -231,11 +231,17 @@ func (a *API) addProjectMember(w http.ResponseWriter, r *http.Request, c collab.
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.AddProjectMember(r.Context(), c, r.PathValue("projectId"), in.Email, collab.Role(in.Role), in.CompanyOrgID)
+	m, iss, err := a.svc.AddProjectMember(r.Context(), c, r.PathValue("projectId"), in.Email, collab.Role(in.Role), in.CompanyOrgID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toMemberJSON(m))
+	if iss != nil {
+		w.Header().Set("Location", "/invitations/"+iss.Invitation.ID)
+		writeJSON(w, http.StatusAccepted, map[string]any{"invitationId": iss.Invitation.ID, "email": iss.Invitation.Email,
+			"role": iss.Invitation.Role, "expiresAt": iss.Invitation.ExpiresAt})
+		return nil
+	}
+	writeJSON(w, http.StatusCreated, toMemberJSON(*m))
 	return nil
 }
 

@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
 
 // Function names, as in template.yaml and functions/.
 const (
@@ -53,7 +57,33 @@ func (a *API) routes(fn string) []route {
 			{"GET /projects/{projectId}/permissions", a.authed(a.projectPermissions)},
 			{"POST /projects/{projectId}/authorize", a.authed(a.authorize)},
 		}
-	case FnInvite, FnAccept, FnCollaborators, FnReview:
+	case FnInvite:
+		return []route{
+			health,
+			{"PUT /projects/{projectId}/share-link", a.authed(a.enableShareLink)},
+			{"GET /projects/{projectId}/share-link", a.authed(a.getShareLink)},
+			{"DELETE /projects/{projectId}/share-link", a.authed(a.disableShareLink)},
+			{"POST /projects/{projectId}/labeling-companies", a.authed(a.inviteLabelingCompany)},
+			{"POST /orgs/{orgId}/invitations", a.authed(a.inviteOrgMember)},
+			{"GET /invitations", a.authed(a.listInvitations)},
+			{"POST /invitations/{invitationId}/resend", a.authed(a.resendInvitation)},
+			{"DELETE /invitations/{invitationId}", a.authed(a.revokeInvitation)},
+		}
+	case FnAccept:
+		return []route{
+			health,
+			{"GET /invitations/{token}", public(a.previewInvitation)},
+			{"POST /invitations/{token}/accept", a.authed(a.acceptInvitation)},
+			{"POST /invitations/{token}/decline", a.authed(a.declineInvitation)},
+			{"GET /invitations/page", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Show })},
+			{"GET /invitations/page/callback", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Callback })},
+			{"POST /invitations/page/session", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Session })},
+			{"POST /invitations/page/sign-in", a.pageRoute(func(p *Page) http.HandlerFunc { return p.SignIn })},
+			{"POST /invitations/page/sign-out", a.pageRoute(func(p *Page) http.HandlerFunc { return p.SignOut })},
+			{"POST /invitations/page/accept", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(true) })},
+			{"POST /invitations/page/decline", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(false) })},
+		}
+	case FnCollaborators, FnReview:
 		return []route{health}
 	}
 	return nil
@@ -72,4 +102,16 @@ func Patterns(fn string) []string {
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
+}
+
+// pageRoute serves a page handler, or 404 when the page is not configured.
+func (a *API) pageRoute(h func(*Page) http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.page == nil {
+			writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "the acceptance page is not configured", nil, nil)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		h(a.page)(w, r)
+	})
 }

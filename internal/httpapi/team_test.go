@@ -346,9 +346,15 @@ func TestGrantRules(t *testing.T) {
 	if x.str("orgId") != tm.partnerOrg || x.str("side") != "external" {
 		t.Fatalf("added %s", x.raw)
 	}
-	// Users outside every taking-part org, and unknown emails, are refused.
-	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.tenant.email, "role": "annotator"}).problem(t, 422, "email")
-	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": "ghost@example.com", "role": "annotator"}).problem(t, 422, "email")
+	// Users outside every taking-part org, and unknown emails, are invited.
+	for _, email := range []string{tm.tenant.email, "ghost." + tm.owner.email} {
+		inv := call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": email, "role": "annotator"}).want(t, 202)
+		if inv.str("invitationId") == "" {
+			t.Fatalf("no invitation: %s", inv.raw)
+		}
+	}
+	// An external manager invites only into their own org and within its roles.
+	call(t, "POST", P+"/members", tm.amExt.token, map[string]string{"email": "new." + tm.owner.email, "role": "project_manager"}).problem(t, 403, "")
 	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": "not-an-email", "role": "annotator"}).problem(t, 400, "email")
 	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.dev.email, "role": "boss"}).problem(t, 400, "role")
 	// A project keeps at least one owner.

@@ -1,0 +1,588 @@
+package collab
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Issued is a created invitation with its token, shown once.
+type Issued struct {
+	Invitation Invitation
+	Token      string
+	URL        string
+}
+
+func (s *Service) link(token string) string { return s.cfg.PublicBaseURL + "/invitations/" + token }
+
+// mail sends the invitation email with its acceptance link.
+func (s *Service) mail(ctx context.Context, inv Invitation, token string) error {
+	var what string
+	switch inv.Kind {
+	case KindLabelingCompany:
+		what = fmt.Sprintf("to work on project %q as the labeling company %q", inv.ProjectName, inv.CompanyName)
+	case KindProjectMember:
+		what = fmt.Sprintf("to join project %q as %s", inv.ProjectName, inv.Role)
+	case KindOrgMember:
+		what = fmt.Sprintf("to join the organization %q as %s", inv.OrgName, inv.Role)
+	case KindCollaborator:
+		what = fmt.Sprintf("to collaborate in the workspace %q of %q", inv.WorkspaceName, inv.OrgName)
+	default:
+		what = fmt.Sprintf("to project %q", inv.ProjectName)
+	}
+	text := fmt.Sprintf("Hello,\n\n%s (%s) invites you %s.\n\nOpen this link to accept or decline:\n%s\n\n"+
+		"The link works once and expires on %s. If you did not expect this, ignore this message.\n",
+		inv.InvitedByName, inv.OrgName, what, s.link(token), inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST"))
+	// The id changes with each token, so a resend is a new message.
+	id := inv.ID + "-" + inv.TokenHash[:12]
+	err := s.mailer.Send(ctx, Email{ID: id, To: inv.Email, Subject: "You are invited " + what, Text: text})
+	if err != nil {
+		return &Error{Code: CodeUnavailable, Message: "the invitation was saved but its email could not be queued; resend it",
+			Extra: map[string]any{"invitationId": inv.ID}, Err: err}
+	}
+	return nil
+}
+
+// newInvitation fills the common fields of an invitation.
+func (s *Service) newInvitation(c Caller, kind InvitationKind) (Invitation, string) {
+	token, hash := NewToken()
+	now := s.clock.Now()
+	inv := Invitation{ID: s.ids.New("inv"), TokenHash: hash, Kind: kind, Status: InvPending,
+		InvitedBy: c.UserID, InvitedByName: displayName(c), CreatedAt: now, Version: 1}
+	if kind != KindShareLink {
+		inv.ExpiresAt = now.Add(EmailInvitationTTL)
+	}
+	return inv, token
+}
+
+func displayName(c Caller) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Email
+}
+
+// projectScope fills an invitation's project fields.
+func (s *Service) projectScope(ctx context.Context, inv *Invitation, p Project) error {
+	org, err := s.store.GetOrg(ctx, p.HostOrgID)
+	if err != nil {
+		return err
+	}
+	inv.ProjectID, inv.ProjectName, inv.WorkspaceID, inv.OrgID, inv.OrgName = p.ID, p.Name, p.WorkspaceID, org.ID, org.Name
+	return nil
+}
+
+// EnableShareLink makes a new share link for a project (project.settings);
+// a link already enabled stops working. expiresIn zero means no expiry.
+func (s *Service) EnableShareLink(ctx context.Context, c Caller, projectID string, expiresIn time.Duration) (Issued, error) {
+	if expiresIn < 0 || expiresIn > 365*24*time.Hour {
+		return Issued{}, invalid("expiresInDays", "must be between 0 (never) and 365")
+	}
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if _, err := a.require(ActProjectSettings); err != nil {
+		return Issued{}, err
+	}
+	inv, token := s.newInvitation(c, KindShareLink)
+	inv.Role = string(RoleAnnotationManager)
+	inv.Types = []CollabType{CollabAnnotationPartner}
+	if expiresIn > 0 {
+		inv.ExpiresAt = inv.CreatedAt.Add(expiresIn)
+	}
+	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
+		return Issued{}, err
+	}
+	var previous *Invitation
+	if old, err := s.store.GetShareLink(ctx, projectID); err == nil {
+		previous = &old
+	} else if !IsCode(err, CodeNotFound) {
+		return Issued{}, err
+	}
+	if err := s.store.CreateInvitation(ctx, inv, previous); err != nil {
+		return Issued{}, err
+	}
+	return Issued{Invitation: inv, Token: token, URL: s.link(token)}, nil
+}
+
+// ShareLink returns the project's share link (without its URL, which is
+// shown only when enabled).
+func (s *Service) ShareLink(ctx context.Context, c Caller, projectID string) (Invitation, error) {
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if _, err := a.require(ActProjectSettings); err != nil {
+		return Invitation{}, err
+	}
+	inv, err := s.store.GetShareLink(ctx, projectID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	inv.Status = inv.StatusAt(s.clock.Now())
+	return inv, nil
+}
+
+// DisableShareLink revokes the project's share link.
+func (s *Service) DisableShareLink(ctx context.Context, c Caller, projectID string) error {
+	inv, err := s.ShareLink(ctx, c, projectID)
+	if err != nil {
+		return err
+	}
+	return s.store.SetInvitationStatus(ctx, inv, InvRevoked)
+}
+
+// InviteLabelingCompany invites a labeling company by its admin's email
+// (partners.manage: the owner).
+func (s *Service) InviteLabelingCompany(ctx context.Context, c Caller, projectID, name, adminEmail string) (Issued, error) {
+	var v Validation
+	name = CleanName("name", name, &v)
+	adminEmail = NormalizeEmail(adminEmail)
+	if !ValidEmail(adminEmail) {
+		v.Add("adminEmail", "must be an email address")
+	}
+	if err := v.Err(); err != nil {
+		return Issued{}, err
+	}
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if _, err := a.require(ActPartnersManage); err != nil {
+		return Issued{}, err
+	}
+	inv, token := s.newInvitation(c, KindLabelingCompany)
+	inv.Email, inv.CompanyName, inv.Role = adminEmail, name, string(RoleAnnotationManager)
+	inv.Types = []CollabType{CollabAnnotationPartner}
+	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
+		return Issued{}, err
+	}
+	return s.issue(ctx, inv, token)
+}
+
+func (s *Service) issue(ctx context.Context, inv Invitation, token string) (Issued, error) {
+	if err := s.store.CreateInvitation(ctx, inv, nil); err != nil {
+		return Issued{}, err
+	}
+	if err := s.mail(ctx, inv, token); err != nil {
+		return Issued{}, err
+	}
+	return Issued{Invitation: inv, Token: token, URL: s.link(token)}, nil
+}
+
+// InviteOrgMember invites someone by email to join an org (its owners and
+// admins; only an owner invites an owner).
+func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email string, role OrgRole) (Issued, error) {
+	email = NormalizeEmail(email)
+	var v Validation
+	if !ValidEmail(email) {
+		v.Add("email", "must be an email address")
+	}
+	if !role.Valid() {
+		v.Add("role", "must be one of owner, admin, member")
+	}
+	if err := v.Err(); err != nil {
+		return Issued{}, err
+	}
+	actor, err := s.workforce(ctx, c, orgID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if role == OrgOwner && actor.Role != OrgOwner {
+		return Issued{}, Errorf(CodeForbidden, "only an owner invites an owner")
+	}
+	if u, err := s.store.FindUserByEmail(ctx, email); err == nil {
+		if _, err := s.store.GetOrgMembership(ctx, orgID, u.ID); err == nil {
+			return Issued{}, Errorf(CodeConflict, "%s is already a member of this org", email)
+		}
+	}
+	inv, token := s.newInvitation(c, KindOrgMember)
+	inv.Email, inv.Role, inv.OrgID, inv.OrgName = email, string(role), orgID, actor.OrgName
+	return s.issue(ctx, inv, token)
+}
+
+// inviteProjectMember invites someone by email to a project (the path of
+// AddProjectMember for people who cannot be added at once).
+func (s *Service) inviteProjectMember(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Issued, error) {
+	inv, token := s.newInvitation(c, KindProjectMember)
+	inv.Email, inv.Role = email, string(role)
+	if pl.side == SideExternal {
+		inv.CompanyOrgID = pl.orgID
+	}
+	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
+		return Issued{}, err
+	}
+	return s.issue(ctx, inv, token)
+}
+
+// manages checks the caller may see and manage an invitation.
+func (s *Service) manages(ctx context.Context, c Caller, inv Invitation) error {
+	switch inv.Kind {
+	case KindOrgMember:
+		_, err := s.workforce(ctx, c, inv.OrgID)
+		return err
+	case KindCollaborator:
+		_, err := s.workforce(ctx, c, inv.OrgID)
+		return err
+	case KindShareLink, KindLabelingCompany:
+		a, err := s.access(ctx, c, inv.ProjectID)
+		if err != nil {
+			return err
+		}
+		_, err = a.require(ActPartnersManage)
+		return err
+	default:
+		a, err := s.access(ctx, c, inv.ProjectID)
+		if err != nil {
+			return err
+		}
+		g, err := a.require(ActMembersManage)
+		if err != nil {
+			return err
+		}
+		orgOf := inv.CompanyOrgID
+		if orgOf == "" {
+			orgOf = a.Project.HostOrgID
+		}
+		if g == OwnOrg && orgOf != a.OrgID {
+			return Errorf(CodeNotFound, "invitation %q not found", inv.ID)
+		}
+		return nil
+	}
+}
+
+// ListInvitations lists the pending invitations of a project, workspace or
+// org to those who manage them.
+func (s *Service) ListInvitations(ctx context.Context, c Caller, scope InvitationScope, p Page) ([]Invitation, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	var ownOrg string
+	switch scope.Kind {
+	case "org":
+		if _, err := s.workforce(ctx, c, scope.ID); err != nil {
+			return nil, "", err
+		}
+	case "workspace":
+		w, err := s.store.GetWorkspace(ctx, scope.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		if _, err := s.workforce(ctx, c, w.OrgID); err != nil {
+			if IsCode(err, CodeNotFound) {
+				return nil, "", Errorf(CodeNotFound, "workspace %q not found", scope.ID)
+			}
+			return nil, "", err
+		}
+	case "project":
+		a, err := s.access(ctx, c, scope.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		g, err := a.require(ActMembersManage)
+		if err != nil {
+			return nil, "", err
+		}
+		if g == OwnOrg {
+			ownOrg = a.OrgID
+		}
+	default:
+		return nil, "", invalid("projectId", "name exactly one of projectId, workspaceId, orgId")
+	}
+	invs, next, err := s.store.ListInvitations(ctx, scope, p)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.clock.Now()
+	out := invs[:0]
+	for _, inv := range invs {
+		if ownOrg != "" && (inv.Kind != KindProjectMember || inv.CompanyOrgID != ownOrg && !(inv.CompanyOrgID == "" && ownOrg == inv.OrgID)) {
+			continue
+		}
+		inv.Status = inv.StatusAt(now)
+		out = append(out, inv)
+	}
+	return out, next, nil
+}
+
+// ResendInvitation issues a new token for a pending email invitation (the
+// old link stops working) and mails it: at most five times an hour.
+func (s *Service) ResendInvitation(ctx context.Context, c Caller, id string) (Issued, error) {
+	inv, err := s.store.GetInvitation(ctx, id)
+	if err != nil {
+		return Issued{}, err
+	}
+	if err := s.manages(ctx, c, inv); err != nil {
+		return Issued{}, err
+	}
+	if inv.Kind == KindShareLink {
+		return Issued{}, Errorf(CodeConflict, "a share link is not resent; enable a new one")
+	}
+	if inv.Status != InvPending {
+		return Issued{}, Errorf(CodeGone, "the invitation is %s", inv.Status)
+	}
+	now := s.clock.Now()
+	var recent []time.Time
+	for _, t := range inv.Resends {
+		if now.Sub(t) < time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= MaxResendsPerHour {
+		retry := recent[0].Add(time.Hour).Sub(now)
+		return Issued{}, &Error{Code: CodeRateLimited, Message: fmt.Sprintf("at most %d resends an hour", MaxResendsPerHour),
+			Extra: map[string]any{"retryAfterSeconds": int(retry.Seconds()) + 1}}
+	}
+	token, hash := NewToken()
+	expires := now.Add(EmailInvitationTTL)
+	if err := s.store.ReissueInvitation(ctx, inv, hash, expires, append(recent, now)); err != nil {
+		return Issued{}, err
+	}
+	inv.TokenHash, inv.ExpiresAt, inv.Resends, inv.Version = hash, expires, append(recent, now), inv.Version+1
+	if err := s.mail(ctx, inv, token); err != nil {
+		return Issued{}, err
+	}
+	return Issued{Invitation: inv, Token: token, URL: s.link(token)}, nil
+}
+
+// RevokeInvitation revokes a pending invitation.
+func (s *Service) RevokeInvitation(ctx context.Context, c Caller, id string) error {
+	inv, err := s.store.GetInvitation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.manages(ctx, c, inv); err != nil {
+		return err
+	}
+	if inv.Status != InvPending {
+		return Errorf(CodeGone, "the invitation is %s", inv.Status)
+	}
+	return s.store.SetInvitationStatus(ctx, inv, InvRevoked)
+}
+
+// usable finds a token's invitation and refuses it unless pending:
+// unknown 404; revoked, used, declined or expired 410 saying which.
+func (s *Service) usable(ctx context.Context, token string) (Invitation, error) {
+	if !WellFormedToken(token) {
+		return Invitation{}, Errorf(CodeNotFound, "this invitation link is not valid")
+	}
+	inv, err := s.store.FindInvitationByToken(ctx, HashToken(token))
+	if IsCode(err, CodeNotFound) {
+		return Invitation{}, Errorf(CodeNotFound, "this invitation link is not valid")
+	}
+	if err != nil {
+		return Invitation{}, err
+	}
+	switch st := inv.StatusAt(s.clock.Now()); st {
+	case InvPending:
+		return inv, nil
+	case InvAccepted:
+		return inv, &Error{Code: CodeGone, Message: "this invitation has already been used", Extra: map[string]any{"reason": "used"}}
+	default:
+		return inv, &Error{Code: CodeGone, Message: "this invitation has been " + string(st), Extra: map[string]any{"reason": string(st)}}
+	}
+}
+
+// PreviewInvitation shows what a token offers; it needs no sign-in.
+func (s *Service) PreviewInvitation(ctx context.Context, token string) (Invitation, error) {
+	return s.usable(ctx, token)
+}
+
+// Accepted is the outcome of an acceptance.
+type Accepted struct {
+	Kind        InvitationKind
+	OrgID       string
+	ProjectID   string
+	WorkspaceID string
+	Role        string
+}
+
+// DeclineInvitation declines an email invitation addressed to the caller;
+// declining a share link records nothing.
+func (s *Service) DeclineInvitation(ctx context.Context, c Caller, token string) error {
+	inv, err := s.usable(ctx, token)
+	if err != nil {
+		return err
+	}
+	if inv.Kind == KindShareLink {
+		return nil
+	}
+	if err := boundTo(inv, c); err != nil {
+		return err
+	}
+	return s.store.SetInvitationStatus(ctx, inv, InvDeclined)
+}
+
+func boundTo(inv Invitation, c Caller) error {
+	if inv.Email != "" && NormalizeEmail(c.Email) != inv.Email {
+		return Errorf(CodeForbidden, "this invitation was sent to another email address; sign in as its addressee")
+	}
+	return nil
+}
+
+// chooseOrg picks the org an acceptance attaches: the named one (which the
+// user must belong to), or the user's only org; several without a name is
+// 422 listing them; none is 422.
+func (s *Service) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
+	if orgID != "" {
+		m, err := s.store.GetOrgMembership(ctx, orgID, c.UserID)
+		if IsCode(err, CodeNotFound) {
+			return OrgMembership{}, &Error{Code: CodeForbidden, Message: "you are not a member of that org",
+				Fields: []FieldError{{Field: "orgId", Message: "is not one of your orgs"}}}
+		}
+		return m, err
+	}
+	orgs, _, err := s.store.ListUserOrgs(ctx, c.UserID, Page{Limit: MaxPageLimit})
+	if err != nil {
+		return OrgMembership{}, err
+	}
+	switch len(orgs) {
+	case 0:
+		return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "only members of an organization can accept this invitation; create or join an organization first",
+			Extra: map[string]any{"orgs": []any{}}}
+	case 1:
+		return orgs[0], nil
+	}
+	choices := make([]map[string]string, len(orgs))
+	for i, o := range orgs {
+		choices[i] = map[string]string{"id": o.OrgID, "name": o.OrgName}
+	}
+	return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "you belong to several organizations: choose one as orgId",
+		Fields: []FieldError{{Field: "orgId", Message: "is required: choose one of your orgs"}}, Extra: map[string]any{"orgs": choices}}
+}
+
+// AcceptInvitation accepts the invitation behind token as the caller.
+func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID string) (Accepted, error) {
+	inv, err := s.usable(ctx, token)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if err := boundTo(inv, c); err != nil {
+		return Accepted{}, err
+	}
+	now := s.clock.Now()
+	acc := Acceptance{Invitation: inv, AcceptedBy: c.UserID, At: now}
+	out := Accepted{Kind: inv.Kind, ProjectID: inv.ProjectID, WorkspaceID: inv.WorkspaceID, Role: inv.Role}
+	member := func(role Role, org string, side Side) ProjectMember {
+		return ProjectMember{ProjectID: inv.ProjectID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name, Role: role,
+			OrgID: org, Side: side, AddedBy: inv.InvitedBy, AddedAt: now, Version: 1}
+	}
+	switch inv.Kind {
+	case KindShareLink, KindLabelingCompany:
+		org, err := s.chooseOrg(ctx, c, orgID)
+		if err != nil {
+			return Accepted{}, err
+		}
+		p, st, err := s.store.LoadStanding(ctx, inv.ProjectID, c.UserID)
+		if err != nil {
+			return Accepted{}, err
+		}
+		if org.OrgID == p.HostOrgID {
+			return Accepted{}, Errorf(CodeConflict, "your org hosts this project; it cannot partner it")
+		}
+		if existing, err := s.store.GetPartner(ctx, p.ID, org.OrgID); err == nil {
+			return Accepted{}, s.alreadyPartner(ctx, existing, c)
+		} else if !IsCode(err, CodeNotFound) {
+			return Accepted{}, err
+		}
+		if st.Member != nil {
+			return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+		}
+		kind := PartnerShareLink
+		name := org.OrgName
+		if inv.Kind == KindLabelingCompany {
+			kind = PartnerLabelingCompany
+		}
+		m := member(RoleAnnotationManager, org.OrgID, SideExternal)
+		acc.Project = &p
+		acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: name, Kind: kind, Types: inv.Types,
+			ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, Version: 1}
+		acc.Members = []ProjectMember{m}
+		out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
+	case KindProjectMember:
+		p, st, err := s.store.LoadStanding(ctx, inv.ProjectID, c.UserID)
+		if err != nil {
+			return Accepted{}, err
+		}
+		if st.Member != nil {
+			return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+		}
+		org, side := p.HostOrgID, SideHost
+		if inv.CompanyOrgID != "" {
+			org, side = inv.CompanyOrgID, SideExternal
+			if _, err := s.store.GetPartner(ctx, p.ID, org); err != nil {
+				if IsCode(err, CodeNotFound) {
+					return Accepted{}, Errorf(CodeGone, "the organization you were invited for no longer takes part in this project")
+				}
+				return Accepted{}, err
+			}
+			// Invited by a company's manager: joining the project means
+			// joining the company too.
+			if _, err := s.store.GetOrgMembership(ctx, org, c.UserID); IsCode(err, CodeNotFound) {
+				o, err := s.store.GetOrg(ctx, org)
+				if err != nil {
+					return Accepted{}, err
+				}
+				acc.OrgMember = &OrgMembership{OrgID: org, OrgName: o.Name, UserID: c.UserID, Email: NormalizeEmail(c.Email),
+					Name: c.Name, Role: OrgMember, JoinedAt: now, Version: 1}
+			} else if err != nil {
+				return Accepted{}, err
+			}
+		}
+		acc.Members = []ProjectMember{member(Role(inv.Role), org, side)}
+		out.OrgID = org
+	case KindOrgMember:
+		if _, err := s.store.GetOrgMembership(ctx, inv.OrgID, c.UserID); err == nil {
+			return Accepted{}, Errorf(CodeConflict, "you are already a member of this org")
+		}
+		acc.OrgMember = &OrgMembership{OrgID: inv.OrgID, OrgName: inv.OrgName, UserID: c.UserID, Email: NormalizeEmail(c.Email),
+			Name: c.Name, Role: OrgRole(inv.Role), JoinedAt: now, Version: 1}
+		out.OrgID = inv.OrgID
+	case KindCollaborator:
+		org, err := s.chooseOrg(ctx, c, orgID)
+		if err != nil {
+			return Accepted{}, err
+		}
+		if org.OrgID == inv.OrgID {
+			return Accepted{}, Errorf(CodeConflict, "your org owns this workspace")
+		}
+		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
+			Access: inv.Access, AddedAt: now, Version: 1}
+		if inv.Role != "" {
+			acc.WSMember = &WorkspaceMember{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
+				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}
+		}
+		out.OrgID = org.OrgID
+	default:
+		return Accepted{}, Errorf(CodeInternal, "unknown invitation kind %q", inv.Kind)
+	}
+	if err := s.store.AcceptInvitation(ctx, acc); err != nil {
+		if acc.Partner != nil && IsCode(err, CodeConflict) {
+			if existing, gerr := s.store.GetPartner(ctx, acc.Partner.ProjectID, acc.Partner.OrgID); gerr == nil {
+				return Accepted{}, s.alreadyPartner(ctx, existing, c)
+			}
+		}
+		return Accepted{}, err
+	}
+	return out, nil
+}
+
+// alreadyPartner is the 409 for a second member of a partnering org: it
+// names the org's current manager.
+func (s *Service) alreadyPartner(ctx context.Context, p Partner, c Caller) error {
+	if p.ManagerID == c.UserID {
+		return Errorf(CodeConflict, "you already manage this project for %s", p.OrgName)
+	}
+	manager := p.ManagerID
+	name := ""
+	if u, err := s.store.GetUser(ctx, p.ManagerID); err == nil {
+		name = u.Name
+		manager = strings.TrimSpace(u.Name + " <" + u.Email + ">")
+	}
+	return &Error{Code: CodeConflict,
+		Message: fmt.Sprintf("%s already works on this project; its manager is %s: ask them to add you", p.OrgName, manager),
+		Extra:   map[string]any{"manager": map[string]string{"userId": p.ManagerID, "name": name}, "orgId": p.OrgID}}
+}

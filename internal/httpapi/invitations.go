@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// invitationJSON is an invitation as its managers see it (never its token).
+type invitationJSON struct {
+	ID            string     `json:"id"`
+	Kind          string     `json:"kind"`
+	Status        string     `json:"status"`
+	Email         string     `json:"email,omitempty"`
+	Role          string     `json:"role,omitempty"`
+	ProjectID     string     `json:"projectId,omitempty"`
+	WorkspaceID   string     `json:"workspaceId,omitempty"`
+	OrgID         string     `json:"orgId,omitempty"`
+	CompanyName   string     `json:"companyName,omitempty"`
+	CompanyOrgID  string     `json:"companyOrgId,omitempty"`
+	InvitedBy     string     `json:"invitedBy"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	ExpiresAt     *time.Time `json:"expiresAt"`
+	AcceptedCount int        `json:"acceptedCount"`
+}
+
+func expiry(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func toInvitationJSON(inv collab.Invitation) invitationJSON {
+	return invitationJSON{ID: inv.ID, Kind: string(inv.Kind), Status: string(inv.Status), Email: inv.Email, Role: inv.Role,
+		ProjectID: inv.ProjectID, WorkspaceID: inv.WorkspaceID, OrgID: inv.OrgID, CompanyName: inv.CompanyName,
+		CompanyOrgID: inv.CompanyOrgID, InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: expiry(inv.ExpiresAt),
+		AcceptedCount: inv.AcceptCount}
+}
+
+func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		ExpiresInDays int `json:"expiresInDays"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	iss, err := a.svc.EnableShareLink(r.Context(), c, r.PathValue("projectId"), time.Duration(in.ExpiresInDays)*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"url": iss.URL, "expiresAt": expiry(iss.Invitation.ExpiresAt),
+		"invitationId": iss.Invitation.ID})
+	return nil
+}
+
+func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	inv, err := a.svc.ShareLink(r.Context(), c, r.PathValue("projectId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"enabled": inv.Status == collab.InvPending, "status": inv.Status,
+		"invitationId": inv.ID, "createdAt": inv.CreatedAt, "expiresAt": expiry(inv.ExpiresAt), "acceptedCount": inv.AcceptCount})
+	return nil
+}
+
+func (a *API) disableShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.DisableShareLink(r.Context(), c, r.PathValue("projectId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) inviteLabelingCompany(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Name       string `json:"name"`
+		AdminEmail string `json:"adminEmail"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	iss, err := a.svc.InviteLabelingCompany(r.Context(), c, r.PathValue("projectId"), in.Name, in.AdminEmail)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toInvitationJSON(iss.Invitation))
+	return nil
+}
+
+func (a *API) inviteOrgMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	iss, err := a.svc.InviteOrgMember(r.Context(), c, r.PathValue("orgId"), in.Email, collab.OrgRole(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toInvitationJSON(iss.Invitation))
+	return nil
+}
+
+func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var scopes []collab.InvitationScope
+	for _, k := range []struct{ param, kind string }{{"projectId", "project"}, {"workspaceId", "workspace"}, {"orgId", "org"}} {
+		if v := q.Get(k.param); v != "" {
+			scopes = append(scopes, collab.InvitationScope{Kind: k.kind, ID: v})
+		}
+	}
+	if len(scopes) != 1 {
+		return invalidField("projectId", "name exactly one of projectId, workspaceId, orgId")
+	}
+	invs, next, err := a.svc.ListInvitations(r.Context(), c, scopes[0], p)
+	if err != nil {
+		return err
+	}
+	out := make([]invitationJSON, len(invs))
+	for i, inv := range invs {
+		out[i] = toInvitationJSON(inv)
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	iss, err := a.svc.ResendInvitation(r.Context(), c, r.PathValue("invitationId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toInvitationJSON(iss.Invitation))
+	return nil
+}
+
+func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.RevokeInvitation(r.Context(), c, r.PathValue("invitationId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// previewJSON is what a token shows to anyone holding it.
+type previewJSON struct {
+	Kind          string     `json:"kind"`
+	Status        string     `json:"status"`
+	ExpiresAt     *time.Time `json:"expiresAt"`
+	ProjectName   string     `json:"projectName,omitempty"`
+	WorkspaceName string     `json:"workspaceName,omitempty"`
+	OrgName       string     `json:"orgName,omitempty"`
+	InvitedBy     string     `json:"invitedBy"`
+	Role          string     `json:"role,omitempty"`
+	CompanyName   string     `json:"companyName,omitempty"`
+	Email         string     `json:"email,omitempty"`
+}
+
+func toPreview(inv collab.Invitation) previewJSON {
+	return previewJSON{Kind: string(inv.Kind), Status: string(collab.InvPending), ExpiresAt: expiry(inv.ExpiresAt),
+		ProjectName: inv.ProjectName, WorkspaceName: inv.WorkspaceName, OrgName: inv.OrgName, InvitedBy: inv.InvitedByName,
+		Role: inv.Role, CompanyName: inv.CompanyName, Email: inv.Email}
+}
+
+func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
+	token := r.PathValue("token")
+	if a.page != nil && prefersHTML(r) {
+		a.page.Land(w, r, token)
+		return nil
+	}
+	inv, err := a.svc.PreviewInvitation(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toPreview(inv))
+	return nil
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		OrgID string `json:"orgId"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	res, err := a.svc.AcceptInvitation(r.Context(), c, r.PathValue("token"), in.OrgID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, acceptedJSON(res))
+	return nil
+}
+
+func acceptedJSON(res collab.Accepted) map[string]any {
+	out := map[string]any{"kind": res.Kind, "orgId": res.OrgID, "role": res.Role}
+	if res.ProjectID != "" {
+		out["projectId"] = res.ProjectID
+	}
+	if res.WorkspaceID != "" {
+		out["workspaceId"] = res.WorkspaceID
+	}
+	return out
+}
+
+func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.DeclineInvitation(r.Context(), c, r.PathValue("token")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": string(collab.InvDeclined)})
+	return nil
+}

@@ -1,0 +1,364 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+// PageConfig configures the invitation acceptance page.
+type PageConfig struct {
+	// DevSignIn mints a local token for an email and name; set only when
+	// AUTH_MODE=jwt with the development secret.
+	DevSignIn func(email, name string) (string, error)
+	// Verify checks a session token (the same verifier as the API's).
+	Verify func(token string) (collab.Caller, error)
+	// SignInURL is the OIDC provider's sign-in page (AWS); it is sent
+	// redirect_uri=<base>/invitations/page/callback and must return an
+	// id_token in the URL fragment.
+	SignInURL string
+	// BaseURL is the public base URL; AppURL where project links point.
+	BaseURL, AppURL string
+}
+
+// Page serves the acceptance page. The token travels from the email link
+// into an HttpOnly cookie and is dropped from the URL at once; the session
+// is an HttpOnly cookie holding the verified token; every form carries a
+// CSRF token matched against a cookie.
+type Page struct {
+	svc *collab.Service
+	cfg PageConfig
+}
+
+const (
+	cookieInvite  = "ab_invite"
+	cookieSession = "ab_session"
+	cookieCSRF    = "ab_csrf"
+	pagePath      = "/invitations/page"
+)
+
+func prefersHTML(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/html") && !strings.HasPrefix(accept, "application/json")
+}
+
+func (p *Page) secure() bool { return strings.HasPrefix(p.cfg.BaseURL, "https://") }
+
+func (p *Page) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/invitations", MaxAge: maxAge, HttpOnly: true,
+		Secure: p.secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// Land takes the token from the emailed URL into a cookie and redirects to
+// the page, so the token leaves the address bar (and any later Referer).
+func (p *Page) Land(w http.ResponseWriter, r *http.Request, token string) {
+	if !collab.WellFormedToken(token) {
+		p.render(w, r, http.StatusNotFound, view{Title: "This link is not valid", Problem: "This invitation link is not valid. Check that you copied all of it."})
+		return
+	}
+	p.setCookie(w, cookieInvite, token, 3600)
+	http.Redirect(w, r, pagePath, http.StatusSeeOther)
+}
+
+type orgChoice struct{ ID, Name string }
+
+type view struct {
+	Title     string
+	Problem   string
+	Notice    string
+	Inv       *collab.Invitation
+	Expires   string
+	User      *collab.Caller
+	Orgs      []orgChoice
+	ChooseOrg bool
+	NoOrg     bool
+	DevSignIn bool
+	SignInURL string
+	CSRF      string
+	Done      *collab.Accepted
+	Declined  bool
+	Link      string
+}
+
+func (p *Page) caller(r *http.Request) *collab.Caller {
+	ck, err := r.Cookie(cookieSession)
+	if err != nil || p.cfg.Verify == nil {
+		return nil
+	}
+	c, err := p.cfg.Verify(ck.Value)
+	if err != nil {
+		return nil
+	}
+	return &c
+}
+
+func (p *Page) csrf(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(cookieCSRF); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	v := hex.EncodeToString(b)
+	p.setCookie(w, cookieCSRF, v, 3600)
+	return v
+}
+
+func (p *Page) checkCSRF(r *http.Request) bool {
+	ck, err := r.Cookie(cookieCSRF)
+	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) == 1
+}
+
+// load reads the invitation behind the cookie; a problem view when unusable.
+func (p *Page) load(w http.ResponseWriter, r *http.Request) (string, *collab.Invitation, bool) {
+	ck, err := r.Cookie(cookieInvite)
+	if err != nil {
+		p.render(w, r, http.StatusNotFound, view{Title: "No invitation", Problem: "Open the link from your invitation email to start."})
+		return "", nil, false
+	}
+	inv, err := p.svc.PreviewInvitation(r.Context(), ck.Value)
+	if err != nil {
+		p.renderError(w, r, err)
+		return "", nil, false
+	}
+	return ck.Value, &inv, true
+}
+
+func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var de *collab.Error
+	if !errors.As(err, &de) {
+		de = &collab.Error{Code: collab.CodeInternal, Message: "Something went wrong. Try again later."}
+	}
+	status := statusOf[de.Code]
+	if status == 0 || status == http.StatusInternalServerError {
+		status, de = http.StatusInternalServerError, &collab.Error{Message: "Something went wrong. Try again later."}
+	}
+	title := map[int]string{404: "This link is not valid", 410: "This invitation can no longer be used",
+		409: "You cannot accept this invitation", 403: "You cannot accept this invitation", 422: "One more step"}[status]
+	if reason, ok := de.Extra["reason"].(string); ok {
+		title = map[string]string{"expired": "This invitation has expired", "revoked": "This invitation was withdrawn",
+			"used": "This invitation has already been used", "declined": "This invitation was declined"}[reason]
+	}
+	if title == "" {
+		title = "Something went wrong"
+	}
+	p.render(w, r, status, view{Title: title, Problem: de.Message})
+}
+
+// Show renders the offer, the sign-in, the org choice and the buttons.
+func (p *Page) Show(w http.ResponseWriter, r *http.Request) {
+	_, inv, ok := p.load(w, r)
+	if !ok {
+		return
+	}
+	v := view{Title: "You are invited", Inv: inv, User: p.caller(r), CSRF: p.csrf(w, r), DevSignIn: p.cfg.DevSignIn != nil}
+	if !inv.ExpiresAt.IsZero() {
+		v.Expires = inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST")
+	}
+	if p.cfg.SignInURL != "" {
+		v.SignInURL = p.cfg.SignInURL + "?redirect_uri=" + template.URLQueryEscaper(p.cfg.BaseURL+pagePath+"/callback")
+	}
+	if v.User != nil && inv.Kind.AttachesOrg() {
+		orgs, _, err := p.svc.ListOrgs(r.Context(), *v.User, collab.Page{Limit: collab.MaxPageLimit})
+		if err != nil {
+			p.renderError(w, r, err)
+			return
+		}
+		for _, o := range orgs {
+			v.Orgs = append(v.Orgs, orgChoice{ID: o.OrgID, Name: o.OrgName})
+		}
+		v.ChooseOrg, v.NoOrg = len(orgs) > 1, len(orgs) == 0
+	}
+	p.render(w, r, http.StatusOK, v)
+}
+
+// SignIn is the local development sign-in: it mints a token for the email
+// and keeps it in the session cookie.
+func (p *Page) SignIn(w http.ResponseWriter, r *http.Request) {
+	if p.cfg.DevSignIn == nil {
+		p.render(w, r, http.StatusNotFound, view{Title: "Not available", Problem: "Development sign-in is off here."})
+		return
+	}
+	if !p.checkCSRF(r) {
+		p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "The form expired. Go back and try again."})
+		return
+	}
+	email := collab.NormalizeEmail(r.PostFormValue("email"))
+	if !collab.ValidEmail(email) {
+		p.render(w, r, http.StatusBadRequest, view{Title: "Please try again", Problem: "Enter a valid email address."})
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" {
+		name = email[:strings.IndexByte(email, '@')]
+	}
+	token, err := p.cfg.DevSignIn(email, name)
+	if err != nil {
+		p.renderError(w, r, err)
+		return
+	}
+	p.setCookie(w, cookieSession, token, int((12 * time.Hour).Seconds()))
+	http.Redirect(w, r, pagePath, http.StatusSeeOther)
+}
+
+// Callback is where the OIDC provider returns: a script moves the id_token
+// from the fragment (never sent to servers) into a form post to Session.
+func (p *Page) Callback(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, view{Title: "Signing you in", Notice: "callback", CSRF: p.csrf(w, r)})
+}
+
+// Session stores a verified token posted by the callback page.
+func (p *Page) Session(w http.ResponseWriter, r *http.Request) {
+	if !p.checkCSRF(r) || p.cfg.Verify == nil {
+		p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "Sign-in could not be completed."})
+		return
+	}
+	token := r.PostFormValue("id_token")
+	if _, err := p.cfg.Verify(token); err != nil {
+		p.render(w, r, http.StatusUnauthorized, view{Title: "Please try again", Problem: "Sign-in could not be verified."})
+		return
+	}
+	p.setCookie(w, cookieSession, token, int((12 * time.Hour).Seconds()))
+	http.Redirect(w, r, pagePath, http.StatusSeeOther)
+}
+
+// SignOut forgets the session.
+func (p *Page) SignOut(w http.ResponseWriter, r *http.Request) {
+	if p.checkCSRF(r) {
+		p.setCookie(w, cookieSession, "", -1)
+	}
+	http.Redirect(w, r, pagePath, http.StatusSeeOther)
+}
+
+// Decide accepts or declines as the signed-in user.
+func (p *Page) Decide(accept bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !p.checkCSRF(r) {
+			p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "The form expired. Go back and try again."})
+			return
+		}
+		token, _, ok := p.load(w, r)
+		if !ok {
+			return
+		}
+		c := p.caller(r)
+		if c == nil {
+			http.Redirect(w, r, pagePath, http.StatusSeeOther)
+			return
+		}
+		if err := p.svc.EnsureUser(r.Context(), *c); err != nil {
+			p.renderError(w, r, err)
+			return
+		}
+		if !accept {
+			if err := p.svc.DeclineInvitation(r.Context(), *c, token); err != nil {
+				p.renderError(w, r, err)
+				return
+			}
+			p.setCookie(w, cookieInvite, "", -1)
+			p.render(w, r, http.StatusOK, view{Title: "Invitation declined", Declined: true, User: c})
+			return
+		}
+		res, err := p.svc.AcceptInvitation(r.Context(), *c, token, r.PostFormValue("orgId"))
+		if err != nil {
+			p.renderError(w, r, err)
+			return
+		}
+		p.setCookie(w, cookieInvite, "", -1)
+		v := view{Title: "Welcome aboard", Done: &res, User: c}
+		switch {
+		case res.ProjectID != "":
+			v.Link = p.cfg.AppURL + "/projects/" + res.ProjectID
+		case res.WorkspaceID != "":
+			v.Link = p.cfg.AppURL + "/workspaces/" + res.WorkspaceID
+		default:
+			v.Link = p.cfg.AppURL + "/orgs/" + res.OrgID
+		}
+		p.render(w, r, http.StatusOK, v)
+	}
+}
+
+func (p *Page) render(w http.ResponseWriter, r *http.Request, status int, v view) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := pageTemplate.Execute(w, v); err != nil {
+		logger(r.Context()).ErrorContext(r.Context(), "render page", "err", err)
+	}
+}
+
+var kindLabels = map[collab.InvitationKind]string{
+	collab.KindShareLink: "shared project", collab.KindLabelingCompany: "labeling company",
+	collab.KindCollaborator: "workspace collaboration", collab.KindProjectMember: "project team", collab.KindOrgMember: "organization",
+}
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"kind": func(k collab.InvitationKind) string { return kindLabels[k] },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · annobridge</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2430}
+main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 1px 4px #0002}
+h1{font-size:1.4rem;margin-top:0} dl{display:grid;grid-template-columns:9rem 1fr;gap:.3rem .8rem}
+dt{color:#5b6575} dd{margin:0} .problem{background:#fdecea;border-left:4px solid #c0392b;padding:.8rem}
+.ok{background:#e9f7ef;border-left:4px solid #1e8449;padding:.8rem}
+button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:1px solid #1f4fd1;background:#1f4fd1;color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:#1f4fd1} input[type=email],input[type=text]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
+form{margin:1rem 0} label{display:block;margin:.4rem 0} .row{display:flex;gap:.6rem} small{color:#5b6575}
+</style></head><body><main>
+<h1 id="title">{{.Title}}</h1>
+{{if .Problem}}<p class="problem" id="problem">{{.Problem}}</p>{{end}}
+{{if eq .Notice "callback"}}
+<p>One moment…</p>
+<form id="session" method="post" action="/invitations/page/session"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id_token" id="id_token"></form>
+<script>var m=/[#&]id_token=([^&]+)/.exec(location.hash);if(m){document.getElementById("id_token").value=decodeURIComponent(m[1]);history.replaceState(null,"",location.pathname);document.getElementById("session").submit()}</script>
+{{end}}
+{{with .Done}}<p class="ok" id="result">You joined{{if .ProjectID}} the project{{else if .WorkspaceID}} the workspace{{else}} the organization{{end}} as <strong>{{.Role}}</strong>.</p>
+<p><a id="open" href="{{$.Link}}">Open it</a></p>{{end}}
+{{if .Declined}}<p class="ok" id="result">You declined the invitation. Nothing was changed.</p>{{end}}
+{{with .Inv}}
+<p>{{.InvitedByName}} of <strong>{{.OrgName}}</strong> invites you to a {{kind .Kind}}.</p>
+<dl id="offer">
+{{if .ProjectName}}<dt>Project</dt><dd>{{.ProjectName}}</dd>{{end}}
+{{if .WorkspaceName}}<dt>Workspace</dt><dd>{{.WorkspaceName}}</dd>{{end}}
+{{if .CompanyName}}<dt>As company</dt><dd>{{.CompanyName}}</dd>{{end}}
+{{if .Role}}<dt>Role</dt><dd>{{.Role}}</dd>{{end}}
+{{if .Email}}<dt>Sent to</dt><dd>{{.Email}}</dd>{{end}}
+<dt>Expires</dt><dd>{{if $.Expires}}{{$.Expires}}{{else}}never{{end}}</dd>
+</dl>
+{{if $.User}}
+<p>Signed in as <strong id="who">{{$.User.Email}}</strong>.</p>
+{{if $.NoOrg}}<p class="problem">Only members of an organization can accept this. Create or join one first.</p>{{end}}
+<form method="post" action="/invitations/page/accept" id="accept">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+{{if $.ChooseOrg}}<fieldset><legend>Accept for which organization?</legend>
+{{range $.Orgs}}<label><input type="radio" name="orgId" value="{{.ID}}" required> {{.Name}}</label>{{end}}
+</fieldset>{{end}}
+<div class="row"><button type="submit" id="confirm">Accept</button>
+<button type="submit" class="secondary" formaction="/invitations/page/decline" formnovalidate id="decline">Decline</button></div>
+</form>
+<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button class="secondary" type="submit">Sign out</button></form>
+{{else}}
+<p>Sign in to accept or decline.</p>
+{{if $.DevSignIn}}<form method="post" action="/invitations/page/sign-in" id="signin">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+<label>Email <input type="email" name="email" id="email" required></label>
+<label>Name <input type="text" name="name" id="name"></label>
+<button type="submit" id="signin-button">Sign in</button> <small>development sign-in</small>
+</form>{{end}}
+{{if $.SignInURL}}<p><a href="{{$.SignInURL}}" id="oidc">Sign in</a></p>{{end}}
+{{end}}
+{{end}}
+</main></body></html>`))
