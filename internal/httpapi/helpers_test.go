@@ -6,23 +6,32 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/annobridge/annobridge/internal/app"
 	"github.com/annobridge/annobridge/internal/auth"
+	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/worker"
 )
 
 var (
 	stack  *devstack.Stack
 	server *httptest.Server
+	outbox string
+	theApp *app.App
 )
 
 func TestMain(m *testing.M) { os.Exit(devstack.RunTests(m, &stack)) }
@@ -36,11 +45,28 @@ func api(t *testing.T) *httptest.Server {
 	}
 	// Errors only: an internal error in a test shows its cause.
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := app.New(context.Background(), stack.Config(), log)
+	dir, err := os.MkdirTemp("", "annobridge-outbox-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	server = httptest.NewServer(a.Router(httpapi.Functions...))
+	outbox = dir
+	server = httptest.NewUnstartedServer(nil)
+	base := "http://" + server.Listener.Addr().String()
+	a, err := app.New(context.Background(), stack.Config(map[string]string{"MAIL_OUTBOX_DIR": outbox, "PUBLIC_BASE_URL": base}), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theApp = a
+	server.Config.Handler = a.Router(httpapi.Functions...)
+	server.Start()
+	// The mail queue's consumer, as cmd/local runs it, writes the outbox.
+	consumer, err := a.Consumer(app.FnMailer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := stack.Queues["MailQueue"]
+	p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log}
+	go p.Run(context.Background())
 	return server
 }
 
@@ -64,6 +90,12 @@ type response struct {
 
 func call(t *testing.T, method, path, token string, body any, headers ...string) response {
 	t.Helper()
+	return callOn(t, api(t).URL, method, path, token, body, headers...)
+}
+
+// callOn calls the server at base.
+func callOn(t *testing.T, base, method, path, token string, body any, headers ...string) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -78,7 +110,7 @@ func call(t *testing.T, method, path, token string, body any, headers ...string)
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, api(t).URL+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,4 +190,73 @@ func (r response) items() []map[string]any {
 func uniqueEmail(t *testing.T, who string) string {
 	return strings.ToLower(who+"."+strings.NewReplacer("/", ".", "_", ".").Replace(t.Name())) + "." +
 		time.Now().Format("150405.000000") + "@example.com"
+}
+
+// emailsTo returns the bodies of the outbox messages sent to addr.
+func emailsTo(t *testing.T, addr string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	modTime := func(f string) time.Time {
+		st, err := os.Stat(f)
+		if err != nil {
+			return time.Time{}
+		}
+		return st.ModTime()
+	}
+	sort.Slice(files, func(i, j int) bool { return modTime(files[i]).Before(modTime(files[j])) })
+	var out []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil || !strings.EqualFold(msg.Header.Get("To"), addr) {
+			continue
+		}
+		body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		out = append(out, string(body))
+	}
+	return out
+}
+
+var linkRE = regexp.MustCompile(`/invitations/([A-Za-z0-9_-]{43})`)
+
+// tokenMailedTo waits for the n-th invitation email to addr and returns the
+// token of its link.
+func tokenMailedTo(t *testing.T, addr string, n int) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var tokens []string
+		for _, body := range emailsTo(t, addr) {
+			if m := linkRE.FindStringSubmatch(body); m != nil {
+				tokens = append(tokens, m[1])
+			}
+		}
+		if len(tokens) >= n {
+			return tokens[n-1] // oldest first
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no invitation email #%d to %s (have %d)", n, addr, len(tokens))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type shiftedClock struct{ by time.Duration }
+
+func (c shiftedClock) Now() time.Time { return time.Now().UTC().Add(c.by) }
+
+// apiLater serves the same store as api() with a clock moved forward, to see
+// what expiry does.
+func apiLater(t *testing.T, by time.Duration) string {
+	t.Helper()
+	api(t)
+	svc := collab.NewService(theApp.Store, shiftedClock{by}, collab.RandomIDs{}, theApp.MailQueue,
+		collab.Config{PublicBaseURL: server.URL})
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, httpapi.Functions...))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
