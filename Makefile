@@ -16,7 +16,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test lint token build clean stack-deps test-short \
+.PHONY: run test lint token build clean stack-deps browser-deps \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -65,6 +65,11 @@ stack-deps:
 		npm install --prefix $(STACK_DIR) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES); \
 	fi
 
+# Debian's Chromium for the acceptance page's browser tests.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 run: stack-deps
 	$(GO) build -o $(BUILD_DIR)/annobridge-local ./cmd/local
 	exec $(BUILD_DIR)/annobridge-local
@@ -83,7 +88,7 @@ lint:
 	@if command -v cfn-lint >/dev/null 2>&1; then echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
 		else echo "cfn-lint not installed: template not linted" >&2; fi
 
-test: stack-deps lint
+test: stack-deps browser-deps lint
 	$(GO) test $(TEST_FLAGS) ./...
 
 clean:
