@@ -3,6 +3,7 @@ package collab
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -585,4 +586,71 @@ func (s *Service) alreadyPartner(ctx context.Context, p Partner, c Caller) error
 	return &Error{Code: CodeConflict,
 		Message: fmt.Sprintf("%s already works on this project; its manager is %s: ask them to add you", p.OrgName, manager),
 		Extra:   map[string]any{"manager": map[string]string{"userId": p.ManagerID, "name": name}, "orgId": p.OrgID}}
+}
+
+// InviteCollaborator invites an org, through one of its people's email, to
+// collaborate in a workspace with collaboration types and project access;
+// the invitee also becomes a workspace member with role (allowed by the
+// types). Workspace admins and developers invite any type; project
+// managers only annotation_partner.
+func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email string, types []CollabType, role WorkspaceRole, access ProjectAccess) (Issued, error) {
+	email = NormalizeEmail(email)
+	var v Validation
+	if !ValidEmail(email) {
+		v.Add("email", "must be an email address")
+	}
+	if len(types) == 0 {
+		v.Add("types", "name at least one collaboration type")
+	}
+	for _, t := range types {
+		if _, ok := CollabTypeRoles[t]; !ok || t == CollabOwner {
+			v.Add("types", "%q is not an assignable collaboration type", t)
+		}
+	}
+	if role != "" && !slices.Contains(AllowedWorkspaceRoles(types), role) {
+		v.Add("role", "is not allowed by the collaboration types")
+	}
+	switch access.Mode {
+	case "", "full":
+		access = ProjectAccess{Mode: "full"}
+	case "limited":
+		if len(access.ProjectIDs) == 0 {
+			v.Add("projectAccess.projectIds", "name the projects of a limited access")
+		}
+	default:
+		v.Add("projectAccess.mode", "must be full or limited")
+	}
+	if err := v.Err(); err != nil {
+		return Issued{}, err
+	}
+	w, err := s.store.GetWorkspace(ctx, wsID)
+	if err != nil {
+		return Issued{}, err
+	}
+	orgRole, wsRole, err := s.store.WorkspaceStanding(ctx, w, c.UserID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if orgRole.HasWorkforceAccess() {
+		wsRole = WSAdmin
+	}
+	switch {
+	case orgRole == "" && wsRole == "":
+		return Issued{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
+	case wsRole == WSAdmin || wsRole == WSDeveloper:
+	case wsRole == WSProjectManager:
+		if len(types) != 1 || types[0] != CollabAnnotationPartner {
+			return Issued{}, Errorf(CodeForbidden, "a project manager invites only annotation partners")
+		}
+	default:
+		return Issued{}, Errorf(CodeForbidden, "inviting collaborators needs workspace admin, developer or project_manager")
+	}
+	org, err := s.store.GetOrg(ctx, w.OrgID)
+	if err != nil {
+		return Issued{}, err
+	}
+	inv, token := s.newInvitation(c, KindCollaborator)
+	inv.Email, inv.Role, inv.Types, inv.Access = email, string(role), types, access
+	inv.WorkspaceID, inv.WorkspaceName, inv.OrgID, inv.OrgName = w.ID, w.Name, org.ID, org.Name
+	return s.issue(ctx, inv, token)
 }

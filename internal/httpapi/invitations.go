@@ -220,3 +220,27 @@ func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab
 	writeJSON(w, http.StatusOK, map[string]string{"status": string(collab.InvDeclined)})
 	return nil
 }
+
+func (a *API) inviteCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Email         string              `json:"email"`
+		Types         []collab.CollabType `json:"types"`
+		Role          string              `json:"role"`
+		ProjectAccess struct {
+			Mode       string   `json:"mode"`
+			ProjectIDs []string `json:"projectIds"`
+		} `json:"projectAccess"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	iss, err := a.svc.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, in.Types, collab.WorkspaceRole(in.Role),
+		collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/invitations/"+iss.Invitation.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"invitationId": iss.Invitation.ID, "email": iss.Invitation.Email,
+		"expiresAt": iss.Invitation.ExpiresAt})
+	return nil
+}

@@ -412,3 +412,32 @@ func fmtItem(item map[string]types.AttributeValue) string {
 	}
 	return b.String()
 }
+
+func TestCollaboratorInvitation(t *testing.T) {
+	tm := newTeam(t)
+	W := "/workspaces/" + tm.workspace + "/collaborators"
+	partner := newActor(t, "collab")
+	partnerOrg := orgOf(t, partner, "Producer Co")
+	body := map[string]any{"email": partner.email, "types": []string{"producer_partner"}, "role": "project_manager",
+		"projectAccess": map[string]any{"mode": "limited", "projectIds": []string{tm.project}}}
+	call(t, "POST", W, tm.dev.token, body).problem(t, 403, "")
+	call(t, "POST", W, tm.tenant.token, body).problem(t, 404, "")
+	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"annotation_partner"}, "role": "developer"}).problem(t, 400, "role")
+	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"owner"}}).problem(t, 400, "types")
+	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"data_partner"}, "orgId": "x"}).problem(t, 400, "orgId")
+	inv := call(t, "POST", W, tm.owner.token, body).want(t, 202)
+	if got := call(t, "GET", "/invitations?workspaceId="+tm.workspace, tm.owner.token, nil).want(t, 200).items(); len(got) != 1 || got[0]["id"] != inv.str("invitationId") {
+		t.Fatalf("workspace invitations %v", got)
+	}
+	call(t, "GET", "/invitations?workspaceId="+tm.workspace, tm.tenant.token, nil).problem(t, 404, "")
+	token := tokenMailedTo(t, partner.email, 1)
+	pv := call(t, "GET", "/invitations/"+token, "", nil).want(t, 200)
+	if pv.str("kind") != "collaborator" || pv.str("workspaceName") != "Default workspace" || pv.str("role") != "project_manager" {
+		t.Fatalf("preview %s", pv.raw)
+	}
+	acc := call(t, "POST", "/invitations/"+token+"/accept", partner.token, nil).want(t, 200)
+	if acc.str("kind") != "collaborator" || acc.str("orgId") != partnerOrg || acc.str("workspaceId") != tm.workspace || acc.str("role") != "project_manager" {
+		t.Fatalf("accept %s", acc.raw)
+	}
+	call(t, "POST", "/invitations/"+token+"/accept", partner.token, nil).problem(t, 410, "")
+}

@@ -65,6 +65,7 @@ func (a *API) routes(fn string) []route {
 			{"DELETE /projects/{projectId}/share-link", a.authed(a.disableShareLink)},
 			{"POST /projects/{projectId}/labeling-companies", a.authed(a.inviteLabelingCompany)},
 			{"POST /orgs/{orgId}/invitations", a.authed(a.inviteOrgMember)},
+			{"POST /workspaces/{wsId}/collaborators", a.authed(a.inviteCollaborator)},
 			{"GET /invitations", a.authed(a.listInvitations)},
 			{"POST /invitations/{invitationId}/resend", a.authed(a.resendInvitation)},
 			{"DELETE /invitations/{invitationId}", a.authed(a.revokeInvitation)},
