@@ -33,8 +33,9 @@ func TestLocalServerEndToEnd(t *testing.T) {
 	base := "http://127.0.0.1:" + port
 
 	var logs bytes.Buffer
+	outbox := t.TempDir()
 	srv := exec.Command(bin)
-	srv.Env = append(os.Environ(), "PORT="+port, "MAIL_OUTBOX_DIR="+t.TempDir())
+	srv.Env = append(os.Environ(), "PORT="+port, "MAIL_OUTBOX_DIR="+outbox)
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -82,8 +83,34 @@ func TestLocalServerEndToEnd(t *testing.T) {
 		_ = json.Unmarshal(raw, &body)
 		return res.StatusCode, body, res.Header.Get("Content-Type")
 	}
-	if code, body, _ := post(strings.TrimSpace(string(tok))); code != 201 || body["role"] != "owner" {
+	code, body, _ := post(strings.TrimSpace(string(tok)))
+	if code != 201 || body["role"] != "owner" {
 		t.Fatalf("POST /orgs with token: %d %v", code, body)
+	}
+	// An invitation travels through the mail queue to the in-process mailer,
+	// which writes it to the outbox with its acceptance link.
+	req, _ := http.NewRequest("POST", base+"/orgs/"+body["id"].(string)+"/invitations",
+		strings.NewReader(`{"email":"invitee@example.com","role":"member"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("invite: %v %v", err, res)
+	}
+	res.Body.Close()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		if len(files) == 1 {
+			eml, _ := os.ReadFile(files[0])
+			if !strings.Contains(string(eml), "To: invitee@example.com") || !strings.Contains(string(eml), base+"/invitations/") {
+				t.Fatalf("outbox message:\n%s", eml)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no email in the outbox\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if code, _, ct := post(""); code != 401 || ct != "application/problem+json" {
 		t.Fatalf("POST /orgs without token: %d %s", code, ct)

@@ -214,7 +214,11 @@ func emailsTo(t *testing.T, addr string) []string {
 		if err != nil || !strings.EqualFold(msg.Header.Get("To"), addr) {
 			continue
 		}
-		body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		var rd io.Reader = msg.Body
+		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			rd = quotedprintable.NewReader(msg.Body)
+		}
+		body, _ := io.ReadAll(rd)
 		out = append(out, string(body))
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +112,14 @@ func (o Outbox) render(id string, m Message, now time.Time) ([]byte, error) {
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", m.Subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "Message-ID: <%s@annobridge.local>\r\n", safeID.ReplaceAllString(id, "_"))
+	// 8bit keeps the acceptance link whole for anyone reading the file; a
+	// line too long for 8bit (998 octets) falls back to quoted-printable.
+	long := slices.ContainsFunc(strings.Split(m.Text, "\n"), func(l string) bool { return len(l) > 990 })
+	if !long {
+		b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n"))
+		return b.Bytes(), nil
+	}
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
 	qp := quotedprintable.NewWriter(&b)
 	if _, err := qp.Write([]byte(m.Text)); err != nil {
