@@ -16,7 +16,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test lint token build clean stack-deps browser-deps \
+.PHONY: run test lint token build clean stack-deps browser-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -73,6 +73,13 @@ browser-deps:
 run: stack-deps
 	$(GO) build -o $(BUILD_DIR)/annobridge-local ./cmd/local
 	exec $(BUILD_DIR)/annobridge-local
+
+# A web inbox for local mail: `make maildev`, then `SMTP_ADDR=127.0.0.1:1025 make run`
+# and read the mail at http://127.0.0.1:1080.
+maildev:
+	@test -f $(STACK_DIR)/node_modules/maildev/package.json || \
+		npm install --prefix $(STACK_DIR) --no-audit --no-fund --loglevel=error maildev@2.2.1
+	exec node $(STACK_DIR)/node_modules/maildev/bin/maildev --ip 127.0.0.1 --smtp 1025 --web 1080
 
 # make token EMAIL=a@example.com [NAME="A Person"]
 token:

@@ -98,7 +98,7 @@ func serve(log *slog.Logger) error {
 
 	addr := net.JoinHostPort("127.0.0.1", envOr("PORT", "8080"))
 	overrides := map[string]string{"PUBLIC_BASE_URL": "http://" + addr}
-	for _, k := range []string{"DEV_JWT_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "MAIL_OUTBOX_DIR", "PUBLIC_BASE_URL", "LOG_LEVEL", "CURSOR_SECRET"} {
+	for _, k := range []string{"DEV_JWT_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "MAIL_OUTBOX_DIR", "PUBLIC_BASE_URL", "LOG_LEVEL", "CURSOR_SECRET", "SMTP_ADDR", "MAIL_FROM", "APP_BASE_URL"} {
 		if v := os.Getenv(k); v != "" {
 			overrides[k] = v
 		}

@@ -101,9 +101,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			}
 		}
 	}
-	if cfg.Local() {
+	switch {
+	case cfg.SMTPAddr != "":
+		a.Mailer = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom}
+	case cfg.Local():
 		a.Mailer = mail.Outbox{Dir: cfg.MailOutboxDir, From: cfg.MailFrom}
-	} else {
+	default:
 		a.Mailer = mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}
 	}
 	return a, nil

@@ -58,6 +58,7 @@ type Config struct {
 	PublicBaseURL string
 	MailOutboxDir string
 	MailFrom      string
+	SMTPAddr      string // local: send mail to this SMTP server instead of the outbox
 	SignInURL     string // OIDC sign-in page for the acceptance page (AWS)
 	AppBaseURL    string // where the acceptance page links projects
 	LogLevel      slog.Level
@@ -95,6 +96,7 @@ func Load(getenv Getenv) (Config, error) {
 		MailOutboxDir:    get("MAIL_OUTBOX_DIR", ".local/outbox"),
 		MailFrom:         get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
 		SignInURL:        get("SIGNIN_URL", ""),
+		SMTPAddr:         get("SMTP_ADDR", ""),
 		AppBaseURL:       strings.TrimRight(get("APP_BASE_URL", ""), "/"),
 	}
 	var errs []error

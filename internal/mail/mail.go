@@ -12,6 +12,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,3 +160,28 @@ func (s SES) Send(ctx context.Context, _ string, m Message) error {
 }
 
 func strPtr(s string) *string { return &s }
+
+// SMTP sends through an SMTP server without authentication, meant for a
+// local inbox such as maildev on 127.0.0.1.
+type SMTP struct {
+	Addr string // host:port
+	From string
+}
+
+// Send delivers the message with the same rendering as the outbox.
+func (s SMTP) Send(_ context.Context, id string, m Message) error {
+	raw, err := Outbox{From: s.From}.render(id, m, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	from := s.From
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address
+	} else {
+		from = "no-reply@annobridge.local"
+	}
+	if err := smtp.SendMail(s.Addr, nil, from, []string{m.To}, raw); err != nil {
+		return fmt.Errorf("smtp send: %w", err)
+	}
+	return nil
+}

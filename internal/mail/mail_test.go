@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"net"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +61,54 @@ func TestMessagesAreValidated(t *testing.T) {
 		if m.Validate() == nil {
 			t.Errorf("accepted %+v", m)
 		}
+	}
+}
+
+// A minimal SMTP peer on loopback receives what SMTP sends.
+func TestSMTPDelivers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		tp := textproto.NewConn(conn)
+		_ = tp.PrintfLine("220 test ESMTP")
+		var data strings.Builder
+		for {
+			line, err := tp.ReadLine()
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.SplitN(line, " ", 2)[0]); cmd {
+			case "EHLO", "HELO":
+				_ = tp.PrintfLine("250 test")
+			case "DATA":
+				_ = tp.PrintfLine("354 go on")
+				body, _ := tp.ReadDotBytes()
+				data.Write(body)
+				_ = tp.PrintfLine("250 queued")
+			case "QUIT":
+				_ = tp.PrintfLine("221 bye")
+				got <- data.String()
+				return
+			default:
+				_ = tp.PrintfLine("250 ok")
+			}
+		}
+	}()
+	s := SMTP{Addr: ln.Addr().String(), From: "annobridge <no-reply@annobridge.local>"}
+	if err := s.Send(context.Background(), "m1", Message{To: "b@example.com", Subject: "Hi", Text: "Open http://x/invitations/t\n"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := <-got
+	if !strings.Contains(msg, "To: b@example.com") || !strings.Contains(msg, "http://x/invitations/t") {
+		t.Fatalf("received:\n%s", msg)
 	}
 }
