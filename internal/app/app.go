@@ -49,6 +49,7 @@ type App struct {
 	Mailer  mail.Sender
 	// MailQueue puts the service's emails on the mail queue.
 	MailQueue MailQueue
+	JobQueue  JobQueue
 	Page      *httpapi.PageConfig
 }
 
@@ -61,7 +62,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
 	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret))
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
-	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{}, a.MailQueue,
+	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
+	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{}, a.MailQueue, a.JobQueue,
 		collab.Config{PublicBaseURL: cfg.PublicBaseURL})
 	// The verifier checks bearer tokens in jwt mode and the acceptance
 	// page's session in both modes (in apigw mode when JWKS_URL is set).
@@ -127,10 +129,12 @@ func (a *App) Consumer(fn string) (*worker.Consumer, error) {
 	switch fn {
 	case FnMailer:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(a.Mailer)}), nil
-	case FnHandoff, FnJobs:
-		// Their message kinds arrive with the review and collaborator
-		// capabilities; until then every message is reported failed, so
-		// nothing is lost: it is retried and then kept in the DLQ.
+	case FnJobs:
+		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}), nil
+	case FnHandoff:
+		// Its message kinds arrive with the review capability; until then
+		// every message is reported failed, so nothing is lost: it is
+		// retried and then kept in the DLQ.
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{}), nil
 	}
 	return nil, fmt.Errorf("no consumer function %q", fn)
@@ -188,4 +192,39 @@ func (q MailQueue) Send(ctx context.Context, e collab.Email) error {
 		return err
 	}
 	return q.Publisher.Publish(ctx, worker.Envelope{Kind: mail.KindSend, ID: e.ID, Body: body}, "")
+}
+
+// KindJobRun is the jobs queue's message: work on a job for one run.
+const KindJobRun = "job.run"
+
+// JobQueue is the service's JobQueue: a job.run message on the jobs queue.
+type JobQueue struct{ Publisher *sqsqueue.Publisher }
+
+// Enqueue queues one run of a job.
+func (q JobQueue) Enqueue(ctx context.Context, jobID string) error {
+	body, err := json.Marshal(map[string]string{"jobId": jobID})
+	if err != nil {
+		return err
+	}
+	return q.Publisher.Publish(ctx, worker.Envelope{Kind: KindJobRun, ID: jobID + "-" + collab.RandomIDs{}.New("run"), Body: body}, "")
+}
+
+// runJob works on a job for one message, and hands the rest to a new
+// message: a run never outlives its Lambda's timeout, and a failure retries
+// only from the last checkpoint.
+func (a *App) runJob(ctx context.Context, m worker.Message) error {
+	var in struct {
+		JobID string `json:"jobId"`
+	}
+	if err := json.Unmarshal(m.Body, &in); err != nil || in.JobID == "" {
+		return fmt.Errorf("job.run without jobId: %w", err)
+	}
+	more, err := a.Service.RunJob(ctx, in.JobID)
+	if err != nil {
+		return err
+	}
+	if more {
+		return a.JobQueue.Enqueue(ctx, in.JobID)
+	}
+	return nil
 }

@@ -252,8 +252,9 @@ func TestSQSSampleEvents(t *testing.T) {
 		t.Fatalf("redelivery wrote %v", again)
 	}
 
-	// The handoff and jobs kinds arrive with their capabilities; until then
-	// their messages are reported failed (retried, then kept in the DLQ).
+	// The handoff kinds arrive with the review capability, and the sample
+	// job does not exist: both are reported failed (retried, then kept in
+	// the DLQ), never dropped.
 	for fn, file := range map[string]string{app.FnHandoff: "handoff-sqs.json", app.FnJobs: "jobs-sqs.json"} {
 		c, err := a.Consumer(fn)
 		if err != nil {

@@ -168,7 +168,10 @@ type Collaborator struct {
 	AutoInvite     bool
 	AutoInviteRole WorkspaceRole
 	AddedAt        time.Time
-	Version        int
+	// RemovingJob is set once removal has begun: the collaborator grants
+	// nothing from then on.
+	RemovingJob string
+	Version     int
 }
 
 // InvitationScope names one listing of invitations.

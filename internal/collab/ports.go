@@ -69,6 +69,38 @@ type Store interface {
 	// old one), a new expiry and its resend log (version-checked).
 	ReissueInvitation(ctx context.Context, old Invitation, newHash string, expires time.Time, resends []time.Time) error
 	AcceptInvitation(ctx context.Context, a Acceptance) error
+
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, scope string, p Page) ([]AuditEntry, string, error)
+
+	ListCollaborators(ctx context.Context, wsID string) ([]Collaborator, error)
+	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
+	// PutCollaborator creates (version 0: must not exist) a collaborator.
+	PutCollaborator(ctx context.Context, c Collaborator, version int) error
+	// UpdateCollaborator saves a collaborator (version-checked) and deletes
+	// the workspace memberships its new types no longer allow, in one
+	// transaction.
+	UpdateCollaborator(ctx context.Context, c Collaborator, version int, remove []WorkspaceMember) error
+	MarkCollaboratorRemoving(ctx context.Context, c Collaborator, jobID string) error
+	DeleteCollaborator(ctx context.Context, wsID, orgID string) error
+
+	GetWorkspaceMembers(ctx context.Context, wsID string, userIDs []string) (map[string]WorkspaceMember, error)
+	ListWorkspaceMembers(ctx context.Context, wsID, orgID string) ([]WorkspaceMember, error)
+	ListWorkspaceMembersPage(ctx context.Context, wsID, orgID string, p Page) ([]WorkspaceMember, string, error)
+	PutWorkspaceMembers(ctx context.Context, ms []WorkspaceMember) error
+	DeleteWorkspaceMembers(ctx context.Context, ms []WorkspaceMember) error
+	ListWorkspaceProjects(ctx context.Context, wsID string, p Page) ([]Project, string, error)
+
+	DeletePartner(ctx context.Context, p Partner) error
+	// RemoveOrgFromProject deletes every project membership of an org's
+	// people on a project, and its partner item; it returns how many items
+	// went.
+	RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error)
+
+	CreateJob(ctx context.Context, j Job) error
+	GetJob(ctx context.Context, id string) (Job, error)
+	// SaveJob writes a job's progress if its version is still j.Version.
+	SaveJob(ctx context.Context, j Job) error
 }
 
 // Mailer puts an email on its way (the mail queue).

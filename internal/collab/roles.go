@@ -148,6 +148,10 @@ type Standing struct {
 	Member *ProjectMember
 	// ExternalTypes are the collaboration types of the member's external org.
 	ExternalTypes []CollabType
+	// CollabOrgID is the collaborator org of an external workspace member,
+	// and CollabAccess whether its project access covers this project.
+	CollabOrgID  string
+	CollabAccess bool
 }
 
 // Effective is a user's resolved role on a project.
@@ -175,7 +179,10 @@ func (s Standing) Resolve() Effective {
 	}
 	if s.WorkspaceRole != "" {
 		if s.WorkspaceRoleExternal {
-			if s.Member != nil && s.Member.Side == SideExternal {
+			switch {
+			case s.CollabAccess:
+				raise(&ext, s.WorkspaceRole.ProjectRole(), SideExternal, s.CollabOrgID)
+			case s.Member != nil && s.Member.Side == SideExternal:
 				raise(&ext, s.WorkspaceRole.ProjectRole(), SideExternal, s.Member.OrgID)
 			}
 		} else {

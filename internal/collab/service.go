@@ -12,6 +12,7 @@ type Service struct {
 	clock  Clock
 	ids    IDs
 	mailer Mailer
+	jobs   JobQueue
 	cfg    Config
 
 	// known remembers, per cold start, which users were written with which
@@ -20,8 +21,8 @@ type Service struct {
 }
 
 // NewService wires the use cases to their ports.
-func NewService(store Store, clock Clock, ids IDs, mailer Mailer, cfg Config) *Service {
-	return &Service{store: store, clock: clock, ids: ids, mailer: mailer, cfg: cfg}
+func NewService(store Store, clock Clock, ids IDs, mailer Mailer, jobs JobQueue, cfg Config) *Service {
+	return &Service{store: store, clock: clock, ids: ids, mailer: mailer, jobs: jobs, cfg: cfg}
 }
 
 // EnsureUser creates the caller's user record on their first call and

@@ -68,7 +68,14 @@ func (s *Store) batchDelete(ctx context.Context, ks []keys) error {
 	for _, k := range ks {
 		pending = append(pending, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyAV(k)}})
 	}
-	for attempt := 0; len(pending) > 0; attempt++ {
+	return s.batchWrite(ctx, pending)
+}
+
+// batchWrite runs write requests in batches of 25 (BatchWriteItem's limit),
+// retrying unprocessed items with a growing pause.
+func (s *Store) batchWrite(ctx context.Context, pending []types.WriteRequest) error {
+	retries := 0
+	for len(pending) > 0 {
 		n := min(25, len(pending))
 		chunk := pending[:n]
 		pending = pending[n:]
@@ -77,16 +84,19 @@ func (s *Store) batchDelete(ctx context.Context, ks []keys) error {
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 		})
 		if err != nil {
-			return fmt.Errorf("batch delete: %w", err)
+			return fmt.Errorf("batch write: %w", err)
 		}
 		meter(ctx, false, res.ConsumedCapacity...)
 		if un := res.UnprocessedItems[s.table]; len(un) > 0 {
-			if attempt > 10 {
-				return fmt.Errorf("batch delete: %d items still unprocessed", len(un))
+			retries++
+			if retries > 10 {
+				return fmt.Errorf("batch write: %d items still unprocessed", len(un))
 			}
 			pending = append(pending, un...)
-			time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+			time.Sleep(time.Duration(retries) * 20 * time.Millisecond)
+			continue
 		}
+		retries = 0
 	}
 	return nil
 }

@@ -271,6 +271,7 @@ type collaboratorRow struct {
 	AutoInvite     bool      `dynamodbav:"autoInvite"`
 	AutoInviteRole string    `dynamodbav:"autoInviteRole,omitempty"`
 	AddedAt        time.Time `dynamodbav:"addedAt"`
+	RemovingJob    string    `dynamodbav:"removingJob,omitempty"`
 }
 
 // AcceptInvitation writes an acceptance in one transaction: the invitation
@@ -332,18 +333,14 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 			onConflict: collab.Errorf(collab.CodeGone, "the org no longer exists")})
 	}
 	if c := a.Collab; c != nil {
-		it, err := s.putNew(collaboratorRow{keys: collaboratorKey(c.WorkspaceID, c.OrgID), gsi1: collaboratorIndex(c.WorkspaceID, c.OrgID),
-			meta: meta{Type: typeCollab, Version: 1}, WorkspaceID: c.WorkspaceID, OrgID: c.OrgID, OrgName: c.OrgName,
-			Types: typesOut(c.Types), AccessMode: c.Access.Mode, AccessIDs: c.Access.ProjectIDs, AutoInvite: c.AutoInvite,
-			AutoInviteRole: string(c.AutoInviteRole), AddedAt: c.AddedAt}, collab.Errorf(collab.CodeConflict, "your org already collaborates in this workspace"))
+		it, err := s.putNew(toCollaboratorRow(*c), collab.Errorf(collab.CodeConflict, "your org already collaborates in this workspace"))
 		if err != nil {
 			return err
 		}
 		items = append(items, it)
 	}
 	if w := a.WSMember; w != nil {
-		it, err := s.putNew(workspaceMemberRow{keys: workspaceMemberKey(w.WorkspaceID, w.UserID), meta: meta{Type: typeWSMember, Version: 1},
-			Role: string(w.Role), OrgID: w.OrgID, External: w.External}, collab.Errorf(collab.CodeConflict, "you are already a member of this workspace"))
+		it, err := s.putNew(toWorkspaceMemberRow(*w), collab.Errorf(collab.CodeConflict, "you are already a member of this workspace"))
 		if err != nil {
 			return err
 		}

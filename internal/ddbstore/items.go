@@ -94,10 +94,28 @@ func (r workspaceRow) domain() collab.Workspace {
 
 type workspaceMemberRow struct {
 	keys
+	gsi1
+	gsi2
 	meta
-	Role     string `dynamodbav:"role"`
-	OrgID    string `dynamodbav:"orgId"`
-	External bool   `dynamodbav:"external"`
+	WorkspaceID string `dynamodbav:"workspaceId"`
+	UserID      string `dynamodbav:"userId"`
+	Email       string `dynamodbav:"email"`
+	Name        string `dynamodbav:"name"`
+	Role        string `dynamodbav:"role"`
+	OrgID       string `dynamodbav:"orgId"`
+	External    bool   `dynamodbav:"external"`
+}
+
+func toWorkspaceMemberRow(m collab.WorkspaceMember) workspaceMemberRow {
+	g1, g2 := workspaceMemberIndexes(m.WorkspaceID, m.OrgID, m.UserID)
+	return workspaceMemberRow{keys: workspaceMemberKey(m.WorkspaceID, m.UserID), gsi1: g1, gsi2: g2,
+		meta: meta{Type: typeWSMember, Version: m.Version}, WorkspaceID: m.WorkspaceID, UserID: m.UserID,
+		Email: m.Email, Name: m.Name, Role: string(m.Role), OrgID: m.OrgID, External: m.External}
+}
+
+func (r workspaceMemberRow) domain() collab.WorkspaceMember {
+	return collab.WorkspaceMember{WorkspaceID: r.WorkspaceID, UserID: r.UserID, Email: r.Email, Name: r.Name,
+		Role: collab.WorkspaceRole(r.Role), OrgID: r.OrgID, External: r.External, Version: r.Version}
 }
 
 type projectRow struct {

@@ -221,3 +221,28 @@ func collaboratorKey(wsID, orgID string) keys {
 func collaboratorIndex(wsID, orgID string) gsi1 {
 	return gsi1{GSI1PK: prefixOrg + orgID, GSI1SK: prefixCollab + wsID}
 }
+
+// workspaceMemberIndexes: the user's workspaces (GSI1) and one org's members
+// of a workspace (GSI2), for cascades and removals.
+func workspaceMemberIndexes(wsID, orgID, userID string) (gsi1, gsi2) {
+	return gsi1{GSI1PK: prefixUser + userID, GSI1SK: prefixWS + wsID},
+		gsi2{GSI2PK: prefixWS + wsID + infixOrg + orgID, GSI2SK: prefixMember + userID}
+}
+
+func workspaceOrgMembersOf(wsID, orgID string) (pk, skPrefix string) {
+	return prefixWS + wsID + infixOrg + orgID, prefixMember
+}
+
+func collaboratorsOf(wsID string) (pk, skPrefix string) { return prefixWS + wsID, prefixCollab }
+
+// workspaceProjectsOf lists a workspace's projects on GSI2.
+func workspaceProjectsOf(wsID string) (pk, skPrefix string) { return prefixWS + wsID, prefixProj }
+
+func jobKey(id string) keys { return keys{PK: "JOB#" + id, SK: skMeta} }
+
+// auditKey: one partition per scope, sorted by time.
+func auditKey(scope string, at time.Time, id string) keys {
+	return keys{PK: "AUDIT#" + scope, SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
+}
+
+func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }

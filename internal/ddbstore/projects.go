@@ -308,6 +308,22 @@ func (s *Store) LoadStanding(ctx context.Context, projectID, userID string) (col
 		var r workspaceMemberRow
 		_ = attributevalue.UnmarshalMap(item, &r)
 		st.WorkspaceRole, st.WorkspaceRoleExternal = collab.WorkspaceRole(r.Role), r.External
+		if r.External {
+			// A collaborator's member: its types cap the role, its project
+			// access says whether the role reaches this project.
+			col, err := s.GetCollaborator(ctx, pl.workspaceID, r.OrgID)
+			switch {
+			case collab.IsCode(err, collab.CodeNotFound):
+				st.WorkspaceRole = ""
+			case err != nil:
+				return collab.Project{}, collab.Standing{}, err
+			case col.RemovingJob != "":
+				st.WorkspaceRole = ""
+			default:
+				st.CollabOrgID, st.CollabAccess = col.OrgID, col.Access.Covers(projectID)
+				st.ExternalTypes = append(st.ExternalTypes, col.Types...)
+			}
+		}
 	}
 	if st.Member != nil && st.Member.Side == collab.SideExternal {
 		partner, err := s.GetPartner(ctx, projectID, st.Member.OrgID)
@@ -317,7 +333,7 @@ func (s *Store) LoadStanding(ctx context.Context, projectID, userID string) (col
 		case err != nil:
 			return collab.Project{}, collab.Standing{}, err
 		default:
-			st.ExternalTypes = partner.Types
+			st.ExternalTypes = append(st.ExternalTypes, partner.Types...)
 		}
 	}
 	return p, st, nil

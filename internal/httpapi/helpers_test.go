@@ -59,14 +59,17 @@ func api(t *testing.T) *httptest.Server {
 	theApp = a
 	server.Config.Handler = a.Router(httpapi.Functions...)
 	server.Start()
-	// The mail queue's consumer, as cmd/local runs it, writes the outbox.
-	consumer, err := a.Consumer(app.FnMailer)
-	if err != nil {
-		t.Fatal(err)
+	// The queue consumers run as cmd/local runs them: the mailer writes
+	// the outbox, the jobs consumer works on background jobs.
+	for fn, queue := range map[string]string{app.FnMailer: "MailQueue", app.FnJobs: "JobsQueue"} {
+		consumer, err := a.Consumer(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := stack.Queues[queue]
+		p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log}
+		go p.Run(context.Background())
 	}
-	q := stack.Queues["MailQueue"]
-	p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log}
-	go p.Run(context.Background())
 	return server
 }
 
@@ -257,7 +260,7 @@ func (c shiftedClock) Now() time.Time { return time.Now().UTC().Add(c.by) }
 func apiLater(t *testing.T, by time.Duration) string {
 	t.Helper()
 	api(t)
-	svc := collab.NewService(theApp.Store, shiftedClock{by}, collab.RandomIDs{}, theApp.MailQueue,
+	svc := collab.NewService(theApp.Store, shiftedClock{by}, collab.RandomIDs{}, theApp.MailQueue, theApp.JobQueue,
 		collab.Config{PublicBaseURL: server.URL})
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
 		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, httpapi.Functions...))

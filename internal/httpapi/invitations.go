@@ -223,6 +223,7 @@ func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab
 
 func (a *API) inviteCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in struct {
+		OrgID         string              `json:"orgId"`
 		Email         string              `json:"email"`
 		Types         []collab.CollabType `json:"types"`
 		Role          string              `json:"role"`
@@ -234,8 +235,20 @@ func (a *API) inviteCollaborator(w http.ResponseWriter, r *http.Request, c colla
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	access := collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs}
+	if in.OrgID != "" {
+		if in.Email != "" || in.Role != "" {
+			return invalidField("orgId", "name either orgId (an org you administer, added at once) or email")
+		}
+		col, err := a.svc.AddCollaboratorOrg(r.Context(), c, r.PathValue("wsId"), in.OrgID, in.Types, access)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, toCollaboratorJSON(col))
+		return nil
+	}
 	iss, err := a.svc.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, in.Types, collab.WorkspaceRole(in.Role),
-		collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs})
+		access)
 	if err != nil {
 		return err
 	}

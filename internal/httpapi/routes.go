@@ -84,7 +84,21 @@ func (a *API) routes(fn string) []route {
 			{"POST /invitations/page/accept", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(true) })},
 			{"POST /invitations/page/decline", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(false) })},
 		}
-	case FnCollaborators, FnReview:
+	case FnCollaborators:
+		return []route{
+			health,
+			{"GET /workspaces/{wsId}/collaborators", a.authed(a.listCollaborators)},
+			{"PATCH /workspaces/{wsId}/collaborators/{orgId}", a.authed(a.updateCollaborator)},
+			{"POST /workspaces/{wsId}/collaborators/{orgId}/add-all-users", a.authed(a.addAllUsers)},
+			{"DELETE /workspaces/{wsId}/collaborators/{orgId}", a.authed(a.removeCollaborator)},
+			{"GET /workspaces/{wsId}/members/{userId}", a.authed(a.getWorkspaceMember)},
+			{"PUT /workspaces/{wsId}/members/{userId}", a.authed(a.putWorkspaceMember)},
+			{"DELETE /workspaces/{wsId}/members/{userId}", a.authed(a.deleteWorkspaceMember)},
+			{"GET /projects/{projectId}/partners", a.authed(a.listPartners)},
+			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner)},
+			{"GET /jobs/{jobId}", a.authed(a.getJob)},
+		}
+	case FnReview:
 		return []route{health}
 	}
 	return nil

@@ -1,0 +1,598 @@
+package collab
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// AuditEntry records one change: who, for which org, what, before, after.
+type AuditEntry struct {
+	Scope  string // "WS#{id}" or "PROJ#{id}"
+	At     time.Time
+	ID     string
+	Actor  string
+	OrgID  string
+	What   string
+	Before any
+	After  any
+}
+
+func (s *Service) audit(ctx context.Context, scope, actor, org, what string, before, after any) error {
+	return s.store.AppendAudit(ctx, AuditEntry{Scope: scope, At: s.clock.Now(), ID: s.ids.New("aud"), Actor: actor, OrgID: org,
+		What: what, Before: before, After: after})
+}
+
+// wsRights is the caller's standing in a workspace.
+type wsRights struct {
+	Workspace Workspace
+	OrgRole   OrgRole       // in the owner org
+	Role      WorkspaceRole // effective: owners and admins of the owner org are admin
+}
+
+// workspaceRights reads the caller's workspace role; without any relation
+// to the workspace it is not found.
+func (s *Service) workspaceRights(ctx context.Context, c Caller, wsID string) (wsRights, error) {
+	w, err := s.store.GetWorkspace(ctx, wsID)
+	if err != nil {
+		return wsRights{}, err
+	}
+	orgRole, wsRole, err := s.store.WorkspaceStanding(ctx, w, c.UserID)
+	if err != nil {
+		return wsRights{}, err
+	}
+	if orgRole.HasWorkforceAccess() {
+		wsRole = WSAdmin
+	}
+	if wsRole == "" {
+		return wsRights{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
+	}
+	return wsRights{Workspace: w, OrgRole: orgRole, Role: wsRole}, nil
+}
+
+// opensCollaborators: workspace admin, developer and project_manager.
+func (r wsRights) opensCollaborators() error {
+	if r.Role == WSAdmin || r.Role == WSDeveloper || r.Role == WSProjectManager {
+		return nil
+	}
+	return Errorf(CodeForbidden, "collaborator management needs workspace admin, developer or project_manager")
+}
+
+// mayInviteTypes: admin and developer any type, project_manager only
+// annotation_partner.
+func (r wsRights) mayInviteTypes(types []CollabType) error {
+	if err := r.opensCollaborators(); err != nil {
+		return err
+	}
+	if r.Role == WSProjectManager && !(len(types) == 1 && types[0] == CollabAnnotationPartner) {
+		return Errorf(CodeForbidden, "a project manager manages only annotation partners")
+	}
+	return nil
+}
+
+func validTypes(types []CollabType, v *Validation) {
+	if len(types) == 0 {
+		v.Add("types", "name at least one collaboration type")
+	}
+	for _, t := range types {
+		if _, ok := CollabTypeRoles[t]; !ok || t == CollabOwner {
+			v.Add("types", "%q is not an assignable collaboration type", t)
+		}
+	}
+}
+
+// hasWorkforce reports whether the caller is owner or admin of org.
+func (s *Service) hasWorkforce(ctx context.Context, c Caller, orgID string) (bool, error) {
+	m, err := s.store.GetOrgMembership(ctx, orgID, c.UserID)
+	if IsCode(err, CodeNotFound) {
+		return false, nil
+	}
+	return err == nil && m.Role.HasWorkforceAccess(), err
+}
+
+// ListCollaborators lists a workspace's collaborators: all of them to a
+// workspace admin, otherwise only those orgs the caller has workforce
+// access to.
+func (s *Service) ListCollaborators(ctx context.Context, c Caller, wsID string) ([]Collaborator, error) {
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.opensCollaborators(); err != nil {
+		return nil, err
+	}
+	all, err := s.store.ListCollaborators(ctx, wsID)
+	if err != nil || r.Role == WSAdmin {
+		return all, err
+	}
+	var out []Collaborator
+	for _, col := range all {
+		ok, err := s.hasWorkforce(ctx, c, col.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, col)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) checkAccess(ctx context.Context, r wsRights, c Caller, access ProjectAccess, field string) (ProjectAccess, error) {
+	switch access.Mode {
+	case "", "full":
+		return ProjectAccess{Mode: "full"}, nil
+	case "limited":
+	default:
+		return access, invalid(field+".mode", "must be full or limited")
+	}
+	if len(access.ProjectIDs) == 0 {
+		return access, invalid(field+".projectIds", "name the projects of a limited access")
+	}
+	access.ProjectIDs = slices.Compact(slices.Sorted(slices.Values(access.ProjectIDs)))
+	for _, pid := range access.ProjectIDs {
+		p, st, err := s.store.LoadStanding(ctx, pid, c.UserID)
+		if IsCode(err, CodeNotFound) || (err == nil && p.WorkspaceID != r.Workspace.ID) {
+			return access, invalid(field+".projectIds", "%q is not a project of this workspace", pid)
+		}
+		if err != nil {
+			return access, err
+		}
+		// A user edits access only for projects their own org can access.
+		if r.Role != WSAdmin && st.Resolve().None() {
+			return access, Errorf(CodeForbidden, "you may grant access only to projects your org can access")
+		}
+	}
+	return access, nil
+}
+
+// AddCollaboratorOrg attaches, at once, an org the caller has workforce
+// access to.
+func (s *Service) AddCollaboratorOrg(ctx context.Context, c Caller, wsID, orgID string, types []CollabType, access ProjectAccess) (Collaborator, error) {
+	var v Validation
+	validTypes(types, &v)
+	if err := v.Err(); err != nil {
+		return Collaborator{}, err
+	}
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return Collaborator{}, err
+	}
+	if err := r.mayInviteTypes(types); err != nil {
+		return Collaborator{}, err
+	}
+	if orgID == r.Workspace.OrgID {
+		return Collaborator{}, invalid("orgId", "the owning org is not a collaborator of its own workspace")
+	}
+	ok, err := s.hasWorkforce(ctx, c, orgID)
+	if err != nil {
+		return Collaborator{}, err
+	}
+	if !ok {
+		return Collaborator{}, Errorf(CodeForbidden, "you may add at once only an org you own or administer; invite others by email")
+	}
+	if access, err = s.checkAccess(ctx, r, c, access, "projectAccess"); err != nil {
+		return Collaborator{}, err
+	}
+	org, err := s.store.GetOrg(ctx, orgID)
+	if err != nil {
+		return Collaborator{}, err
+	}
+	col := Collaborator{WorkspaceID: wsID, OrgID: orgID, OrgName: org.Name, Types: types, Access: access, AddedAt: s.clock.Now(), Version: 1}
+	if err := s.store.PutCollaborator(ctx, col, 0); err != nil {
+		return Collaborator{}, err
+	}
+	return col, s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.added", nil, col)
+}
+
+// CollaboratorPatch changes a collaborator; nil fields stay.
+type CollaboratorPatch struct {
+	Types          []CollabType
+	Access         *ProjectAccess
+	AutoInvite     *bool
+	AutoInviteRole *WorkspaceRole
+	DryRun         bool
+}
+
+// RemovedRole is a workspace role a type change takes away.
+type RemovedRole struct {
+	UserID string
+	Email  string
+	Role   WorkspaceRole
+}
+
+// UpdateCollaborator edits types (removing every workspace role the new
+// types no longer allow, reported in the answer; a dry run reports the same
+// and changes nothing), project access and auto invite.
+func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID string, p CollaboratorPatch) (Collaborator, []RemovedRole, error) {
+	var v Validation
+	if p.Types != nil {
+		validTypes(p.Types, &v)
+	}
+	if err := v.Err(); err != nil {
+		return Collaborator{}, nil, err
+	}
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return Collaborator{}, nil, err
+	}
+	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	if err != nil {
+		return Collaborator{}, nil, err
+	}
+	if r.Role != WSAdmin {
+		if ok, err := s.hasWorkforce(ctx, c, orgID); err != nil || !ok {
+			return Collaborator{}, nil, Errorf(CodeNotFound, "collaborator %q not found", orgID)
+		}
+	}
+	if err := r.mayInviteTypes(col.Types); err != nil {
+		return Collaborator{}, nil, err
+	}
+	before := col
+	next := col
+	if p.Types != nil {
+		if err := r.mayInviteTypes(p.Types); err != nil {
+			return Collaborator{}, nil, err
+		}
+		next.Types = p.Types
+	}
+	if p.Access != nil {
+		if next.Access, err = s.checkAccess(ctx, r, c, *p.Access, "projectAccess"); err != nil {
+			return Collaborator{}, nil, err
+		}
+	}
+	if p.AutoInvite != nil {
+		next.AutoInvite = *p.AutoInvite
+	}
+	if p.AutoInviteRole != nil {
+		next.AutoInviteRole = *p.AutoInviteRole
+	}
+	allowed := AllowedWorkspaceRoles(next.Types)
+	if next.AutoInvite {
+		if next.AutoInviteRole == "" {
+			next.AutoInviteRole = allowed[len(allowed)-1]
+		}
+		if !slices.Contains(allowed, next.AutoInviteRole) {
+			return Collaborator{}, nil, invalid("autoInviteRole", "must be one of the roles the types allow")
+		}
+	} else if p.AutoInviteRole != nil && !slices.Contains(allowed, *p.AutoInviteRole) {
+		return Collaborator{}, nil, invalid("autoInviteRole", "must be one of the roles the types allow")
+	}
+	members, err := s.store.ListWorkspaceMembers(ctx, wsID, orgID)
+	if err != nil {
+		return Collaborator{}, nil, err
+	}
+	var removed []RemovedRole
+	var gone []WorkspaceMember
+	for _, m := range members {
+		if !slices.Contains(allowed, m.Role) {
+			removed = append(removed, RemovedRole{UserID: m.UserID, Email: m.Email, Role: m.Role})
+			gone = append(gone, m)
+		}
+	}
+	if p.DryRun {
+		return next, removed, nil
+	}
+	if len(gone) > 98 {
+		return Collaborator{}, nil, Errorf(CodeConflict, "the change would remove %d workspace roles; remove some first (at most 98 at once)", len(gone))
+	}
+	if err := s.store.UpdateCollaborator(ctx, next, col.Version, gone); err != nil {
+		return Collaborator{}, nil, err
+	}
+	next.Version++
+	return next, removed, s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.updated", before,
+		map[string]any{"collaborator": next, "removedRoles": removed})
+}
+
+// StartAddAllUsers queues a job giving every member of a collaborator org a
+// workspace role (needs workforce access to that org).
+func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID string, role WorkspaceRole) (Job, error) {
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return Job{}, err
+	}
+	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	if err != nil {
+		return Job{}, err
+	}
+	if err := r.opensCollaborators(); err != nil {
+		return Job{}, err
+	}
+	ok, err := s.hasWorkforce(ctx, c, orgID)
+	if err != nil {
+		return Job{}, err
+	}
+	if !ok {
+		return Job{}, Errorf(CodeForbidden, "adding all users needs workforce access to the collaborator org")
+	}
+	allowed := AllowedWorkspaceRoles(col.Types)
+	if role == "" {
+		role = allowed[len(allowed)-1]
+	}
+	if !slices.Contains(allowed, role) {
+		return Job{}, invalid("role", "must be one of the roles the collaborator's types allow")
+	}
+	now := s.clock.Now()
+	j := Job{ID: s.ids.New("job"), Kind: JobAddAllUsers, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID, Role: role,
+		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.add_all_users", nil, map[string]any{"jobId": j.ID, "role": role}); err != nil {
+		return Job{}, err
+	}
+	return s.startJob(ctx, j)
+}
+
+// StartRemoveCollaborator ends an org's collaboration in a workspace: its
+// access stops at once (the collaborator is marked removing), and a job
+// removes every workspace and project membership of the org's people there.
+func (s *Service) StartRemoveCollaborator(ctx context.Context, c Caller, wsID, orgID string) (Job, error) {
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return Job{}, err
+	}
+	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	if err != nil {
+		return Job{}, err
+	}
+	if r.Role != WSAdmin {
+		ok, err := s.hasWorkforce(ctx, c, orgID)
+		if err != nil || !ok {
+			return Job{}, Errorf(CodeForbidden, "removing a collaborator needs workspace admin or workforce access to it")
+		}
+	}
+	now := s.clock.Now()
+	j := Job{ID: s.ids.New("job"), Kind: JobRemoveCollaborator, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID,
+		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.store.MarkCollaboratorRemoving(ctx, col, j.ID); err != nil {
+		return Job{}, err
+	}
+	if err := s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.removed", col, map[string]any{"jobId": j.ID}); err != nil {
+		return Job{}, err
+	}
+	return s.startJob(ctx, j)
+}
+
+// addAllChunk adds one page of the org's members to the workspace.
+func (s *Service) addAllChunk(ctx context.Context, j *Job) (bool, error) {
+	page, next, err := s.store.ListOrgMembers(ctx, j.OrgID, Page{Limit: JobChunk, Cursor: j.Cursor})
+	if err != nil {
+		return false, err
+	}
+	ids := make([]string, len(page))
+	for i, m := range page {
+		ids[i] = m.UserID
+	}
+	existing, err := s.store.GetWorkspaceMembers(ctx, j.WorkspaceID, ids)
+	if err != nil {
+		return false, err
+	}
+	var add []WorkspaceMember
+	for _, m := range page {
+		if _, ok := existing[m.UserID]; ok {
+			continue
+		}
+		add = append(add, WorkspaceMember{WorkspaceID: j.WorkspaceID, UserID: m.UserID, Email: m.Email, Name: m.Name,
+			Role: j.Role, OrgID: j.OrgID, External: true, Version: 1})
+	}
+	if err := s.store.PutWorkspaceMembers(ctx, add); err != nil {
+		return false, err
+	}
+	j.Done += len(page)
+	j.Total = max(j.Total, j.Done)
+	j.Written += len(add)
+	j.Cursor = next
+	return next == "", nil
+}
+
+// removeCollabChunk removes one page: first the org's workspace members,
+// then, project by project, the org's project members and partner item,
+// and last the collaborator itself.
+func (s *Service) removeCollabChunk(ctx context.Context, j *Job) (bool, error) {
+	switch j.Phase {
+	case jobPhaseFirst:
+		page, next, err := s.store.ListWorkspaceMembersPage(ctx, j.WorkspaceID, j.OrgID, Page{Limit: JobChunk, Cursor: j.Cursor})
+		if err != nil {
+			return false, err
+		}
+		if err := s.store.DeleteWorkspaceMembers(ctx, page); err != nil {
+			return false, err
+		}
+		j.Done += len(page)
+		j.Total = max(j.Total, j.Done)
+		j.Written += len(page)
+		j.Cursor = next
+		if next == "" {
+			j.Phase, j.Cursor = "projects", ""
+		}
+		return false, nil
+	case "projects":
+		projects, next, err := s.store.ListWorkspaceProjects(ctx, j.WorkspaceID, Page{Limit: 10, Cursor: j.Cursor})
+		if err != nil {
+			return false, err
+		}
+		for _, p := range projects {
+			n, err := s.store.RemoveOrgFromProject(ctx, p.ID, j.OrgID)
+			if err != nil {
+				return false, err
+			}
+			j.Done += n
+			j.Total = max(j.Total, j.Done)
+			j.Written += n
+			if err := s.returnItemsToHost(ctx, p.ID, j.OrgID); err != nil {
+				return false, err
+			}
+		}
+		j.Cursor = next
+		if next == "" {
+			j.Phase, j.Cursor = "collaborator", ""
+		}
+		return false, nil
+	default:
+		if err := s.store.DeleteCollaborator(ctx, j.WorkspaceID, j.OrgID); err != nil {
+			return false, err
+		}
+		j.Written++
+		return true, nil
+	}
+}
+
+// returnItemsToHost hands a leaving org's in-flight items back to the host.
+// Items arrive with the review capability; until then there are none.
+func (s *Service) returnItemsToHost(context.Context, string, string) error { return nil }
+
+// WorkspaceMemberView reads one workspace member (workspace admins, and the
+// member themselves).
+func (s *Service) GetWorkspaceMember(ctx context.Context, c Caller, wsID, userID string) (WorkspaceMember, error) {
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return WorkspaceMember{}, err
+	}
+	if userID != c.UserID && r.Role != WSAdmin {
+		return WorkspaceMember{}, Errorf(CodeForbidden, "only workspace admins read other members")
+	}
+	ms, err := s.store.GetWorkspaceMembers(ctx, wsID, []string{userID})
+	if err != nil {
+		return WorkspaceMember{}, err
+	}
+	m, ok := ms[userID]
+	if !ok {
+		return WorkspaceMember{}, Errorf(CodeNotFound, "user %q has no role in this workspace", userID)
+	}
+	return m, nil
+}
+
+// PutWorkspaceMember gives a user a workspace role (workspace admins). The
+// user acts for the owner org when they are in it, else for the one
+// collaborator org they belong to; the role must be allowed by that org's
+// types.
+func (s *Service) PutWorkspaceMember(ctx context.Context, c Caller, wsID, userID string, role WorkspaceRole) (WorkspaceMember, error) {
+	if role.ProjectRole() == "" {
+		return WorkspaceMember{}, invalid("role", "must be one of admin, developer, project_manager, annotation_manager")
+	}
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return WorkspaceMember{}, err
+	}
+	if r.Role != WSAdmin {
+		return WorkspaceMember{}, Errorf(CodeForbidden, "only workspace admins set workspace roles")
+	}
+	m := WorkspaceMember{WorkspaceID: wsID, UserID: userID, Role: role, Version: 1}
+	if om, err := s.store.GetOrgMembership(ctx, r.Workspace.OrgID, userID); err == nil {
+		m.OrgID, m.Email, m.Name = om.OrgID, om.Email, om.Name
+	} else if !IsCode(err, CodeNotFound) {
+		return WorkspaceMember{}, err
+	} else {
+		cols, err := s.store.ListCollaborators(ctx, wsID)
+		if err != nil {
+			return WorkspaceMember{}, err
+		}
+		for _, col := range cols {
+			if om, err := s.store.GetOrgMembership(ctx, col.OrgID, userID); err == nil {
+				if !slices.Contains(AllowedWorkspaceRoles(col.Types), role) {
+					return WorkspaceMember{}, invalid("role", "%s is not allowed by %s's collaboration types", role, col.OrgName)
+				}
+				m.OrgID, m.Email, m.Name, m.External = col.OrgID, om.Email, om.Name, true
+				break
+			}
+		}
+		if m.OrgID == "" {
+			return WorkspaceMember{}, &Error{Code: CodeUnprocessable, Message: "the user belongs to no org of this workspace",
+				Fields: []FieldError{{Field: "userId", Message: "is in neither the owner org nor a collaborator org"}}}
+		}
+	}
+	old, err := s.store.GetWorkspaceMembers(ctx, wsID, []string{userID})
+	if err != nil {
+		return WorkspaceMember{}, err
+	}
+	var before any
+	if o, ok := old[userID]; ok {
+		before = o
+	}
+	if err := s.store.PutWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
+		return WorkspaceMember{}, err
+	}
+	return m, s.audit(ctx, "WS#"+wsID, c.UserID, m.OrgID, "workspace_member.set", before, m)
+}
+
+// DeleteWorkspaceMember removes a workspace role (workspace admins, or the
+// member leaving).
+func (s *Service) DeleteWorkspaceMember(ctx context.Context, c Caller, wsID, userID string) error {
+	m, err := s.GetWorkspaceMember(ctx, c, wsID, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
+		return err
+	}
+	return s.audit(ctx, "WS#"+wsID, c.UserID, m.OrgID, "workspace_member.removed", m, nil)
+}
+
+// ListProjectPartners lists every partner of a project: orgs attached by
+// share link or as labeling companies, and workspace collaborators whose
+// project access covers it. The host sees all; a partner sees itself.
+func (s *Service) ListProjectPartners(ctx context.Context, c Caller, projectID string) ([]Partner, error) {
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return nil, err
+	}
+	partners, err := s.store.ListPartners(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := s.store.ListCollaborators(ctx, a.Project.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, col := range cols {
+		if col.Access.Covers(projectID) && !slices.ContainsFunc(partners, func(p Partner) bool { return p.OrgID == col.OrgID }) {
+			partners = append(partners, Partner{ProjectID: projectID, OrgID: col.OrgID, OrgName: col.OrgName, Kind: PartnerCollaborator,
+				Types: col.Types, HostOrgID: a.Project.HostOrgID, AddedAt: col.AddedAt})
+		}
+	}
+	if a.Side == SideExternal {
+		partners = slices.DeleteFunc(partners, func(p Partner) bool { return p.OrgID != a.OrgID })
+	}
+	return partners, nil
+}
+
+// StopCollaboration ends a partner's work on a project, from either end:
+// the host's owner (partners.manage) or the partner's own manager. The
+// partner item goes first, so access stops at once; then the partner's
+// project memberships; their in-flight items return to the host.
+func (s *Service) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) error {
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return err
+	}
+	hostOwner := a.Can(ActPartnersManage) == Allow
+	partnerManager := a.Side == SideExternal && a.OrgID == orgID && a.Role.Rank() >= RoleAnnotationManager.Rank()
+	if !hostOwner && !partnerManager {
+		if a.Side == SideExternal && a.OrgID != orgID {
+			return Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
+		}
+		return Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
+	}
+	p, err := s.store.GetPartner(ctx, projectID, orgID)
+	if IsCode(err, CodeNotFound) {
+		if col, cerr := s.store.GetCollaborator(ctx, a.Project.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) {
+			return Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeletePartner(ctx, p); err != nil {
+		return err
+	}
+	if _, err := s.store.RemoveOrgFromProject(ctx, projectID, orgID); err != nil {
+		return err
+	}
+	if err := s.returnItemsToHost(ctx, projectID, orgID); err != nil {
+		return err
+	}
+	return s.audit(ctx, "PROJ#"+projectID, c.UserID, orgID, "partner.stopped", p, nil)
+}
+
+// Covers reports whether the access includes a project.
+func (a ProjectAccess) Covers(projectID string) bool {
+	return a.Mode == "full" || slices.Contains(a.ProjectIDs, projectID)
+}

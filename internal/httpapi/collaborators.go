@@ -1,0 +1,200 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+type accessJSON struct {
+	Mode       string   `json:"mode"`
+	ProjectIDs []string `json:"projectIds,omitempty"`
+}
+
+type collaboratorJSON struct {
+	OrgID          string     `json:"orgId"`
+	OrgName        string     `json:"orgName"`
+	Types          []string   `json:"types"`
+	ProjectAccess  accessJSON `json:"projectAccess"`
+	AutoInvite     bool       `json:"autoInvite"`
+	AutoInviteRole string     `json:"autoInviteRole,omitempty"`
+	Removing       bool       `json:"removing"`
+	AddedAt        time.Time  `json:"addedAt"`
+	Version        int        `json:"version"`
+}
+
+func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
+	types := make([]string, len(c.Types))
+	for i, t := range c.Types {
+		types[i] = string(t)
+	}
+	return collaboratorJSON{OrgID: c.OrgID, OrgName: c.OrgName, Types: types,
+		ProjectAccess: accessJSON{Mode: c.Access.Mode, ProjectIDs: c.Access.ProjectIDs}, AutoInvite: c.AutoInvite,
+		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", AddedAt: c.AddedAt, Version: c.Version}
+}
+
+func (a *API) listCollaborators(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	cols, err := a.svc.ListCollaborators(r.Context(), c, r.PathValue("wsId"))
+	if err != nil {
+		return err
+	}
+	out := make([]collaboratorJSON, len(cols))
+	for i, col := range cols {
+		out[i] = toCollaboratorJSON(col)
+	}
+	writeJSON(w, http.StatusOK, newList(out, ""))
+	return nil
+}
+
+func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Types          []collab.CollabType `json:"types"`
+		ProjectAccess  *accessJSON         `json:"projectAccess"`
+		AutoInvite     *bool               `json:"autoInvite"`
+		AutoInviteRole *string             `json:"autoInviteRole"`
+		DryRun         bool                `json:"dryRun"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := collab.CollaboratorPatch{Types: in.Types, AutoInvite: in.AutoInvite, DryRun: in.DryRun}
+	if in.ProjectAccess != nil {
+		p.Access = &collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs}
+	}
+	if in.AutoInviteRole != nil {
+		role := collab.WorkspaceRole(*in.AutoInviteRole)
+		p.AutoInviteRole = &role
+	}
+	col, removed, err := a.svc.UpdateCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), p)
+	if err != nil {
+		return err
+	}
+	rm := make([]map[string]string, len(removed))
+	for i, x := range removed {
+		rm[i] = map[string]string{"userId": x.UserID, "email": x.Email, "role": string(x.Role)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collaborator": toCollaboratorJSON(col), "removedRoles": rm, "dryRun": in.DryRun})
+	return nil
+}
+
+func writeJob(w http.ResponseWriter, j collab.Job) {
+	w.Header().Set("Location", "/jobs/"+j.ID)
+	writeJSON(w, http.StatusAccepted, map[string]string{"jobId": j.ID})
+}
+
+func (a *API) addAllUsers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in roleBody
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	j, err := a.svc.StartAddAllUsers(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), collab.WorkspaceRole(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJob(w, j)
+	return nil
+}
+
+func (a *API) removeCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	j, err := a.svc.StartRemoveCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"))
+	if err != nil {
+		return err
+	}
+	writeJob(w, j)
+	return nil
+}
+
+func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	j, err := a.svc.GetJob(r.Context(), c, r.PathValue("jobId"))
+	if err != nil {
+		return err
+	}
+	errs := j.Errors
+	if errs == nil {
+		errs = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": j.ID, "kind": j.Kind, "status": j.Status, "done": j.Done, "total": j.Total,
+		"written": j.Written, "errors": errs, "workspaceId": j.WorkspaceID, "orgId": j.OrgID, "updatedAt": j.UpdatedAt})
+	return nil
+}
+
+type wsMemberJSON struct {
+	WorkspaceID string `json:"workspaceId"`
+	UserID      string `json:"userId"`
+	Email       string `json:"email"`
+	Name        string `json:"name"`
+	Role        string `json:"role"`
+	OrgID       string `json:"orgId"`
+	External    bool   `json:"external"`
+}
+
+func toWSMemberJSON(m collab.WorkspaceMember) wsMemberJSON {
+	return wsMemberJSON{WorkspaceID: m.WorkspaceID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
+		OrgID: m.OrgID, External: m.External}
+}
+
+func (a *API) getWorkspaceMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	m, err := a.svc.GetWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toWSMemberJSON(m))
+	return nil
+}
+
+func (a *API) putWorkspaceMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in roleBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	m, err := a.svc.PutWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"), collab.WorkspaceRole(in.Role))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toWSMemberJSON(m))
+	return nil
+}
+
+func (a *API) deleteWorkspaceMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.DeleteWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	ps, err := a.svc.ListProjectPartners(r.Context(), c, r.PathValue("projectId"))
+	if err != nil {
+		return err
+	}
+	type partnerJSON struct {
+		OrgID     string    `json:"orgId"`
+		OrgName   string    `json:"orgName"`
+		Kind      string    `json:"kind"`
+		Types     []string  `json:"types"`
+		ManagerID string    `json:"managerId,omitempty"`
+		AddedAt   time.Time `json:"addedAt"`
+	}
+	out := make([]partnerJSON, len(ps))
+	for i, p := range ps {
+		types := make([]string, len(p.Types))
+		for k, t := range p.Types {
+			types[k] = string(t)
+		}
+		out[i] = partnerJSON{OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
+	}
+	writeJSON(w, http.StatusOK, newList(out, ""))
+	return nil
+}
+
+func (a *API) stopPartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
