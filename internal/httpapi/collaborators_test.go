@@ -266,3 +266,23 @@ func TestPartnersAndStopCollaboration(t *testing.T) {
 	}
 	call(t, "DELETE", P+"/partners/"+vOrg, tm.owner.token, nil).problem(t, 404, "")
 }
+
+// Who invites which type: admins and developers any type, project managers
+// only annotation partners.
+func TestWhoInvitesWhichType(t *testing.T) {
+	tm := newTeam(t)
+	W := "/workspaces/" + tm.workspace
+	call(t, "PUT", W+"/members/"+tm.pm.id, tm.owner.token, map[string]string{"role": "project_manager"}).want(t, 200)
+	call(t, "PUT", W+"/members/"+tm.dev.id, tm.owner.token, map[string]string{"role": "developer"}).want(t, 200)
+	invite := func(u actor, typ string) response {
+		return call(t, "POST", W+"/collaborators", u.token, map[string]any{"email": uniqueEmail(t, "c"), "types": []string{typ}})
+	}
+	invite(tm.pm, "producer_partner").problem(t, 403, "")
+	invite(tm.pm, "data_partner").problem(t, 403, "")
+	invite(tm.pm, "annotation_partner").want(t, 202)
+	invite(tm.dev, "data_partner").want(t, 202)
+	invite(tm.owner, "producer_partner").want(t, 202)
+	invite(tm.annHost, "annotation_partner").problem(t, 403, "") // an org member without a workspace role
+	invite(tm.tenant, "annotation_partner").problem(t, 404, "")
+	call(t, "GET", W+"/collaborators", tm.pm.token, nil).want(t, 200)
+}
