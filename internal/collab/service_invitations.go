@@ -623,28 +623,17 @@ func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email 
 	if err := v.Err(); err != nil {
 		return Issued{}, err
 	}
-	w, err := s.store.GetWorkspace(ctx, wsID)
+	r, err := s.workspaceRights(ctx, c, wsID)
 	if err != nil {
 		return Issued{}, err
 	}
-	orgRole, wsRole, err := s.store.WorkspaceStanding(ctx, w, c.UserID)
-	if err != nil {
+	if err := r.mayInviteTypes(types); err != nil {
 		return Issued{}, err
 	}
-	if orgRole.HasWorkforceAccess() {
-		wsRole = WSAdmin
+	if access, err = s.checkAccess(ctx, r, c, access, "projectAccess"); err != nil {
+		return Issued{}, err
 	}
-	switch {
-	case orgRole == "" && wsRole == "":
-		return Issued{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
-	case wsRole == WSAdmin || wsRole == WSDeveloper:
-	case wsRole == WSProjectManager:
-		if len(types) != 1 || types[0] != CollabAnnotationPartner {
-			return Issued{}, Errorf(CodeForbidden, "a project manager invites only annotation partners")
-		}
-	default:
-		return Issued{}, Errorf(CodeForbidden, "inviting collaborators needs workspace admin, developer or project_manager")
-	}
+	w := r.Workspace
 	org, err := s.store.GetOrg(ctx, w.OrgID)
 	if err != nil {
 		return Issued{}, err

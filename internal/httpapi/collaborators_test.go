@@ -282,7 +282,7 @@ func TestWhoInvitesWhichType(t *testing.T) {
 	invite(tm.pm, "annotation_partner").want(t, 202)
 	invite(tm.dev, "data_partner").want(t, 202)
 	invite(tm.owner, "producer_partner").want(t, 202)
-	invite(tm.annHost, "annotation_partner").problem(t, 403, "") // an org member without a workspace role
+	invite(tm.annHost, "annotation_partner").problem(t, 404, "") // an org member without a workspace role
 	invite(tm.tenant, "annotation_partner").problem(t, 404, "")
 	call(t, "GET", W+"/collaborators", tm.pm.token, nil).want(t, 200)
 }

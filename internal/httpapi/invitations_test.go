@@ -420,7 +420,7 @@ func TestCollaboratorInvitation(t *testing.T) {
 	partnerOrg := orgOf(t, partner, "Producer Co")
 	body := map[string]any{"email": partner.email, "types": []string{"producer_partner"}, "role": "project_manager",
 		"projectAccess": map[string]any{"mode": "limited", "projectIds": []string{tm.project}}}
-	call(t, "POST", W, tm.dev.token, body).problem(t, 403, "")
+	call(t, "POST", W, tm.dev.token, body).problem(t, 404, "") // no workspace role
 	call(t, "POST", W, tm.tenant.token, body).problem(t, 404, "")
 	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"annotation_partner"}, "role": "developer"}).problem(t, 400, "role")
 	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"owner"}}).problem(t, 400, "types")
