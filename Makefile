@@ -16,7 +16,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test lint token build clean stack-deps browser-deps maildev \
+.PHONY: run test test-scale lint token build clean stack-deps browser-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -97,6 +97,11 @@ lint:
 
 test: stack-deps browser-deps lint
 	$(GO) test $(TEST_FLAGS) ./...
+
+# The scale run: add all users of a 10,000-user org to a workspace, then
+# remove that collaborator (SCALE_USERS overrides the count).
+test-scale: stack-deps
+	$(GO) test -count=1 -timeout 20m -tags scale -run Scale -v ./internal/httpapi
 
 clean:
 	rm -rf .local/build .local/outbox $(STACK_DIR)/logs

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -125,4 +126,22 @@ func (s *Store) AddOrgMember(ctx context.Context, m collab.OrgMembership) error 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(inc)}}},
 		onConflict: collab.Errorf(collab.CodeNotFound, "org %q not found", m.OrgID)}
 	return s.transact(ctx, it, org)
+}
+
+// SeedOrgMembers bulk-loads memberships into an existing org (batches of
+// 25, idempotent puts): for imports, migrations and scale runs. It does
+// not count owners; load members and admins only.
+func (s *Store) SeedOrgMembers(ctx context.Context, ms []collab.OrgMembership) error {
+	reqs := make([]types.WriteRequest, 0, len(ms))
+	for _, m := range ms {
+		if m.Role == collab.OrgOwner {
+			return fmt.Errorf("seed org members: %s is an owner; add owners one by one", m.UserID)
+		}
+		av, err := attributevalue.MarshalMap(toOrgMemberRow(m))
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+	}
+	return s.batchWrite(ctx, reqs)
 }
