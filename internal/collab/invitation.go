@@ -142,7 +142,7 @@ type Acceptance struct {
 	Partner    *Partner
 	Members    []ProjectMember
 	OrgMember  *OrgMembership
-	WSMember   *WorkspaceMember
+	WSMembers  []WorkspaceMember
 	Collab     *Collaborator
 }
 

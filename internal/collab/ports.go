@@ -74,6 +74,8 @@ type Store interface {
 	ListAudit(ctx context.Context, scope string, p Page) ([]AuditEntry, string, error)
 
 	ListCollaborators(ctx context.Context, wsID string) ([]Collaborator, error)
+	// ListOrgCollaborations lists the workspaces an org collaborates in.
+	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
 	// PutCollaborator creates (version 0: must not exist) a collaborator.
 	PutCollaborator(ctx context.Context, c Collaborator, version int) error

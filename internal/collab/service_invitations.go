@@ -542,6 +542,18 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		acc.OrgMember = &OrgMembership{OrgID: inv.OrgID, OrgName: inv.OrgName, UserID: c.UserID, Email: NormalizeEmail(c.Email),
 			Name: c.Name, Role: OrgRole(inv.Role), JoinedAt: now, Version: 1}
 		out.OrgID = inv.OrgID
+		// Workspaces where the org collaborates with auto invite on take the
+		// new member in at once, with the auto-invite role.
+		cols, err := s.store.ListOrgCollaborations(ctx, inv.OrgID)
+		if err != nil {
+			return Accepted{}, err
+		}
+		for _, col := range cols {
+			if col.AutoInvite && col.RemovingJob == "" && len(acc.WSMembers) < 90 {
+				acc.WSMembers = append(acc.WSMembers, WorkspaceMember{WorkspaceID: col.WorkspaceID, UserID: c.UserID,
+					Email: NormalizeEmail(c.Email), Name: c.Name, Role: col.AutoInviteRole, OrgID: inv.OrgID, External: true, Version: 1})
+			}
+		}
 	case KindCollaborator:
 		org, err := s.chooseOrg(ctx, c, orgID)
 		if err != nil {
@@ -553,8 +565,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
 			Access: inv.Access, AddedAt: now, Version: 1}
 		if inv.Role != "" {
-			acc.WSMember = &WorkspaceMember{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
-				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}
+			acc.WSMembers = []WorkspaceMember{{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
+				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}}
 		}
 		out.OrgID = org.OrgID
 	default:

@@ -38,6 +38,16 @@ func (s *Store) ListCollaborators(ctx context.Context, wsID string) ([]collab.Co
 	return out, err
 }
 
+// ListOrgCollaborations lists an org's collaborator items through GSI1.
+func (s *Store) ListOrgCollaborations(ctx context.Context, orgID string) ([]collab.Collaborator, error) {
+	rows, err := allRows[collaboratorRow](ctx, s, queryInput{index: indexGSI1, pk: prefixOrg + orgID, skPrefix: prefixCollab}, 10000)
+	out := make([]collab.Collaborator, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, err
+}
+
 // GetCollaborator reads one collaborator.
 func (s *Store) GetCollaborator(ctx context.Context, wsID, orgID string) (collab.Collaborator, error) {
 	var r collaboratorRow

@@ -339,8 +339,8 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 		}
 		items = append(items, it)
 	}
-	if w := a.WSMember; w != nil {
-		it, err := s.putNew(toWorkspaceMemberRow(*w), collab.Errorf(collab.CodeConflict, "you are already a member of this workspace"))
+	for _, w := range a.WSMembers {
+		it, err := s.putNew(toWorkspaceMemberRow(w), collab.Errorf(collab.CodeConflict, "you are already a member of this workspace"))
 		if err != nil {
 			return err
 		}

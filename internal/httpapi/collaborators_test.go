@@ -286,3 +286,23 @@ func TestWhoInvitesWhichType(t *testing.T) {
 	invite(tm.tenant, "annotation_partner").problem(t, 404, "")
 	call(t, "GET", W+"/collaborators", tm.pm.token, nil).want(t, 200)
 }
+
+// With auto invite on, a new member of the collaborator org joins the
+// workspace with the auto-invite role when they accept their org invitation.
+func TestAutoInvite(t *testing.T) {
+	sc := newCollabScene(t)
+	W := "/workspaces/" + sc.workspace
+	joinOrg(t, sc.xOrg, sc.owner, collab.OrgAdmin, "Producer X")
+	call(t, "POST", W+"/collaborators", sc.owner.token, map[string]any{"orgId": sc.xOrg, "types": []string{"producer_partner"}}).want(t, 201)
+	newbie, other := newActor(t, "newbie"), newActor(t, "other")
+	call(t, "POST", "/orgs/"+sc.xOrg+"/invitations", sc.xOwner.token, map[string]string{"email": other.email, "role": "member"}).want(t, 201)
+	call(t, "POST", "/invitations/"+tokenMailedTo(t, other.email, 1)+"/accept", other.token, nil).want(t, 200)
+	call(t, "GET", W+"/members/"+other.id, sc.owner.token, nil).problem(t, 404, "") // auto invite off
+	call(t, "PATCH", W+"/collaborators/"+sc.xOrg, sc.owner.token, map[string]any{"autoInvite": true, "autoInviteRole": "project_manager"}).want(t, 200)
+	call(t, "POST", "/orgs/"+sc.xOrg+"/invitations", sc.xOwner.token, map[string]string{"email": newbie.email, "role": "member"}).want(t, 201)
+	call(t, "POST", "/invitations/"+tokenMailedTo(t, newbie.email, 1)+"/accept", newbie.token, nil).want(t, 200)
+	m := call(t, "GET", W+"/members/"+newbie.id, sc.owner.token, nil).want(t, 200)
+	if m.str("role") != "project_manager" || m.str("orgId") != sc.xOrg {
+		t.Fatalf("auto-invited member %s", m.raw)
+	}
+}
