@@ -128,6 +128,24 @@ func serve(log *slog.Logger) error {
 		go func() { p.Run(pollCtx); done <- struct{}{} }()
 	}
 
+	// The outbox sweeper, as the handoff function's schedule runs it in AWS.
+	pollers++
+	go func() {
+		defer func() { done <- struct{}{} }()
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-pollCtx.Done():
+				return
+			case <-tick.C:
+				if _, err := a.Service.RelayOutbox(pollCtx, app.RelayAge); err != nil && pollCtx.Err() == nil {
+					log.Warn("outbox relay", "err", err)
+				}
+			}
+		}
+	}()
+
 	srv := &http.Server{Addr: addr, Handler: a.Router(httpapi.Functions...), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -50,6 +50,7 @@ type App struct {
 	// MailQueue puts the service's emails on the mail queue.
 	MailQueue MailQueue
 	JobQueue  JobQueue
+	Outbox    OutboxPublisher
 	Page      *httpapi.PageConfig
 }
 
@@ -63,8 +64,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret))
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
+	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{}, a.MailQueue, a.JobQueue,
 		collab.Config{PublicBaseURL: cfg.PublicBaseURL})
+	a.Service.SetPublisher(a.Outbox)
 	// The verifier checks bearer tokens in jwt mode and the acceptance
 	// page's session in both modes (in apigw mode when JWKS_URL is set).
 	var v *auth.Verifier
@@ -132,10 +135,7 @@ func (a *App) Consumer(fn string) (*worker.Consumer, error) {
 	case FnJobs:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}), nil
 	case FnHandoff:
-		// Its message kinds arrive with the review capability; until then
-		// every message is reported failed, so nothing is lost: it is
-		// retried and then kept in the DLQ.
-		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{}), nil
+		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff}), nil
 	}
 	return nil, fmt.Errorf("no consumer function %q", fn)
 }
@@ -169,7 +169,14 @@ func LambdaMain(fn string) {
 		os.Exit(1)
 	}
 	switch fn {
-	case FnHandoff, FnJobs, FnMailer:
+	case FnHandoff:
+		c, err := a.Consumer(fn)
+		if err != nil {
+			log.Error("start", "err", err)
+			os.Exit(1)
+		}
+		lambda.Start(a.HandoffLambda(c))
+	case FnJobs, FnMailer:
 		c, err := a.Consumer(fn)
 		if err != nil {
 			log.Error("start", "err", err)
@@ -227,4 +234,53 @@ func (a *App) runJob(ctx context.Context, m worker.Message) error {
 		return a.JobQueue.Enqueue(ctx, in.JobID)
 	}
 	return nil
+}
+
+// OutboxPublisher relays outbox messages to the handoff and mail queues.
+type OutboxPublisher struct{ Handoff, Mail *sqsqueue.Publisher }
+
+// Publish sends one outbox message as a worker envelope.
+func (o OutboxPublisher) Publish(ctx context.Context, m collab.OutboxMessage) error {
+	env := worker.Envelope{Kind: m.Kind, ID: m.ID, Body: m.Body}
+	switch m.Queue {
+	case collab.QueueHandoff:
+		return o.Handoff.Publish(ctx, env, m.Group)
+	case collab.QueueMail:
+		return o.Mail.Publish(ctx, env, "")
+	}
+	return fmt.Errorf("outbox message %s for unknown queue %q", m.ID, m.Queue)
+}
+
+func (a *App) handoff(ctx context.Context, m worker.Message) error {
+	var h collab.HandoffMessage
+	if err := json.Unmarshal(m.Body, &h); err != nil {
+		return fmt.Errorf("decode handoff: %w", err)
+	}
+	if h.ItemID == "" || h.ProjectID == "" || h.TransitionID == "" {
+		return fmt.Errorf("handoff message without item, project or transition")
+	}
+	return a.Service.Handoff(ctx, h)
+}
+
+// RelayAge is how old an outbox message must be before the sweeper relays
+// it (younger ones are normally relayed at once by the request itself).
+const RelayAge = 5 * time.Second
+
+// HandoffLambda serves the handoff function's two triggers: SQS batches
+// from the review-handoff queue, and the scheduled outbox sweep.
+func (a *App) HandoffLambda(c *worker.Consumer) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var probe struct {
+			Records []json.RawMessage `json:"Records"`
+		}
+		if err := json.Unmarshal(raw, &probe); err == nil && len(probe.Records) > 0 {
+			var ev events.SQSEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, err
+			}
+			return c.Handle(ctx, ev)
+		}
+		n, err := a.Service.RelayOutbox(ctx, RelayAge)
+		return map[string]int{"relayed": n}, err
+	}
 }

@@ -435,9 +435,30 @@ func (s *Service) removeCollabChunk(ctx context.Context, j *Job) (bool, error) {
 	}
 }
 
-// returnItemsToHost hands a leaving org's in-flight items back to the host.
-// Items arrive with the review capability; until then there are none.
-func (s *Service) returnItemsToHost(context.Context, string, string) error { return nil }
+// returnItemsToHost hands a leaving org's in-flight items back to the
+// host: each goes back to new, unassigned, owned by the host org; a pending
+// handoff is dropped (its message then finds the item moved on).
+func (s *Service) returnItemsToHost(ctx context.Context, projectID, orgID string) error {
+	items, err := s.store.ListOrgItems(ctx, projectID, orgID)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	p, _, err := s.store.LoadStanding(ctx, projectID, "")
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	for _, it := range items {
+		after := it
+		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = StNew, "", p.HostOrgID, "", now
+		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: StNew,
+			OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
+		if err := s.store.ApplyItemChange(ctx, ch); err != nil && !IsCode(err, CodeConflict) {
+			return err
+		}
+	}
+	return nil
+}
 
 // WorkspaceMemberView reads one workspace member (workspace admins, and the
 // member themselves).

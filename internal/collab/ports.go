@@ -99,6 +99,22 @@ type Store interface {
 	// went.
 	RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error)
 
+	CreateItem(ctx context.Context, it Item) error
+	GetItem(ctx context.Context, projectID, itemID string) (Item, error)
+	// ListItems lists a project's items in one status, all of them or one
+	// org's (the walled-off view), optionally only one assignee's.
+	ListItems(ctx context.Context, projectID string, status ItemStatus, orgID, assigneeID string, p Page) ([]Item, string, error)
+	// ListOrgItems lists one org's items in every non-final status.
+	ListOrgItems(ctx context.Context, projectID, orgID string) ([]Item, error)
+	ApplyItemChange(ctx context.Context, ch ItemChange) error
+	ListHistory(ctx context.Context, itemID string, p Page) ([]ItemEvent, string, error)
+	AddComment(ctx context.Context, c Comment) error
+	ListComments(ctx context.Context, itemID string, p Page) ([]Comment, string, error)
+	ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (Analytics, error)
+	ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]OutboxMessage, error)
+	DeleteOutbox(ctx context.Context, m OutboxMessage) error
+	SetProjectSettings(ctx context.Context, p Project) (Project, error)
+
 	CreateJob(ctx context.Context, j Job) error
 	GetJob(ctx context.Context, id string) (Job, error)
 	// SaveJob writes a job's progress if its version is still j.Version.

@@ -10,7 +10,10 @@ type Project struct {
 	Name        string
 	CreatedBy   string
 	CreatedAt   time.Time
-	Version     int
+	// HostMayBypassCollaboratorReview lets host reviewers approve at the
+	// collaborator stage (default off).
+	HostMayBypassCollaboratorReview bool
+	Version                         int
 }
 
 // ProjectMember is a user's membership of a project.

@@ -15,6 +15,8 @@ type Service struct {
 	jobs   JobQueue
 	cfg    Config
 
+	publisher Publisher
+
 	// known remembers, per cold start, which users were written with which
 	// email and name, so an ordinary request costs no user write.
 	known sync.Map // userID -> email + "\x00" + name
@@ -24,6 +26,9 @@ type Service struct {
 func NewService(store Store, clock Clock, ids IDs, mailer Mailer, jobs JobQueue, cfg Config) *Service {
 	return &Service{store: store, clock: clock, ids: ids, mailer: mailer, jobs: jobs, cfg: cfg}
 }
+
+// SetPublisher connects the outbox relay to the queues.
+func (s *Service) SetPublisher(p Publisher) { s.publisher = p }
 
 // EnsureUser creates the caller's user record on their first call and
 // refreshes its email and name when the claims change.

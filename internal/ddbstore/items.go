@@ -130,6 +130,7 @@ type projectRow struct {
 	CreatedBy   string    `dynamodbav:"createdBy"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	Owners      int       `dynamodbav:"owners"`
+	HostMay     bool      `dynamodbav:"hostMayBypass"`
 }
 
 func toProjectRow(p collab.Project, owners int) projectRow {
@@ -141,7 +142,7 @@ func toProjectRow(p collab.Project, owners int) projectRow {
 
 func (r projectRow) domain() collab.Project {
 	return collab.Project{ID: r.ID, WorkspaceID: r.WorkspaceID, HostOrgID: r.HostOrgID, Name: r.Name,
-		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Version: r.Version}
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, HostMayBypassCollaboratorReview: r.HostMay, Version: r.Version}
 }
 
 type projectMemberRow struct {

@@ -246,3 +246,43 @@ func auditKey(scope string, at time.Time, id string) keys {
 }
 
 func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }
+
+func itemKey(projectID, itemID string) keys {
+	return keys{PK: prefixProj + projectID, SK: "ITEM#" + itemID}
+}
+
+// itemIndexes: items by status for the host (GSI1) and by status for one
+// org (GSI2), so a partner's listing never reads other orgs' items.
+func itemIndexes(it collab.Item) (gsi1, gsi2) {
+	return gsi1{GSI1PK: prefixProj + it.ProjectID + "#ST#" + string(it.Status), GSI1SK: "ITEM#" + it.ID},
+		gsi2{GSI2PK: prefixProj + it.ProjectID + infixOrg + it.OrgID + "#ST#" + string(it.Status), GSI2SK: "ITEM#" + it.ID}
+}
+
+func itemsByStatus(projectID string, st collab.ItemStatus) (pk, skPrefix string) {
+	return prefixProj + projectID + "#ST#" + string(st), "ITEM#"
+}
+
+func orgItemsByStatus(projectID, orgID string, st collab.ItemStatus) (pk, skPrefix string) {
+	return prefixProj + projectID + infixOrg + orgID + "#ST#" + string(st), "ITEM#"
+}
+
+func itemEventKey(itemID string, at time.Time, id string) keys {
+	return keys{PK: "ITEM#" + itemID, SK: "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+}
+
+func itemEventsOf(itemID string) (pk, skPrefix string) { return "ITEM#" + itemID, "EV#" }
+
+func commentKey(itemID string, at time.Time, id string) keys {
+	return keys{PK: "ITEM#" + itemID, SK: "CMT#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+}
+
+func commentsOf(itemID string) (pk, skPrefix string) { return "ITEM#" + itemID, "CMT#" }
+
+func statsKey(projectID, userID, day string) keys {
+	return keys{PK: "STATS#" + projectID + "#" + userID, SK: "DAY#" + day}
+}
+
+// outboxKey: one partition of messages awaiting relay, oldest first.
+func outboxKey(at time.Time, id string) keys {
+	return keys{PK: "OUTBOX", SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
+}

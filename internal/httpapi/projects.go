@@ -27,6 +27,7 @@ type projectJSON struct {
 	HostOrgID   string    `json:"hostOrgId"`
 	Version     int       `json:"version"`
 	CreatedAt   time.Time `json:"createdAt"`
+	HostBypass  bool      `json:"hostMayBypassCollaboratorReview"`
 	Role        string    `json:"role,omitempty"`
 	Side        string    `json:"side,omitempty"`
 	OrgID       string    `json:"orgId,omitempty"`
@@ -34,7 +35,7 @@ type projectJSON struct {
 
 func toProjectJSON(p collab.Project, e collab.Effective) projectJSON {
 	return projectJSON{ID: p.ID, Name: p.Name, WorkspaceID: p.WorkspaceID, HostOrgID: p.HostOrgID, Version: p.Version,
-		CreatedAt: p.CreatedAt, Role: string(e.Role), Side: string(e.Side), OrgID: e.OrgID}
+		CreatedAt: p.CreatedAt, HostBypass: p.HostMayBypassCollaboratorReview, Role: string(e.Role), Side: string(e.Side), OrgID: e.OrgID}
 }
 
 type orgProjectJSON struct {
@@ -182,14 +183,30 @@ func (a *API) getProject(w http.ResponseWriter, r *http.Request, c collab.Caller
 	return nil
 }
 
+// renameProject changes the name (project.rename) and/or the review policy
+// (project.settings).
 func (a *API) renameProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in nameBody
+	var in struct {
+		Name                            *string `json:"name"`
+		HostMayBypassCollaboratorReview *bool   `json:"hostMayBypassCollaboratorReview"`
+	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	p, err := a.svc.RenameProject(r.Context(), c, r.PathValue("projectId"), in.Name)
-	if err != nil {
-		return err
+	if in.Name == nil && in.HostMayBypassCollaboratorReview == nil {
+		return invalidField("name", "name or hostMayBypassCollaboratorReview is required")
+	}
+	var p collab.Project
+	var err error
+	if in.Name != nil {
+		if p, err = a.svc.RenameProject(r.Context(), c, r.PathValue("projectId"), *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.HostMayBypassCollaboratorReview != nil {
+		if p, err = a.svc.SetReviewPolicy(r.Context(), c, r.PathValue("projectId"), *in.HostMayBypassCollaboratorReview); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, toProjectJSON(p, collab.Effective{}))
 	return nil

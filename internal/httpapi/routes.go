@@ -99,7 +99,23 @@ func (a *API) routes(fn string) []route {
 			{"GET /jobs/{jobId}", a.authed(a.getJob)},
 		}
 	case FnReview:
-		return []route{health}
+		const it = "/projects/{projectId}/items/{itemId}"
+		return []route{
+			health,
+			{"POST /projects/{projectId}/items", a.authed(a.registerItem)},
+			{"GET /projects/{projectId}/items", a.authed(a.listItems)},
+			{"GET " + it, a.authed(a.getItem)},
+			{"POST " + it + "/assign", a.authed(a.assignItem)},
+			{"PUT " + it + "/annotation", a.authed(a.saveAnnotation)},
+			{"POST " + it + "/submit", a.authed(a.submitItem)},
+			{"POST " + it + "/skip", a.authed(a.skipItem)},
+			{"POST " + it + "/review", a.authed(a.reviewItem)},
+			{"GET " + it + "/history", a.authed(a.itemHistory)},
+			{"POST " + it + "/comments", a.authed(a.addComment)},
+			{"GET " + it + "/comments", a.authed(a.listComments)},
+			{"GET /projects/{projectId}/audit", a.authed(a.projectAudit)},
+			{"GET /projects/{projectId}/members/{userId}/analytics", a.authed(a.memberAnalytics)},
+		}
 	}
 	return nil
 }

@@ -1,0 +1,296 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+type itemJSON struct {
+	ID             string          `json:"id"`
+	Name           string          `json:"name"`
+	FileRef        string          `json:"fileRef,omitempty"`
+	Status         string          `json:"status"`
+	Version        int             `json:"version"`
+	AssigneeID     string          `json:"assigneeId"`
+	OrgID          string          `json:"orgId"`
+	HandoffPending bool            `json:"handoffPending"`
+	Annotation     json.RawMessage `json:"annotation,omitempty"`
+}
+
+func toItemJSON(it collab.Item) itemJSON {
+	return itemJSON{ID: it.ID, Name: it.Name, FileRef: it.FileRef, Status: string(it.Status), Version: it.Version,
+		AssigneeID: it.AssigneeID, OrgID: it.OrgID, HandoffPending: it.PendingHandoff != "", Annotation: it.Annotation}
+}
+
+func (a *API) registerItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Name    string `json:"name"`
+		FileRef string `json:"fileRef"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	it, err := a.svc.RegisterItem(r.Context(), c, r.PathValue("projectId"), in.Name, in.FileRef)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/projects/"+it.ProjectID+"/items/"+it.ID)
+	writeJSON(w, http.StatusCreated, toItemJSON(it))
+	return nil
+}
+
+func (a *API) listItems(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	st := collab.ItemStatus(r.URL.Query().Get("status"))
+	if st == "" {
+		st = collab.StNew
+	}
+	items, next, err := a.svc.ListItems(r.Context(), c, r.PathValue("projectId"), st, p)
+	if err != nil {
+		return err
+	}
+	out := make([]itemJSON, len(items))
+	for i, it := range items {
+		out[i] = toItemJSON(it)
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) getItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	it, err := a.svc.GetItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toItemJSON(it))
+	return nil
+}
+
+func (a *API) assignItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		UserID string `json:"userId"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.UserID == "" {
+		return invalidField("userId", "is required")
+	}
+	it, err := a.svc.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toItemJSON(it))
+	return nil
+}
+
+func (a *API) saveAnnotation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, collab.MaxAnnotationBytes+1))
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) || len(body) > collab.MaxAnnotationBytes {
+		return collab.Errorf(collab.CodeTooLarge, "the annotation document is larger than %d bytes", collab.MaxAnnotationBytes)
+	}
+	if err != nil {
+		return invalidField("body", "could not be read")
+	}
+	version := 0
+	if m := strings.Trim(r.Header.Get("If-Match"), `W/"`); m != "" {
+		if version, err = strconv.Atoi(m); err != nil {
+			return invalidField("If-Match", "must be the item's version")
+		}
+	}
+	it, err := a.svc.SaveAnnotation(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), body, version)
+	if err != nil {
+		return err
+	}
+	it.Annotation = nil
+	writeJSON(w, http.StatusOK, toItemJSON(it))
+	return nil
+}
+
+func (a *API) submitItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	it, err := a.svc.SubmitItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	if err != nil {
+		return err
+	}
+	it.Annotation = nil
+	writeJSON(w, http.StatusOK, toItemJSON(it))
+	return nil
+}
+
+func (a *API) skipItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	it, err := a.svc.SkipItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	if err != nil {
+		return err
+	}
+	it.Annotation = nil
+	writeJSON(w, http.StatusOK, toItemJSON(it))
+	return nil
+}
+
+func (a *API) reviewItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Decision string `json:"decision"`
+		Comment  string `json:"comment"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	res, err := a.svc.ReviewItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Decision, in.Comment)
+	if err != nil {
+		return err
+	}
+	res.Item.Annotation = nil
+	status := http.StatusOK
+	if res.Pending {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, toItemJSON(res.Item))
+	return nil
+}
+
+func (a *API) itemHistory(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	evs, next, err := a.svc.History(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
+	if err != nil {
+		return err
+	}
+	type evJSON struct {
+		From    string    `json:"from"`
+		To      string    `json:"to"`
+		ActorID string    `json:"actorId"`
+		OrgID   string    `json:"orgId"`
+		At      time.Time `json:"at"`
+		Comment string    `json:"comment,omitempty"`
+	}
+	out := make([]evJSON, len(evs))
+	for i, e := range evs {
+		out[i] = evJSON{From: string(e.From), To: string(e.To), ActorID: e.ActorID, OrgID: e.OrgID, At: e.At, Comment: e.Comment}
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+type commentJSON struct {
+	ID       string    `json:"id"`
+	AuthorID string    `json:"authorId"`
+	OrgID    string    `json:"orgId"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+}
+
+func (a *API) addComment(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	cm, err := a.svc.AddComment(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, commentJSON{ID: cm.ID, AuthorID: cm.AuthorID, OrgID: cm.OrgID, Text: cm.Text, At: cm.At})
+	return nil
+}
+
+func (a *API) listComments(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	cs, next, err := a.svc.ListComments(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
+	if err != nil {
+		return err
+	}
+	out := make([]commentJSON, len(cs))
+	for i, cm := range cs {
+		out[i] = commentJSON{ID: cm.ID, AuthorID: cm.AuthorID, OrgID: cm.OrgID, Text: cm.Text, At: cm.At}
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) projectAudit(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	es, next, err := a.svc.ProjectAudit(r.Context(), c, r.PathValue("projectId"), p)
+	if err != nil {
+		return err
+	}
+	type auditJSON struct {
+		At     time.Time `json:"at"`
+		Actor  string    `json:"actorId"`
+		OrgID  string    `json:"orgId"`
+		What   string    `json:"what"`
+		Before any       `json:"before"`
+		After  any       `json:"after"`
+	}
+	out := make([]auditJSON, len(es))
+	for i, e := range es {
+		out[i] = auditJSON{At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: e.Before, After: e.After}
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	q := r.URL.Query()
+	parse := func(name string, def time.Time) (time.Time, error) {
+		s := q.Get(name)
+		if s == "" {
+			return def, nil
+		}
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return t, invalidField(name, "must be a date like 2026-11-22")
+		}
+		return t, nil
+	}
+	now := time.Now().UTC()
+	from, err := parse("from", now.AddDate(0, 0, -30))
+	if err != nil {
+		return err
+	}
+	to, err := parse("to", now)
+	if err != nil {
+		return err
+	}
+	an, err := a.svc.MemberAnalytics(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), from, to)
+	if err != nil {
+		return err
+	}
+	reviewed := an.Approved + an.Rejected
+	rate := 0.0
+	if reviewed > 0 {
+		rate = float64(an.Rejected) / float64(reviewed)
+	}
+	stages := map[string]map[string]float64{}
+	for st, secs := range an.SecondsIn {
+		n := an.TimesIn[st]
+		avg := 0.0
+		if n > 0 {
+			avg = float64(secs) / float64(n)
+		}
+		stages[string(st)] = map[string]float64{"totalSeconds": float64(secs), "count": float64(n), "averageSeconds": avg}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"userId": r.PathValue("userId"), "from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"),
+		"assigned": an.Assigned, "submitted": an.Submitted, "approved": an.Approved, "rejected": an.Rejected,
+		"rejectionRate": rate, "timeInStage": stages})
+	return nil
+}
