@@ -1,3 +1,3 @@
 package collab
 
-//go:generate go run ./gendocs ../../docs/permissions.md
+//go:generate go run ./gendocs ../../docs/permissions.md ../../docs/review.md

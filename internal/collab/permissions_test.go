@@ -171,3 +171,14 @@ func TestPermissionsDocIsGenerated(t *testing.T) {
 		t.Fatal("docs/permissions.md is out of date: run go generate ./internal/collab")
 	}
 }
+
+// docs/review.md is generated from the transition table.
+func TestReviewDocIsGenerated(t *testing.T) {
+	got, err := os.ReadFile("../../docs/review.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != ReviewMarkdown() {
+		t.Fatal("docs/review.md is out of date: run go generate ./internal/collab")
+	}
+}

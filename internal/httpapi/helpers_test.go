@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"github.com/aws/aws-lambda-go/events"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
@@ -61,13 +63,15 @@ func api(t *testing.T) *httptest.Server {
 	server.Start()
 	// The queue consumers run as cmd/local runs them: the mailer writes
 	// the outbox, the jobs consumer works on background jobs.
-	for fn, queue := range map[string]string{app.FnMailer: "MailQueue", app.FnJobs: "JobsQueue"} {
+	retryNow := time.Duration(0) // failures come back at once, not after the visibility timeout
+	for fn, queue := range map[string]string{app.FnMailer: "MailQueue", app.FnJobs: "JobsQueue", app.FnHandoff: "ReviewHandoffQueue"} {
 		consumer, err := a.Consumer(fn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q := stack.Queues[queue]
-		p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log}
+		p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log,
+			RetryDelay: &retryNow}
 		go p.Run(context.Background())
 	}
 	return server
@@ -266,4 +270,18 @@ func apiLater(t *testing.T, by time.Duration) string {
 		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, httpapi.Functions...))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func sqsEvent(body string) events.SQSEvent {
+	return events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + fmt.Sprint(time.Now().UnixNano()), Body: body,
+		Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}}
 }

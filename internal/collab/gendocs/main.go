@@ -1,4 +1,5 @@
-// Command gendocs writes docs/permissions.md from the permission matrix.
+// Command gendocs writes docs/permissions.md from the permission matrix and
+// docs/review.md from the review transition table.
 package main
 
 import (
@@ -9,12 +10,14 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gendocs OUTPUT.md")
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gendocs PERMISSIONS.md REVIEW.md")
 		os.Exit(2)
 	}
-	if err := os.WriteFile(os.Args[1], []byte(collab.PermissionsMarkdown()), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for path, text := range map[string]string{os.Args[1]: collab.PermissionsMarkdown(), os.Args[2]: collab.ReviewMarkdown()} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 }
