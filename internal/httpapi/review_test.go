@@ -440,3 +440,33 @@ func parallel(t *testing.T, n, workers int, f func(i int)) {
 	close(next)
 	wg.Wait()
 }
+
+func TestAssignmentRulesAndLimits(t *testing.T) {
+	tm := newTeam(t)
+	P := "/projects/" + tm.project
+	call(t, "POST", P+"/members", tm.amExt.token, map[string]string{"email": tm.spareExt.email, "role": "annotator"}).want(t, 201)
+	call(t, "POST", P+"/items", tm.pm.token, map[string]string{"name": "x"}).problem(t, 403, "") // datasets.manage
+	id := newItem(t, tm, "assign.jpg", tm.annExt)
+	I := itemPath(tm, id)
+	// An annotation manager reassigns only among their own org's annotators.
+	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.annHost.id}).problem(t, 403, "")
+	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.amExt.id}).problem(t, 403, "")
+	if r := call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.spareExt.id}).want(t, 200); r.str("assigneeId") != tm.spareExt.id {
+		t.Fatalf("reassigned %s", r.raw)
+	}
+	call(t, "POST", I+"/assign", tm.annExt.token, map[string]string{"userId": tm.annExt.id}).problem(t, 403, "")
+	call(t, "POST", I+"/assign", tm.pm.token, map[string]string{"userId": tm.tenant.id}).problem(t, 400, "userId")
+	// The previous assignee no longer sees it; the new one does.
+	call(t, "GET", I, tm.annExt.token, nil).problem(t, 404, "")
+	call(t, "GET", I, tm.spareExt.token, nil).want(t, 200)
+	// Annotation documents: JSON, at most 256 KiB, version-checked.
+	big := `{"blob":"` + strings.Repeat("x", 256<<10) + `"}`
+	call(t, "PUT", I+"/annotation", tm.spareExt.token, big).problem(t, 413, "")
+	call(t, "PUT", I+"/annotation", tm.spareExt.token, "not json").problem(t, 400, "body")
+	call(t, "PUT", I+"/annotation", tm.spareExt.token, map[string]any{"a": 1}, "If-Match", "1").problem(t, 409, "")
+	// Two concurrent submits: the version condition lets one through.
+	statuses := race(t, 2, func(int) int { return call(t, "POST", I+"/submit", tm.spareExt.token, nil).status })
+	if statuses[200] != 1 || statuses[409] != 1 {
+		t.Fatalf("concurrent submits %v", statuses)
+	}
+}
