@@ -51,6 +51,25 @@ func (a Access) seesItem(it Item) bool {
 	return (a.Side == SideHost && a.Role.Rank() >= RoleAnnotationManager.Rank() && a.OrgID == a.Project.HostOrgID) || it.OrgID == a.OrgID
 }
 
+// accessItem reads the caller's access and an item they may see.
+func (s *Service) accessItem(ctx context.Context, c Caller, projectID, itemID string) (Access, Item, error) {
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return Access{}, Item{}, err
+	}
+	it, err := s.item(ctx, a, itemID)
+	return a, it, err
+}
+
+// apply writes a change and returns the item as written.
+func (s *Service) apply(ctx context.Context, ch ItemChange) (Item, error) {
+	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
+		return Item{}, err
+	}
+	ch.After.Version = ch.Before.Version + 1
+	return ch.After, nil
+}
+
 func (s *Service) item(ctx context.Context, a Access, itemID string) (Item, error) {
 	it, err := s.store.GetItem(ctx, a.Project.ID, itemID)
 	if err != nil {
@@ -173,11 +192,7 @@ func (s *Service) AssignItem(ctx context.Context, c Caller, projectID, itemID, u
 	ch.After.StatusSince = it.StatusSince
 	ch.After.AssigneeID, ch.After.OrgID = userID, target.OrgID
 	ch.Stats = []StatDelta{{ProjectID: projectID, UserID: userID, Day: day(s.clock.Now()), Counts: map[string]int{"assigned": 1}}}
-	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
-		return Item{}, err
-	}
-	ch.After.Version++
-	return ch.After, nil
+	return s.apply(ctx, ch)
 }
 
 // canEdit says whether the caller may change the item's annotation now.
@@ -206,11 +221,7 @@ func (s *Service) SaveAnnotation(ctx context.Context, c Caller, projectID, itemI
 	if !json.Valid(doc) {
 		return Item{}, invalid("body", "must be a JSON document")
 	}
-	a, err := s.access(ctx, c, projectID)
-	if err != nil {
-		return Item{}, err
-	}
-	it, err := s.item(ctx, a, itemID)
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Item{}, err
 	}
@@ -237,21 +248,13 @@ func (s *Service) SaveAnnotation(ctx context.Context, c Caller, projectID, itemI
 	if a.Role == RoleAnnotator || it.AssigneeID == c.UserID {
 		ch.After.LastAnnotator = c.UserID
 	}
-	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
-		return Item{}, err
-	}
-	ch.After.Version++
-	return ch.After, nil
+	return s.apply(ctx, ch)
 }
 
 // SubmitItem sends an item to review: a partner org's item to its
 // collaborator review, a host item to the host's review.
 func (s *Service) SubmitItem(ctx context.Context, c Caller, projectID, itemID string) (Item, error) {
-	a, err := s.access(ctx, c, projectID)
-	if err != nil {
-		return Item{}, err
-	}
-	it, err := s.item(ctx, a, itemID)
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Item{}, err
 	}
@@ -272,20 +275,12 @@ func (s *Service) SubmitItem(ctx context.Context, c Caller, projectID, itemID st
 	if it.AssigneeID == "" {
 		ch.Stats = nil
 	}
-	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
-		return Item{}, err
-	}
-	ch.After.Version++
-	return ch.After, nil
+	return s.apply(ctx, ch)
 }
 
 // SkipItem skips a new or in-progress item (the assignee or a reviewer).
 func (s *Service) SkipItem(ctx context.Context, c Caller, projectID, itemID string) (Item, error) {
-	a, err := s.access(ctx, c, projectID)
-	if err != nil {
-		return Item{}, err
-	}
-	it, err := s.item(ctx, a, itemID)
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Item{}, err
 	}
@@ -297,11 +292,7 @@ func (s *Service) SkipItem(ctx context.Context, c Caller, projectID, itemID stri
 		return Item{}, Errorf(CodeForbidden, "only the assignee or a reviewer skips an item")
 	}
 	ch := s.change(a, c, it, t.To, "", nil)
-	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
-		return Item{}, err
-	}
-	ch.After.Version++
-	return ch.After, nil
+	return s.apply(ctx, ch)
 }
 
 // Reviewed is a review's outcome; Pending says the handoff is under way.
