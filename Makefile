@@ -16,7 +16,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test test-scale lint token build clean stack-deps browser-deps maildev \
+.PHONY: run test test-scale bench load lint token build clean stack-deps browser-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -102,6 +102,14 @@ test: stack-deps browser-deps lint
 # remove that collaborator (SCALE_USERS overrides the count).
 test-scale: stack-deps
 	$(GO) test -count=1 -timeout 20m -tags scale -run Scale -v ./internal/httpapi
+
+# Benchmarks: time, DynamoDB round trips and capacity per operation.
+bench: stack-deps
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/httpapi
+
+# A bounded load on loopback against a fresh stack (N requests, C clients).
+load: stack-deps
+	$(GO) run ./cmd/local load -n $(or $(N),2000) -c $(or $(C),8)
 
 clean:
 	rm -rf .local/build .local/outbox $(STACK_DIR)/logs

@@ -5,6 +5,7 @@
 //
 //	go run ./cmd/local            serve
 //	go run ./cmd/local token -email a@example.com [-name "A B"] [-ttl 12h]
+//	go run ./cmd/local load [-n 2000] [-c 8] [-d 2m]   bounded loopback load
 package main
 
 import (
@@ -29,6 +30,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "load" {
+		if err := load(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "token" {
 		if err := token(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "token:", err)

@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Router returns the HTTP router of the named functions.
 func (a *App) Router(functions ...string) http.Handler {
-	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Log: a.Log}, functions...)
+	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Meter: DynamoDBMeter, Log: a.Log}, functions...)
 }
 
 // LambdaHTTP returns the Lambda handler of an HTTP function.
@@ -282,5 +282,15 @@ func (a *App) HandoffLambda(c *worker.Consumer) func(context.Context, json.RawMe
 		}
 		n, err := a.Service.RelayOutbox(ctx, RelayAge)
 		return map[string]int{"relayed": n}, err
+	}
+}
+
+// DynamoDBMeter counts a request's DynamoDB round trips and consumed
+// capacity, logged with the request.
+func DynamoDBMeter(ctx context.Context) (context.Context, func() []slog.Attr) {
+	ctx, m := ddbstore.WithMeter(ctx)
+	return ctx, func() []slog.Attr {
+		trips, rcu, wcu := m.Totals()
+		return []slog.Attr{slog.Int("ddbRoundTrips", trips), slog.Float64("rcu", rcu), slog.Float64("wcu", wcu)}
 	}
 }

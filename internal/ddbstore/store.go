@@ -51,6 +51,13 @@ type Meter struct {
 	WriteUnits float64
 }
 
+// Totals reads the meter.
+func (m *Meter) Totals() (roundTrips int, readUnits, writeUnits float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.RoundTrips, m.ReadUnits, m.WriteUnits
+}
+
 type meterKey struct{}
 
 // WithMeter returns a context that records DynamoDB usage into a new Meter.

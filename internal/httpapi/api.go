@@ -20,7 +20,9 @@ type Deps struct {
 	Idempotency collab.IdempotencyStore
 	// Page configures the acceptance page (nil: JSON only).
 	Page *PageConfig
-	Log  *slog.Logger
+	// Meter, when set, logs each request's store round trips and capacity.
+	Meter Meter
+	Log   *slog.Logger
 }
 
 // API serves the routes of one or more functions.
@@ -60,7 +62,7 @@ func New(d Deps, functions ...string) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return observe(log, http.HandlerFunc(a.serve))
+	return observe(log, d.Meter, http.HandlerFunc(a.serve))
 }
 
 // serve routes the request; the mux's own 404 and 405 answers are turned into

@@ -9,7 +9,7 @@ import (
 )
 
 // waitJob polls GET /jobs/{id} until the job ends.
-func waitJob(t *testing.T, u actor, jobID string, within time.Duration) response {
+func waitJob(t testing.TB, u actor, jobID string, within time.Duration) response {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -27,7 +27,7 @@ func waitJob(t *testing.T, u actor, jobID string, within time.Duration) response
 	}
 }
 
-func auditOf(t *testing.T, scope string) []collab.AuditEntry {
+func auditOf(t testing.TB, scope string) []collab.AuditEntry {
 	t.Helper()
 	es, _, err := store(t).Store.ListAudit(context.Background(), scope, collab.Page{Limit: 200})
 	if err != nil {
@@ -36,7 +36,7 @@ func auditOf(t *testing.T, scope string) []collab.AuditEntry {
 	return es
 }
 
-func hasAudit(t *testing.T, scope, what, org string) collab.AuditEntry {
+func hasAudit(t testing.TB, scope, what, org string) collab.AuditEntry {
 	t.Helper()
 	for _, e := range auditOf(t, scope) {
 		if e.What == what && e.OrgID == org {
@@ -54,7 +54,7 @@ type collabScene struct {
 	xOwner, x1, x2, x3 actor
 }
 
-func newCollabScene(t *testing.T) collabScene {
+func newCollabScene(t testing.TB) collabScene {
 	tm := newTeam(t)
 	sc := collabScene{team: tm}
 	sc.p2 = call(t, "POST", "/workspaces/"+tm.workspace+"/projects", tm.owner.token, map[string]string{"name": "Dogs"}).want(t, 201).str("id")

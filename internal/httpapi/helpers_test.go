@@ -40,7 +40,7 @@ func TestMain(m *testing.M) { os.Exit(devstack.RunTests(m, &stack)) }
 
 // api returns the test server serving every function's routes against the
 // local stack, started once.
-func api(t *testing.T) *httptest.Server {
+func api(t testing.TB) *httptest.Server {
 	t.Helper()
 	if server != nil {
 		return server
@@ -78,7 +78,7 @@ func api(t *testing.T) *httptest.Server {
 }
 
 // userToken mints a local token for email.
-func userToken(t *testing.T, email string) string {
+func userToken(t testing.TB, email string) string {
 	t.Helper()
 	tok, err := auth.MintHS256(config.DefaultDevJWTSecret, config.DefaultJWTIssuer, config.DefaultJWTAudience,
 		auth.Claims{Subject: auth.DevSubject(email), Email: email, Name: "Name of " + email}, time.Hour, time.Now())
@@ -95,13 +95,13 @@ type response struct {
 	raw    []byte
 }
 
-func call(t *testing.T, method, path, token string, body any, headers ...string) response {
+func call(t testing.TB, method, path, token string, body any, headers ...string) response {
 	t.Helper()
 	return callOn(t, api(t).URL, method, path, token, body, headers...)
 }
 
 // callOn calls the server at base.
-func callOn(t *testing.T, base, method, path, token string, body any, headers ...string) response {
+func callOn(t testing.TB, base, method, path, token string, body any, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -143,7 +143,7 @@ func callOn(t *testing.T, base, method, path, token string, body any, headers ..
 	return r
 }
 
-func (r response) want(t *testing.T, status int) response {
+func (r response) want(t testing.TB, status int) response {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
@@ -153,7 +153,7 @@ func (r response) want(t *testing.T, status int) response {
 
 // problem checks r is a problem document with the status and, if field is
 // not empty, an error naming that field.
-func (r response) problem(t *testing.T, status int, field string) {
+func (r response) problem(t testing.TB, status int, field string) {
 	t.Helper()
 	r.want(t, status)
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
@@ -194,13 +194,13 @@ func (r response) items() []map[string]any {
 }
 
 // uniqueEmail gives each test its own users.
-func uniqueEmail(t *testing.T, who string) string {
+func uniqueEmail(t testing.TB, who string) string {
 	return strings.ToLower(who+"."+strings.NewReplacer("/", ".", "_", ".").Replace(t.Name())) + "." +
 		time.Now().Format("150405.000000") + "@example.com"
 }
 
 // emailsTo returns the bodies of the outbox messages sent to addr.
-func emailsTo(t *testing.T, addr string) []string {
+func emailsTo(t testing.TB, addr string) []string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
 	modTime := func(f string) time.Time {
@@ -235,7 +235,7 @@ var linkRE = regexp.MustCompile(`/invitations/([A-Za-z0-9_-]{43})`)
 
 // tokenMailedTo waits for the n-th invitation email to addr and returns the
 // token of its link.
-func tokenMailedTo(t *testing.T, addr string, n int) string {
+func tokenMailedTo(t testing.TB, addr string, n int) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -261,7 +261,7 @@ func (c shiftedClock) Now() time.Time { return time.Now().UTC().Add(c.by) }
 
 // apiLater serves the same store as api() with a clock moved forward, to see
 // what expiry does.
-func apiLater(t *testing.T, by time.Duration) string {
+func apiLater(t testing.TB, by time.Duration) string {
 	t.Helper()
 	api(t)
 	svc := collab.NewService(theApp.Store, shiftedClock{by}, collab.RandomIDs{}, theApp.MailQueue, theApp.JobQueue,
@@ -272,7 +272,7 @@ func apiLater(t *testing.T, by time.Duration) string {
 	return srv.URL
 }
 
-func mustJSON(t *testing.T, v any) string {
+func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -15,12 +15,12 @@ import (
 )
 
 // orgOf creates an org owned by u and returns its id.
-func orgOf(t *testing.T, u actor, name string) string {
+func orgOf(t testing.TB, u actor, name string) string {
 	t.Helper()
 	return call(t, "POST", "/orgs", u.token, map[string]string{"name": name}).want(t, 201).str("id")
 }
 
-func tokenOf(t *testing.T, url string) string {
+func tokenOf(t testing.TB, url string) string {
 	t.Helper()
 	i := strings.LastIndex(url, "/invitations/")
 	if i < 0 {
@@ -362,7 +362,7 @@ func TestConcurrentAcceptance(t *testing.T) {
 	}
 }
 
-func race(t *testing.T, n int, f func(i int) int) map[int]int {
+func race(t testing.TB, n int, f func(i int) int) map[int]int {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	out := map[int]int{}
@@ -385,7 +385,7 @@ func race(t *testing.T, n int, f func(i int) int) map[int]int {
 
 // scanForToken reads the whole table (a test may Scan) and fails if the raw
 // token is stored anywhere.
-func scanForToken(t *testing.T, token string) {
+func scanForToken(t testing.TB, token string) {
 	t.Helper()
 	a := store(t)
 	p := dynamodb.NewScanPaginator(a.DB, &dynamodb.ScanInput{TableName: &a.Config.TableName})

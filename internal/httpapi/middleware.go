@@ -69,7 +69,11 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // observe gives each request an id (echoed in X-Request-Id), a logger that
 // carries it, one JSON log line when it ends, and turns a panic into a 500.
-func observe(base *slog.Logger, next http.Handler) http.Handler {
+// Meter attaches a per-request counter of store usage to a context and
+// returns what to log of it when the request ends.
+type Meter func(context.Context) (context.Context, func() []slog.Attr)
+
+func observe(base *slog.Logger, meter Meter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -79,6 +83,10 @@ func observe(base *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		log := base.With(slog.String("requestId", id))
 		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
+		var usage func() []slog.Attr
+		if meter != nil {
+			ctx, usage = meter(ctx)
+		}
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -96,6 +104,9 @@ func observe(base *slog.Logger, next http.Handler) http.Handler {
 			}
 			if c, ok := CallerFrom(r.Context()); ok {
 				attrs = append(attrs, slog.String("userId", c.UserID))
+			}
+			if usage != nil {
+				attrs = append(attrs, usage()...)
 			}
 			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()

@@ -20,7 +20,7 @@ import (
 func itemPath(tm team, id string) string { return "/projects/" + tm.project + "/items/" + id }
 
 // newItem registers an item and assigns it.
-func newItem(t *testing.T, tm team, name string, assignee actor) string {
+func newItem(t testing.TB, tm team, name string, assignee actor) string {
 	t.Helper()
 	id := call(t, "POST", "/projects/"+tm.project+"/items", tm.owner.token, map[string]string{"name": name}).want(t, 201).str("id")
 	call(t, "POST", itemPath(tm, id)+"/assign", tm.pm.token, map[string]string{"userId": assignee.id}).want(t, 200)
@@ -28,7 +28,7 @@ func newItem(t *testing.T, tm team, name string, assignee actor) string {
 }
 
 // waitStatus polls an item until it reaches status.
-func waitStatus(t *testing.T, u actor, path string, status string) response {
+func waitStatus(t testing.TB, u actor, path string, status string) response {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -377,7 +377,7 @@ func TestThousandApprovalsCrossOnce(t *testing.T) {
 	}
 }
 
-func allAudit(t *testing.T, scope string) []collab.AuditEntry {
+func allAudit(t testing.TB, scope string) []collab.AuditEntry {
 	t.Helper()
 	var out []collab.AuditEntry
 	cursor := ""
@@ -421,7 +421,7 @@ func TestPoisonHandoffReachesDLQ(t *testing.T) {
 	}
 }
 
-func parallel(t *testing.T, n, workers int, f func(i int)) {
+func parallel(t testing.TB, n, workers int, f func(i int)) {
 	t.Helper()
 	var wg sync.WaitGroup
 	next := make(chan int)

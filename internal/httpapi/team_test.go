@@ -19,7 +19,7 @@ type actor struct {
 	email, token, id string
 }
 
-func newActor(t *testing.T, who string) actor {
+func newActor(t testing.TB, who string) actor {
 	e := uniqueEmail(t, who)
 	a := actor{email: e, token: userToken(t, e), id: auth.DevSubject(e)}
 	call(t, "GET", "/orgs", a.token, nil).want(t, 200) // records the user
@@ -47,7 +47,7 @@ var (
 
 // store gives tests the store adapter for what has no route in this issue
 // (partners arrive with invitations).
-func store(t *testing.T) *app.App {
+func store(t testing.TB) *app.App {
 	storeOnce.Do(func() {
 		a, err := app.New(context.Background(), stack.Config(), slog.New(slog.DiscardHandler))
 		if err != nil {
@@ -60,7 +60,7 @@ func store(t *testing.T) *app.App {
 
 // joinOrg makes u a member of org with role, through the store (org
 // invitations arrive with their issue).
-func joinOrg(t *testing.T, org string, u actor, role collab.OrgRole, orgName string) {
+func joinOrg(t testing.TB, org string, u actor, role collab.OrgRole, orgName string) {
 	t.Helper()
 	a := store(t)
 	// Reuse CreateOrg's shape: a membership row written by the store.
@@ -71,7 +71,7 @@ func joinOrg(t *testing.T, org string, u actor, role collab.OrgRole, orgName str
 	}
 }
 
-func newTeam(t *testing.T) team {
+func newTeam(t testing.TB) team {
 	t.Helper()
 	var tm team
 	for _, p := range []struct {
@@ -123,7 +123,7 @@ func (tm team) projectActors() map[string]actor {
 }
 
 // noLeak fails if a response shows anything of another tenant.
-func noLeak(t *testing.T, r response, secrets ...string) {
+func noLeak(t testing.TB, r response, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
 		if s != "" && strings.Contains(string(r.raw), s) {
