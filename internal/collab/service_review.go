@@ -479,10 +479,16 @@ func (s *Service) Handoff(ctx context.Context, m HandoffMessage) error {
 		ch.Outbox = s.notifyReviewers(ctx, it, now)
 	}
 	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
-		if IsCode(err, CodeConflict) {
-			return nil // moved meanwhile: this message is stale
+		if !IsCode(err, CodeConflict) {
+			return err
 		}
-		return err
+		// Stale only if the item really moved on; a transaction that merely
+		// collided with another (a shared counter, say) must be retried.
+		now, gerr := s.store.GetItem(ctx, m.ProjectID, m.ItemID)
+		if IsCode(gerr, CodeNotFound) || (gerr == nil && (now.Version != it.Version || now.PendingHandoff != m.TransitionID)) {
+			return nil
+		}
+		return fmt.Errorf("handoff %s: %w", m.TransitionID, err)
 	}
 	s.relay(ctx, ch.Outbox)
 	return nil

@@ -3,6 +3,7 @@ package ddbstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -397,6 +398,22 @@ func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error
 	}
 	if err := s.queryAll(ctx, queryInput{pk: projectPartition(p.ID), skPrefix: ""}, 0, collect); err != nil {
 		return 0, err
+	}
+	// Items carry their history and comments in partitions of their own,
+	// and members their analytics counters.
+	for _, k := range slices.Clone(rest) {
+		var sub string
+		switch {
+		case strings.HasPrefix(k.SK, "ITEM#"):
+			sub = k.SK
+		case strings.HasPrefix(k.SK, prefixMember):
+			sub = statsKey(p.ID, strings.TrimPrefix(k.SK, prefixMember), "").PK
+		default:
+			continue
+		}
+		if err := s.queryAll(ctx, queryInput{pk: sub}, 0, collect); err != nil {
+			return 0, err
+		}
 	}
 	pk, sk := projectGroupsOf(p.ID)
 	if err := s.queryAll(ctx, queryInput{index: indexGSI2, pk: pk, skPrefix: sk}, 0, collect); err != nil {

@@ -74,6 +74,12 @@ func api(t testing.TB) *httptest.Server {
 			RetryDelay: &retryNow}
 		go p.Run(context.Background())
 	}
+	// The outbox sweeper, as the handoff function's schedule runs it.
+	go func() {
+		for range time.Tick(time.Second) {
+			_, _ = a.Service.RelayOutbox(context.Background(), app.RelayAge)
+		}
+	}()
 	return server
 }
 

@@ -478,7 +478,21 @@ func TestDeleteProjectRemovesEverything(t *testing.T) {
 	for _, u := range []actor{tm.dev, tm.pm, tm.amHost, tm.amExt} {
 		call(t, "DELETE", P, u.token, nil).problem(t, 403, "")
 	}
+	// An item with history, a comment and analytics counters.
+	item := newItem(t, tm, "doomed.jpg", tm.annHost)
+	call(t, "POST", itemPath(tm, item)+"/submit", tm.annHost.token, nil).want(t, 200)
+	call(t, "POST", itemPath(tm, item)+"/comments", tm.owner.token, map[string]string{"text": "bye"}).want(t, 201)
 	call(t, "DELETE", P, tm.owner.token, nil).want(t, 204)
+	ctx := context.Background()
+	if h, _, err := store(t).Store.ListHistory(ctx, item, collab.Page{Limit: 10}); err != nil || len(h) != 0 {
+		t.Fatalf("item history left: %v %v", h, err)
+	}
+	if c, _, err := store(t).Store.ListComments(ctx, item, collab.Page{Limit: 10}); err != nil || len(c) != 0 {
+		t.Fatalf("comments left: %v %v", c, err)
+	}
+	if an, err := store(t).Store.ReadAnalytics(ctx, tm.project, tm.annHost.id, "2000-01-01", "2100-01-01"); err != nil || an.Assigned != 0 {
+		t.Fatalf("counters left: %+v %v", an, err)
+	}
 	for _, u := range []actor{tm.owner, tm.dev, tm.amExt, tm.annExt} {
 		call(t, "GET", P, u.token, nil).problem(t, 404, "")
 	}
