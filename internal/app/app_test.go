@@ -298,6 +298,18 @@ func TestTemplateRoutesMatchRouters(t *testing.T) {
 			t.Errorf("%s: template routes %v, router routes %v", id, inTemplate, inRouter)
 		}
 	}
+	// Exactly the routes served without a token skip the authorizer.
+	public := httpapi.PublicPatterns()
+	for r := range tpl.PublicRoutes {
+		if !public[r] {
+			t.Errorf("template opens %s without the authorizer, the router does not", r)
+		}
+	}
+	for r := range public {
+		if !tpl.PublicRoutes[r] {
+			t.Errorf("router serves %s without a token, the template puts the authorizer in front", r)
+		}
+	}
 	consumers := map[string]bool{}
 	for _, c := range tpl.Consumers {
 		consumers[app.ConsumerOf(c.Function)] = true

@@ -91,6 +91,8 @@ type Template struct {
 	Consumers []ConsumerDef
 	// Routes lists each function's HttpApi routes as "METHOD /path".
 	Routes map[string][]string
+	// PublicRoutes are the routes whose event says Authorizer NONE.
+	PublicRoutes map[string]bool
 	// Functions lists the logical ids of every function.
 	Functions []string
 }
@@ -105,7 +107,7 @@ func LoadTemplate(path, stackName string) (Template, error) {
 	if err := yaml.Unmarshal(raw, &t); err != nil {
 		return Template{}, fmt.Errorf("parse template: %w", err)
 	}
-	out := Template{EnvRefs: map[string]string{}, Routes: map[string][]string{}}
+	out := Template{EnvRefs: map[string]string{}, Routes: map[string][]string{}, PublicRoutes: map[string]bool{}}
 	for name, v := range t.Globals.Function.Environment.Variables {
 		if v.Tag == "!Ref" {
 			out.EnvRefs[name] = v.Value
@@ -146,6 +148,9 @@ func LoadTemplate(path, stackName string) (Template, error) {
 						BatchSize int    `yaml:"BatchSize"`
 						Method    string `yaml:"Method"`
 						Path      string `yaml:"Path"`
+						Auth      struct {
+							Authorizer string `yaml:"Authorizer"`
+						} `yaml:"Auth"`
 					} `yaml:"Properties"`
 				} `yaml:"Events"`
 			}
@@ -154,7 +159,11 @@ func LoadTemplate(path, stackName string) (Template, error) {
 			}
 			for _, ev := range fn.Events {
 				if ev.Type == "HttpApi" {
-					out.Routes[id] = append(out.Routes[id], ev.Properties.Method+" "+ev.Properties.Path)
+					route := ev.Properties.Method + " " + ev.Properties.Path
+					out.Routes[id] = append(out.Routes[id], route)
+					if ev.Properties.Auth.Authorizer == "NONE" {
+						out.PublicRoutes[route] = true
+					}
 				}
 				if ev.Type != "SQS" {
 					continue

@@ -338,7 +338,7 @@ func TestThousandApprovalsCrossOnce(t *testing.T) {
 	parallel(t, n, 8, func(i int) {
 		call(t, "POST", itemPath(tm, ids[i])+"/review", tm.amExt.token, map[string]string{"decision": "approve"}).want(t, 202)
 	})
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(6 * time.Minute)
 	for {
 		count := 0
 		cursor := ""

@@ -32,6 +32,7 @@ func (a *API) routes(fn string) []route {
 	case FnMembership:
 		return []route{
 			health,
+			{"GET /openapi.yaml", public(a.openapi)},
 			{"POST /orgs", a.authed(a.createOrg)},
 			{"GET /orgs", a.authed(a.listOrgs)},
 			{"GET /orgs/{orgId}", a.authed(a.getOrg)},
