@@ -146,6 +146,16 @@ func (s *Service) checkAccess(ctx context.Context, r wsRights, c Caller, access 
 	return access, nil
 }
 
+// collaboratorIn reads the caller's workspace rights and one collaborator.
+func (s *Service) collaboratorIn(ctx context.Context, c Caller, wsID, orgID string) (wsRights, Collaborator, error) {
+	r, err := s.workspaceRights(ctx, c, wsID)
+	if err != nil {
+		return wsRights{}, Collaborator{}, err
+	}
+	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	return r, col, err
+}
+
 // AddCollaboratorOrg attaches, at once, an org the caller has workforce
 // access to.
 func (s *Service) AddCollaboratorOrg(ctx context.Context, c Caller, wsID, orgID string, types []CollabType, access ProjectAccess) (Collaborator, error) {
@@ -212,11 +222,7 @@ func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID 
 	if err := v.Err(); err != nil {
 		return Collaborator{}, nil, err
 	}
-	r, err := s.workspaceRights(ctx, c, wsID)
-	if err != nil {
-		return Collaborator{}, nil, err
-	}
-	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
 	if err != nil {
 		return Collaborator{}, nil, err
 	}
@@ -287,11 +293,7 @@ func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID 
 // StartAddAllUsers queues a job giving every member of a collaborator org a
 // workspace role (needs workforce access to that org).
 func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID string, role WorkspaceRole) (Job, error) {
-	r, err := s.workspaceRights(ctx, c, wsID)
-	if err != nil {
-		return Job{}, err
-	}
-	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
 	if err != nil {
 		return Job{}, err
 	}
@@ -325,17 +327,16 @@ func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID st
 // access stops at once (the collaborator is marked removing), and a job
 // removes every workspace and project membership of the org's people there.
 func (s *Service) StartRemoveCollaborator(ctx context.Context, c Caller, wsID, orgID string) (Job, error) {
-	r, err := s.workspaceRights(ctx, c, wsID)
-	if err != nil {
-		return Job{}, err
-	}
-	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
 	if err != nil {
 		return Job{}, err
 	}
 	if r.Role != WSAdmin {
 		ok, err := s.hasWorkforce(ctx, c, orgID)
-		if err != nil || !ok {
+		if err != nil {
+			return Job{}, err
+		}
+		if !ok {
 			return Job{}, Errorf(CodeForbidden, "removing a collaborator needs workspace admin or workforce access to it")
 		}
 	}
