@@ -211,10 +211,14 @@ func jsonOf(v any) string {
 	return string(b)
 }
 
+func toAuditRow(e collab.AuditEntry) auditRow {
+	return auditRow{keys: auditKey(e.Scope, e.At, e.ID), meta: meta{Type: "audit", Version: 1},
+		Scope: e.Scope, ID: e.ID, At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: jsonOf(e.Before), After: jsonOf(e.After)}
+}
+
 // AppendAudit writes one audit entry.
 func (s *Store) AppendAudit(ctx context.Context, e collab.AuditEntry) error {
-	av, err := attributevalue.MarshalMap(auditRow{keys: auditKey(e.Scope, e.At, e.ID), meta: meta{Type: "audit", Version: 1},
-		Scope: e.Scope, ID: e.ID, At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: jsonOf(e.Before), After: jsonOf(e.After)})
+	av, err := attributevalue.MarshalMap(toAuditRow(e))
 	if err != nil {
 		return err
 	}

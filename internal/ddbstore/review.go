@@ -181,8 +181,7 @@ func (s *Store) ApplyItemChange(ctx context.Context, ch collab.ItemChange) error
 		items = append(items, it)
 	}
 	if e := ch.Audit; e != nil {
-		av, err := attributevalue.MarshalMap(auditRow{keys: auditKey(e.Scope, e.At, e.ID), meta: meta{Type: "audit", Version: 1},
-			Scope: e.Scope, ID: e.ID, At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: jsonOf(e.Before), After: jsonOf(e.After)})
+		av, err := attributevalue.MarshalMap(toAuditRow(*e))
 		if err != nil {
 			return err
 		}
