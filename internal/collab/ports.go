@@ -30,6 +30,8 @@ type Store interface {
 
 	CreateProject(ctx context.Context, p Project, owner ProjectMember) error
 	LoadStanding(ctx context.Context, projectID, userID string) (Project, Standing, error)
+	// LoadItemStanding reads the standing and one item in the same batch.
+	LoadItemStanding(ctx context.Context, projectID, itemID, userID string) (Project, Standing, Item, error)
 	RenameProject(ctx context.Context, p Project, name string) (Project, error)
 	DeleteProject(ctx context.Context, p Project) (int, error)
 	ListOrgProjects(ctx context.Context, orgID string, p Page) ([]OrgProject, string, error)

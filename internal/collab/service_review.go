@@ -53,12 +53,19 @@ func (a Access) seesItem(it Item) bool {
 
 // accessItem reads the caller's access and an item they may see.
 func (s *Service) accessItem(ctx context.Context, c Caller, projectID, itemID string) (Access, Item, error) {
-	a, err := s.access(ctx, c, projectID)
-	if err != nil {
+	p, st, it, err := s.store.LoadItemStanding(ctx, projectID, itemID, c.UserID)
+	if err != nil && !IsCode(err, CodeNotFound) {
 		return Access{}, Item{}, err
 	}
-	it, err := s.item(ctx, a, itemID)
-	return a, it, err
+	e := st.Resolve()
+	if p.ID == "" || e.None() {
+		return Access{}, Item{}, Errorf(CodeNotFound, "project %q not found", projectID)
+	}
+	a := Access{Project: p, Standing: st, Effective: e}
+	if err != nil || !a.seesItem(it) {
+		return a, Item{}, Errorf(CodeNotFound, "item %q not found", itemID)
+	}
+	return a, it, nil
 }
 
 // apply writes a change and returns the item as written.
@@ -68,17 +75,6 @@ func (s *Service) apply(ctx context.Context, ch ItemChange) (Item, error) {
 	}
 	ch.After.Version = ch.Before.Version + 1
 	return ch.After, nil
-}
-
-func (s *Service) item(ctx context.Context, a Access, itemID string) (Item, error) {
-	it, err := s.store.GetItem(ctx, a.Project.ID, itemID)
-	if err != nil {
-		return Item{}, err
-	}
-	if !a.seesItem(it) {
-		return Item{}, Errorf(CodeNotFound, "item %q not found", itemID)
-	}
-	return it, nil
 }
 
 // RegisterItem adds an item to a project (datasets.manage).
@@ -129,11 +125,8 @@ func (s *Service) ListItems(ctx context.Context, c Caller, projectID string, sta
 
 // GetItem reads an item the caller may see.
 func (s *Service) GetItem(ctx context.Context, c Caller, projectID, itemID string) (Item, error) {
-	a, err := s.access(ctx, c, projectID)
-	if err != nil {
-		return Item{}, err
-	}
-	return s.item(ctx, a, itemID)
+	_, it, err := s.accessItem(ctx, c, projectID, itemID)
+	return it, err
 }
 
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
@@ -160,15 +153,11 @@ func (s *Service) change(a Access, c Caller, it Item, to ItemStatus, comment str
 // owner, developer and project_manager anyone; an annotation_manager only
 // annotators of their own org.
 func (s *Service) AssignItem(ctx context.Context, c Caller, projectID, itemID, userID string) (Item, error) {
-	a, err := s.access(ctx, c, projectID)
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Item{}, err
 	}
 	g, err := a.require(ActTasksAssign)
-	if err != nil {
-		return Item{}, err
-	}
-	it, err := s.item(ctx, a, itemID)
 	if err != nil {
 		return Item{}, err
 	}
@@ -325,15 +314,11 @@ func (s *Service) ReviewItem(ctx context.Context, c Caller, projectID, itemID, d
 	if err := v.Err(); err != nil {
 		return Reviewed{}, err
 	}
-	a, err := s.access(ctx, c, projectID)
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Reviewed{}, err
 	}
 	if _, err := a.require(ActItemsReview); err != nil {
-		return Reviewed{}, err
-	}
-	it, err := s.item(ctx, a, itemID)
-	if err != nil {
 		return Reviewed{}, err
 	}
 	if it.PendingHandoff != "" {
@@ -536,14 +521,11 @@ func (s *Service) AddComment(ctx context.Context, c Caller, projectID, itemID, t
 	if text == "" || len(text) > 4000 {
 		return Comment{}, invalid("text", "must be 1 to 4000 characters")
 	}
-	a, err := s.access(ctx, c, projectID)
+	a, _, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
 		return Comment{}, err
 	}
 	if _, err := a.require(ActCommentsCreate); err != nil {
-		return Comment{}, err
-	}
-	if _, err := s.item(ctx, a, itemID); err != nil {
 		return Comment{}, err
 	}
 	cm := Comment{ID: s.ids.New("cmt"), ItemID: itemID, AuthorID: c.UserID, OrgID: a.OrgID, Text: text, At: s.clock.Now()}

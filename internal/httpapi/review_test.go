@@ -454,7 +454,7 @@ func TestAssignmentRulesAndLimits(t *testing.T) {
 	if r := call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.spareExt.id}).want(t, 200); r.str("assigneeId") != tm.spareExt.id {
 		t.Fatalf("reassigned %s", r.raw)
 	}
-	call(t, "POST", I+"/assign", tm.annExt.token, map[string]string{"userId": tm.annExt.id}).problem(t, 403, "")
+	call(t, "POST", I+"/assign", tm.spareExt.token, map[string]string{"userId": tm.spareExt.id}).problem(t, 403, "") // annotators do not assign
 	call(t, "POST", I+"/assign", tm.pm.token, map[string]string{"userId": tm.tenant.id}).problem(t, 400, "userId")
 	// The previous assignee no longer sees it; the new one does.
 	call(t, "GET", I, tm.annExt.token, nil).problem(t, 404, "")
