@@ -173,5 +173,41 @@ func (s *Service) ListOrgProjects(ctx context.Context, c Caller, orgID string, p
 	if _, err := s.membership(ctx, c, orgID); err != nil {
 		return nil, "", err
 	}
-	return s.store.ListOrgProjects(ctx, orgID, p)
+	out, next, err := s.store.ListOrgProjects(ctx, orgID, p)
+	if err != nil || next != "" {
+		return out, next, err
+	}
+	// The last page also carries the projects the org reaches as a
+	// workspace collaborator (full access: every project of the workspace,
+	// limited: the listed ones), flagged shared.
+	listed := map[string]bool{}
+	for _, op := range out {
+		listed[op.ID] = true
+	}
+	cols, err := s.store.ListOrgCollaborations(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, col := range cols {
+		if col.RemovingJob != "" {
+			continue
+		}
+		for cursor := ""; ; {
+			ps, nxt, err := s.store.ListWorkspaceProjects(ctx, col.WorkspaceID, Page{Limit: MaxPageLimit, Cursor: cursor})
+			if err != nil {
+				return nil, "", err
+			}
+			for _, pr := range ps {
+				if !listed[pr.ID] && col.Access.Covers(pr.ID) {
+					listed[pr.ID] = true
+					out = append(out, OrgProject{ID: pr.ID, Name: pr.Name, WorkspaceID: pr.WorkspaceID, HostOrgID: pr.HostOrgID, Shared: true})
+				}
+			}
+			if nxt == "" {
+				break
+			}
+			cursor = nxt
+		}
+	}
+	return out, "", nil
 }

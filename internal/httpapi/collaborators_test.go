@@ -116,7 +116,15 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 		t.Fatalf("x1 on P1: %s", p.raw)
 	}
 	call(t, "GET", "/projects/"+sc.p2, sc.x1.token, nil).problem(t, 404, "")
+	// The collaborator org lists the projects it reaches, flagged shared.
+	shared := call(t, "GET", "/orgs/"+sc.xOrg+"/projects", sc.x1.token, nil).want(t, 200).items()
+	if len(shared) != 1 || shared[0]["id"] != sc.project || shared[0]["shared"] != true || shared[0]["hostOrgId"] != sc.hostOrg {
+		t.Fatalf("collaborator's projects %v", shared)
+	}
 	call(t, "PATCH", C+"/"+sc.xOrg, sc.owner.token, map[string]any{"projectAccess": map[string]any{"mode": "full"}}).want(t, 200)
+	if got := call(t, "GET", "/orgs/"+sc.xOrg+"/projects", sc.x1.token, nil).want(t, 200).items(); len(got) != 2 {
+		t.Fatalf("with full access: %v", got)
+	}
 	call(t, "GET", "/projects/"+sc.p2, sc.x1.token, nil).want(t, 200)
 	// Projects created later are covered by full access.
 	p3 := call(t, "POST", W+"/projects", sc.owner.token, map[string]string{"name": "Later"}).want(t, 201).str("id")
