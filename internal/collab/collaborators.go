@@ -18,6 +18,12 @@ type AuditEntry struct {
 	After  any
 }
 
+// WorkspaceScope names a workspace's audit log.
+func WorkspaceScope(wsID string) string { return "WS#" + wsID }
+
+// ProjectScope names a project's audit log.
+func ProjectScope(projectID string) string { return "PROJ#" + projectID }
+
 func (s *Service) audit(ctx context.Context, scope, actor, org, what string, before, after any) error {
 	return s.store.AppendAudit(ctx, AuditEntry{Scope: scope, At: s.clock.Now(), ID: s.ids.New("aud"), Actor: actor, OrgID: org,
 		What: what, Before: before, After: after})
@@ -189,10 +195,10 @@ func (s *Service) AddCollaboratorOrg(ctx context.Context, c Caller, wsID, orgID 
 		return Collaborator{}, err
 	}
 	col := Collaborator{WorkspaceID: wsID, OrgID: orgID, OrgName: org.Name, Types: types, Access: access, AddedAt: s.clock.Now(), Version: 1}
-	if err := s.store.PutCollaborator(ctx, col, 0); err != nil {
+	if err := s.store.PutCollaborator(ctx, col); err != nil {
 		return Collaborator{}, err
 	}
-	return col, s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.added", nil, col)
+	return col, s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.added", nil, col)
 }
 
 // CollaboratorPatch changes a collaborator; nil fields stay.
@@ -286,7 +292,7 @@ func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID 
 		return Collaborator{}, nil, err
 	}
 	next.Version++
-	return next, removed, s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.updated", before,
+	return next, removed, s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.updated", before,
 		map[string]any{"collaborator": next, "removedRoles": removed})
 }
 
@@ -317,7 +323,7 @@ func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID st
 	now := s.clock.Now()
 	j := Job{ID: s.ids.New("job"), Kind: JobAddAllUsers, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID, Role: role,
 		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.add_all_users", nil, map[string]any{"jobId": j.ID, "role": role}); err != nil {
+	if err := s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.add_all_users", nil, map[string]any{"jobId": j.ID, "role": role}); err != nil {
 		return Job{}, err
 	}
 	return s.startJob(ctx, j)
@@ -346,7 +352,7 @@ func (s *Service) StartRemoveCollaborator(ctx context.Context, c Caller, wsID, o
 	if err := s.store.MarkCollaboratorRemoving(ctx, col, j.ID); err != nil {
 		return Job{}, err
 	}
-	if err := s.audit(ctx, "WS#"+wsID, c.UserID, orgID, "collaborator.removed", col, map[string]any{"jobId": j.ID}); err != nil {
+	if err := s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.removed", col, map[string]any{"jobId": j.ID}); err != nil {
 		return Job{}, err
 	}
 	return s.startJob(ctx, j)
@@ -461,7 +467,7 @@ func (s *Service) returnItemsToHost(ctx context.Context, projectID, orgID string
 	return nil
 }
 
-// WorkspaceMemberView reads one workspace member (workspace admins, and the
+// GetWorkspaceMember reads one workspace member (workspace admins, and the
 // member themselves).
 func (s *Service) GetWorkspaceMember(ctx context.Context, c Caller, wsID, userID string) (WorkspaceMember, error) {
 	r, err := s.workspaceRights(ctx, c, wsID)
@@ -532,7 +538,7 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, c Caller, wsID, userID
 	if err := s.store.PutWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
 		return WorkspaceMember{}, err
 	}
-	return m, s.audit(ctx, "WS#"+wsID, c.UserID, m.OrgID, "workspace_member.set", before, m)
+	return m, s.audit(ctx, WorkspaceScope(wsID), c.UserID, m.OrgID, "workspace_member.set", before, m)
 }
 
 // DeleteWorkspaceMember removes a workspace role (workspace admins, or the
@@ -545,7 +551,7 @@ func (s *Service) DeleteWorkspaceMember(ctx context.Context, c Caller, wsID, use
 	if err := s.store.DeleteWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
 		return err
 	}
-	return s.audit(ctx, "WS#"+wsID, c.UserID, m.OrgID, "workspace_member.removed", m, nil)
+	return s.audit(ctx, WorkspaceScope(wsID), c.UserID, m.OrgID, "workspace_member.removed", m, nil)
 }
 
 // ListProjectPartners lists every partner of a project: orgs attached by
@@ -611,7 +617,7 @@ func (s *Service) StopCollaboration(ctx context.Context, c Caller, projectID, or
 	if err := s.returnItemsToHost(ctx, projectID, orgID); err != nil {
 		return err
 	}
-	return s.audit(ctx, "PROJ#"+projectID, c.UserID, orgID, "partner.stopped", p, nil)
+	return s.audit(ctx, ProjectScope(projectID), c.UserID, orgID, "partner.stopped", p, nil)
 }
 
 // Covers reports whether the access includes a project.

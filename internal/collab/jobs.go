@@ -134,7 +134,7 @@ func (s *Service) RunJob(ctx context.Context, jobID string) (more bool, err erro
 		}
 		j.Version++
 		if finished {
-			if err := s.audit(ctx, "WS#"+j.WorkspaceID, j.CreatedBy, j.OrgID, "job."+string(j.Kind)+".succeeded",
+			if err := s.audit(ctx, WorkspaceScope(j.WorkspaceID), j.CreatedBy, j.OrgID, "job."+string(j.Kind)+".succeeded",
 				nil, map[string]any{"jobId": j.ID, "done": j.Done, "written": j.Written}); err != nil {
 				return false, err
 			}

@@ -79,8 +79,8 @@ type Store interface {
 	// ListOrgCollaborations lists the workspaces an org collaborates in.
 	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
-	// PutCollaborator creates (version 0: must not exist) a collaborator.
-	PutCollaborator(ctx context.Context, c Collaborator, version int) error
+	// PutCollaborator creates a collaborator (which must not exist).
+	PutCollaborator(ctx context.Context, c Collaborator) error
 	// UpdateCollaborator saves a collaborator (version-checked) and deletes
 	// the workspace memberships its new types no longer allow, in one
 	// transaction.

@@ -36,10 +36,11 @@ type HandoffMessage struct {
 	Comment      string     `json:"comment,omitempty"`
 }
 
-// hostReviewer: owner, developer or project_manager acting for the host.
-func (a Access) hostReviewer() bool {
-	return a.Side == SideHost && a.Role.Rank() >= RoleProjectManager.Rank()
-}
+// finalReviewer: owner, developer and project_manager review for the host.
+func finalReviewer(r Role) bool { return r.Rank() >= RoleProjectManager.Rank() }
+
+// hostReviewer: a final reviewer acting for the host.
+func (a Access) hostReviewer() bool { return a.Side == SideHost && finalReviewer(a.Role) }
 
 // seesItem: the host side (not annotators) sees every item; anyone else
 // sees only their own org's items, and annotators only those assigned to
@@ -359,7 +360,7 @@ func (s *Service) ReviewItem(ctx context.Context, c Caller, projectID, itemID, d
 		counts["rejected"] = 1
 	}
 	now := s.clock.Now()
-	audit := &AuditEntry{Scope: "PROJ#" + projectID, At: now, ID: s.ids.New("aud"), Actor: c.UserID, OrgID: a.OrgID,
+	audit := &AuditEntry{Scope: ProjectScope(projectID), At: now, ID: s.ids.New("aud"), Actor: c.UserID, OrgID: a.OrgID,
 		What: "item." + decision, Before: map[string]any{"itemId": it.ID, "status": it.Status},
 		After: map[string]any{"itemId": it.ID, "comment": comment}}
 	to := t.To
@@ -454,7 +455,7 @@ func (s *Service) Handoff(ctx context.Context, m HandoffMessage) error {
 	after.Status, after.StatusSince, after.PendingHandoff = m.ToStatus, now, ""
 	ch := ItemChange{Before: it, After: after,
 		Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: m.ToStatus, ActorID: m.ActorID, OrgID: m.OrgID, At: now, Comment: m.Comment},
-		Audit: &AuditEntry{Scope: "PROJ#" + m.ProjectID, At: now, ID: s.ids.New("aud"), Actor: m.ActorID, OrgID: m.OrgID,
+		Audit: &AuditEntry{Scope: ProjectScope(m.ProjectID), At: now, ID: s.ids.New("aud"), Actor: m.ActorID, OrgID: m.OrgID,
 			What: "item.handoff", Before: map[string]any{"itemId": it.ID, "status": it.Status}, After: map[string]any{"itemId": it.ID, "status": m.ToStatus, "transitionId": m.TransitionID}}}
 	if it.AssigneeID != "" {
 		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, Day: day(now),
@@ -492,7 +493,7 @@ func (s *Service) notifyReviewers(ctx context.Context, it Item, now time.Time) [
 	}
 	var out []OutboxMessage
 	for _, m := range ms {
-		if m.Role.Rank() < RoleProjectManager.Rank() || len(out) == 20 {
+		if !finalReviewer(m.Role) || len(out) == 20 {
 			continue
 		}
 		body, _ := json.Marshal(map[string]string{"to": m.Email, "subject": fmt.Sprintf("%q waits for your review", it.Name),
@@ -557,7 +558,7 @@ func (s *Service) ProjectAudit(ctx context.Context, c Caller, projectID string, 
 	if _, err := a.require(ActAuditView); err != nil {
 		return nil, "", err
 	}
-	return s.store.ListAudit(ctx, "PROJ#"+projectID, p)
+	return s.store.ListAudit(ctx, ProjectScope(projectID), p)
 }
 
 // MemberAnalytics reads a member's figures over [from, to] (days), for

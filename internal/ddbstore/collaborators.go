@@ -58,7 +58,7 @@ func (s *Store) GetCollaborator(ctx context.Context, wsID, orgID string) (collab
 }
 
 // PutCollaborator creates a collaborator.
-func (s *Store) PutCollaborator(ctx context.Context, c collab.Collaborator, _ int) error {
+func (s *Store) PutCollaborator(ctx context.Context, c collab.Collaborator) error {
 	it, err := s.putNew(toCollaboratorRow(c), collab.Errorf(collab.CodeConflict, "org %q already collaborates in this workspace", c.OrgID))
 	if err != nil {
 		return err

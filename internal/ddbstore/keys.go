@@ -1,6 +1,7 @@
 package ddbstore
 
 import (
+	"strings"
 	"time"
 
 	"github.com/annobridge/annobridge/internal/collab"
@@ -247,42 +248,65 @@ func auditKey(scope string, at time.Time, id string) keys {
 
 func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }
 
+const (
+	prefixItem  = "ITEM#"
+	prefixDay   = "DAY#"
+	prefixStats = "STATS#"
+	pkOutbox    = "OUTBOX"
+)
+
+// isItemKey reports whether a key of a project's partition is an item's.
+func isItemKey(k keys) bool { return strings.HasPrefix(k.SK, prefixItem) }
+
+// itemPartition is the partition holding an item's history and comments.
+func itemPartition(k keys) string { return k.SK }
+
 func itemKey(projectID, itemID string) keys {
-	return keys{PK: prefixProj + projectID, SK: "ITEM#" + itemID}
+	return keys{PK: prefixProj + projectID, SK: prefixItem + itemID}
 }
 
 // itemIndexes: items by status for the host (GSI1) and by status for one
 // org (GSI2), so a partner's listing never reads other orgs' items.
 func itemIndexes(it collab.Item) (gsi1, gsi2) {
-	return gsi1{GSI1PK: prefixProj + it.ProjectID + "#ST#" + string(it.Status), GSI1SK: "ITEM#" + it.ID},
-		gsi2{GSI2PK: prefixProj + it.ProjectID + infixOrg + it.OrgID + "#ST#" + string(it.Status), GSI2SK: "ITEM#" + it.ID}
+	return gsi1{GSI1PK: prefixProj + it.ProjectID + "#ST#" + string(it.Status), GSI1SK: prefixItem + it.ID},
+		gsi2{GSI2PK: prefixProj + it.ProjectID + infixOrg + it.OrgID + "#ST#" + string(it.Status), GSI2SK: prefixItem + it.ID}
 }
 
 func itemsByStatus(projectID string, st collab.ItemStatus) (pk, skPrefix string) {
-	return prefixProj + projectID + "#ST#" + string(st), "ITEM#"
+	return prefixProj + projectID + "#ST#" + string(st), prefixItem
 }
 
 func orgItemsByStatus(projectID, orgID string, st collab.ItemStatus) (pk, skPrefix string) {
-	return prefixProj + projectID + infixOrg + orgID + "#ST#" + string(st), "ITEM#"
+	return prefixProj + projectID + infixOrg + orgID + "#ST#" + string(st), prefixItem
 }
 
 func itemEventKey(itemID string, at time.Time, id string) keys {
-	return keys{PK: "ITEM#" + itemID, SK: "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: prefixItem + itemID, SK: "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
 }
 
-func itemEventsOf(itemID string) (pk, skPrefix string) { return "ITEM#" + itemID, "EV#" }
+func itemEventsOf(itemID string) (pk, skPrefix string) { return prefixItem + itemID, "EV#" }
 
 func commentKey(itemID string, at time.Time, id string) keys {
-	return keys{PK: "ITEM#" + itemID, SK: "CMT#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: prefixItem + itemID, SK: "CMT#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
 }
 
-func commentsOf(itemID string) (pk, skPrefix string) { return "ITEM#" + itemID, "CMT#" }
+func commentsOf(itemID string) (pk, skPrefix string) { return prefixItem + itemID, "CMT#" }
 
 func statsKey(projectID, userID, day string) keys {
-	return keys{PK: "STATS#" + projectID + "#" + userID, SK: "DAY#" + day}
+	return keys{PK: prefixStats + projectID + "#" + userID, SK: prefixDay + day}
 }
+
+// statsRange is the counter partition of a member and the sort keys of the
+// first and last day of a range.
+func statsRange(projectID, userID, fromDay, toDay string) (pk, from, to string) {
+	return statsKey(projectID, userID, "").PK, prefixDay + fromDay, prefixDay + toDay
+}
+
+// outboxBefore is the partition and the sort-key bound of the outbox
+// messages written before t.
+func outboxBefore(t time.Time) (pk, before string) { return pkOutbox, t.UTC().Format(time.RFC3339Nano) }
 
 // outboxKey: one partition of messages awaiting relay, oldest first.
 func outboxKey(at time.Time, id string) keys {
-	return keys{PK: "OUTBOX", SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: pkOutbox, SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
 }

@@ -427,8 +427,8 @@ func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error
 	for _, k := range slices.Clone(rest) {
 		var sub string
 		switch {
-		case strings.HasPrefix(k.SK, "ITEM#"):
-			sub = k.SK
+		case isItemKey(k):
+			sub = itemPartition(k)
 		case strings.HasPrefix(k.SK, prefixMember):
 			sub = statsKey(p.ID, strings.TrimPrefix(k.SK, prefixMember), "").PK
 		default:

@@ -239,10 +239,10 @@ func (s *Store) ListComments(ctx context.Context, itemID string, p collab.Page) 
 // ReadAnalytics sums a member's daily counters over [fromDay, toDay]: one
 // query on the member's counter partition, never the history.
 func (s *Store) ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (collab.Analytics, error) {
-	k := statsKey(projectID, userID, "")
+	pk, from, to := statsRange(projectID, userID, fromDay, toDay)
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(k.PK), ":from": str("DAY#" + fromDay), ":to": str("DAY#" + toDay)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal})
 	if err != nil {
 		return collab.Analytics{}, fmt.Errorf("analytics: %w", err)
@@ -281,9 +281,10 @@ func (s *Store) ReadAnalytics(ctx context.Context, projectID, userID, fromDay, t
 
 // ListOutbox lists outbox messages written before olderThan.
 func (s *Store) ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]collab.OutboxMessage, error) {
+	pk, before := outboxBefore(olderThan)
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk AND SK < :before"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("OUTBOX"), ":before": str(olderThan.UTC().Format(time.RFC3339Nano))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(before)},
 		Limit:                     aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)

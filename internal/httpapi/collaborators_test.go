@@ -84,7 +84,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 		t.Fatalf("added %s", col.raw)
 	}
 	call(t, "POST", C, sc.owner.token, add).problem(t, 409, "")
-	hasAudit(t, "WS#"+sc.workspace, "collaborator.added", sc.xOrg)
+	hasAudit(t, collab.WorkspaceScope(sc.workspace), "collaborator.added", sc.xOrg)
 
 	// Visibility: a workspace developer without workforce access to X sees
 	// no collaborators; the admin sees all.
@@ -108,7 +108,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	}
 	call(t, "GET", W+"/members/"+sc.x1.id, sc.x1.token, nil).want(t, 200)
 	call(t, "GET", W+"/members/"+sc.x1.id, sc.x2.token, nil).problem(t, 404, "")
-	hasAudit(t, "WS#"+sc.workspace, "workspace_member.set", sc.xOrg)
+	hasAudit(t, collab.WorkspaceScope(sc.workspace), "workspace_member.set", sc.xOrg)
 
 	// The workspace role reaches the projects the collaborator can access.
 	p := call(t, "GET", "/projects/"+sc.project+"/permissions", sc.x1.token, nil).want(t, 200)
@@ -160,7 +160,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	if r := call(t, "GET", W+"/members/"+sc.x2.id, sc.owner.token, nil).want(t, 200); r.str("role") != "annotation_manager" {
 		t.Fatalf("cascade removed an allowed role: %s", r.raw)
 	}
-	e := hasAudit(t, "WS#"+sc.workspace, "collaborator.updated", sc.xOrg)
+	e := hasAudit(t, collab.WorkspaceScope(sc.workspace), "collaborator.updated", sc.xOrg)
 	if e.Actor != sc.owner.id || e.Before == nil || e.After == nil {
 		t.Fatalf("audit entry %+v", e)
 	}
@@ -195,8 +195,8 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	if got := call(t, "GET", C, sc.owner.token, nil).want(t, 200).items(); len(got) != 0 {
 		t.Fatalf("collaborator still listed: %v", got)
 	}
-	hasAudit(t, "WS#"+sc.workspace, "collaborator.removed", sc.xOrg)
-	hasAudit(t, "WS#"+sc.workspace, "job.remove_collaborator.succeeded", sc.xOrg)
+	hasAudit(t, collab.WorkspaceScope(sc.workspace), "collaborator.removed", sc.xOrg)
+	hasAudit(t, collab.WorkspaceScope(sc.workspace), "job.remove_collaborator.succeeded", sc.xOrg)
 }
 
 // A job run twice (duplicate messages) or re-run after it ended changes
@@ -258,7 +258,7 @@ func TestPartnersAndStopCollaboration(t *testing.T) {
 	if got := call(t, "GET", "/orgs/"+vOrg+"/projects", v.token, nil).want(t, 200).items(); len(got) != 0 {
 		t.Fatalf("project still in the partner's list: %v", got)
 	}
-	hasAudit(t, "PROJ#"+tm.project, "partner.stopped", vOrg)
+	hasAudit(t, collab.ProjectScope(tm.project), "partner.stopped", vOrg)
 	// The host's owner stops the other partner; its members lose access.
 	call(t, "DELETE", P+"/partners/"+tm.partnerOrg, tm.owner.token, nil).want(t, 204)
 	for _, u := range []actor{tm.amExt, tm.annExt} {

@@ -232,7 +232,7 @@ func TestHandoffIdempotence(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tid string
-	for _, e := range auditOf(t, "PROJ#"+tm.project) {
+	for _, e := range auditOf(t, collab.ProjectScope(tm.project)) {
 		if e.What == "item.handoff" {
 			tid = e.After.(map[string]any)["transitionId"].(string)
 		}
@@ -365,7 +365,7 @@ func TestThousandApprovalsCrossOnce(t *testing.T) {
 	}
 	t.Logf("1,000 approvals crossed in %v", time.Since(start))
 	handoffs := map[string]int{}
-	for _, e := range allAudit(t, "PROJ#"+tm.project) {
+	for _, e := range allAudit(t, collab.ProjectScope(tm.project)) {
 		if e.What == "item.handoff" {
 			handoffs[e.After.(map[string]any)["itemId"].(string)]++
 		}
