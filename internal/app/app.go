@@ -79,12 +79,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	case cfg.DevJWTSecret != "":
 		v = auth.NewHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience)
 	}
+	// v.Verify bounds the identity claims and empties an email the issuer
+	// marks unverified (SPEC §11.7).
+	callerOf := func(c auth.Claims) collab.Caller {
+		return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}
+	}
 	verify := func(token string) (collab.Caller, error) {
 		c, err := v.Verify(token)
 		if err != nil {
 			return collab.Caller{}, err
 		}
-		return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
+		return callerOf(c), nil
 	}
 	appURL := cfg.AppBaseURL
 	if appURL == "" {
@@ -92,14 +97,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	a.Page = &httpapi.PageConfig{SignInURL: cfg.SignInURL, BaseURL: cfg.PublicBaseURL, AppURL: appURL}
 	if v != nil {
-		a.Page.Verify = verify
+		a.Page.Verify = func(token string) (httpapi.Identity, error) {
+			c, err := v.Verify(token)
+			if err != nil {
+				return httpapi.Identity{}, err
+			}
+			return httpapi.Identity{Caller: callerOf(c), Nonce: c.Nonce}, nil
+		}
 	}
 	switch cfg.AuthMode {
 	case config.AuthGateway:
 		a.Auth = GatewayAuthenticator{}
 	case config.AuthJWT:
 		a.Auth = httpapi.BearerAuthenticator{Verify: verify}
-		if cfg.DevJWTSecret != "" {
+		// The development sign-in mints a token for any email: local runs
+		// only (SPEC §11.7).
+		if cfg.DevSignInAllowed() {
 			a.Page.DevSignIn = func(email, name string) (string, error) {
 				return auth.MintHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience,
 					auth.Claims{Subject: auth.DevSubject(email), Email: email, Name: name}, 12*time.Hour, time.Now())

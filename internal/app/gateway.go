@@ -6,6 +6,7 @@ import (
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
+	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/collab"
 )
 
@@ -20,11 +21,11 @@ func (GatewayAuthenticator) Authenticate(r *http.Request) (collab.Caller, error)
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
 		return collab.Caller{}, collab.Errorf(collab.CodeUnauthenticated, "the request carries no verified token")
 	}
-	claims := rc.Authorizer.JWT.Claims
-	if claims["sub"] == "" {
-		return collab.Caller{}, collab.Errorf(collab.CodeUnauthenticated, "the verified token has no subject")
+	c, err := auth.FromGatewayClaims(rc.Authorizer.JWT.Claims)
+	if err != nil {
+		return collab.Caller{}, collab.Wrap(collab.CodeUnauthenticated, err, "the verified token's identity claims are not usable")
 	}
-	return collab.Caller{UserID: claims["sub"], Email: claims["email"], Name: claims["name"]}, nil
+	return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
 }
 
 // StripProxyHeaders drops every X-GoLambdaProxy-* request header before

@@ -29,51 +29,19 @@ func (s *Service) audit(ctx context.Context, scope, actor, org, what string, bef
 		What: what, Before: before, After: after})
 }
 
-// wsRights is the caller's standing in a workspace.
-type wsRights struct {
-	Workspace Workspace
-	OrgRole   OrgRole       // in the owner org
-	Role      WorkspaceRole // effective: owners and admins of the owner org are admin
-}
-
-// workspaceRights reads the caller's workspace role; without any relation
-// to the workspace it is not found.
-func (s *Service) workspaceRights(ctx context.Context, c Caller, wsID string) (wsRights, error) {
-	w, err := s.store.GetWorkspace(ctx, wsID)
+// workspaceAccess loads and resolves the caller's standing in a workspace,
+// reading the named collaborator org too (targetOrg, may be empty). A
+// caller without standing gets not found: the workspace is not revealed.
+func (s *Service) workspaceAccess(ctx context.Context, c Caller, wsID, targetOrg string) (WorkspaceAccess, error) {
+	st, err := s.store.LoadWorkspaceStanding(ctx, wsID, c.UserID, targetOrg)
 	if err != nil {
-		return wsRights{}, err
+		return WorkspaceAccess{}, err
 	}
-	orgRole, wsRole, err := s.store.WorkspaceStanding(ctx, w, c.UserID)
-	if err != nil {
-		return wsRights{}, err
+	a := st.Resolve(targetOrg)
+	if a.None() {
+		return WorkspaceAccess{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
 	}
-	if orgRole.HasWorkforceAccess() {
-		wsRole = WSAdmin
-	}
-	if wsRole == "" {
-		return wsRights{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
-	}
-	return wsRights{Workspace: w, OrgRole: orgRole, Role: wsRole}, nil
-}
-
-// opensCollaborators: workspace admin, developer and project_manager.
-func (r wsRights) opensCollaborators() error {
-	if r.Role == WSAdmin || r.Role == WSDeveloper || r.Role == WSProjectManager {
-		return nil
-	}
-	return Errorf(CodeForbidden, "collaborator management needs workspace admin, developer or project_manager")
-}
-
-// mayInviteTypes: admin and developer any type, project_manager only
-// annotation_partner.
-func (r wsRights) mayInviteTypes(types []CollabType) error {
-	if err := r.opensCollaborators(); err != nil {
-		return err
-	}
-	if r.Role == WSProjectManager && !(len(types) == 1 && types[0] == CollabAnnotationPartner) {
-		return Errorf(CodeForbidden, "a project manager manages only annotation partners")
-	}
-	return nil
+	return a, nil
 }
 
 func validTypes(types []CollabType, v *Validation) {
@@ -96,26 +64,35 @@ func (s *Service) hasWorkforce(ctx context.Context, c Caller, orgID string) (boo
 	return err == nil && m.Role.HasWorkforceAccess(), err
 }
 
-// ListCollaborators lists a workspace's collaborators: all of them to a
-// workspace admin, otherwise only those orgs the caller has workforce
-// access to.
+// entry builds an audit entry of a change made by the caller.
+func (s *Service) entry(scope string, c Caller, org, what string, before, after any) AuditEntry {
+	return AuditEntry{Scope: scope, At: s.clock.Now(), ID: s.ids.New("aud"), Actor: c.UserID, OrgID: org, What: what, Before: before, After: after}
+}
+
+// ListCollaborators lists a workspace's collaborators, as far as the
+// caller's grant reaches: all of them to a workspace admin, the orgs they
+// administer to the owning org's developers and project managers, its own
+// row to a collaborator org.
 func (s *Service) ListCollaborators(ctx context.Context, c Caller, wsID string) ([]Collaborator, error) {
-	r, err := s.workspaceRights(ctx, c, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := r.opensCollaborators(); err != nil {
-		return nil, err
+	g := a.Can(WsCollaboratorsView)
+	if g == Deny {
+		return nil, a.Permit(WsCollaboratorsView, "", nil)
 	}
 	all, err := s.store.ListCollaborators(ctx, wsID)
-	if err != nil || r.Role == WSAdmin {
+	if err != nil || g == Allow {
 		return all, err
 	}
 	var out []Collaborator
 	for _, col := range all {
-		ok, err := s.hasWorkforce(ctx, c, col.OrgID)
-		if err != nil {
-			return nil, err
+		ok := g == OwnOrg && col.OrgID == a.OrgID
+		if g == WorkforceOrgs {
+			if ok, err = s.hasWorkforce(ctx, c, col.OrgID); err != nil {
+				return nil, err
+			}
 		}
 		if ok {
 			out = append(out, col)
@@ -124,7 +101,9 @@ func (s *Service) ListCollaborators(ctx context.Context, c Caller, wsID string) 
 	return out, nil
 }
 
-func (s *Service) checkAccess(ctx context.Context, r wsRights, c Caller, access ProjectAccess, field string) (ProjectAccess, error) {
+// checkAccess validates a project access and applies the delegation rule:
+// a user grants access only to projects their own org can access.
+func (s *Service) checkAccess(ctx context.Context, a WorkspaceAccess, c Caller, access ProjectAccess, field string) (ProjectAccess, error) {
 	switch access.Mode {
 	case "", "full":
 		return ProjectAccess{Mode: "full"}, nil
@@ -138,56 +117,56 @@ func (s *Service) checkAccess(ctx context.Context, r wsRights, c Caller, access 
 	access.ProjectIDs = slices.Compact(slices.Sorted(slices.Values(access.ProjectIDs)))
 	for _, pid := range access.ProjectIDs {
 		p, st, err := s.store.LoadStanding(ctx, pid, c.UserID)
-		if IsCode(err, CodeNotFound) || (err == nil && p.WorkspaceID != r.Workspace.ID) {
+		if IsCode(err, CodeNotFound) || (err == nil && p.WorkspaceID != a.Workspace.ID) {
 			return access, invalid(field+".projectIds", "%q is not a project of this workspace", pid)
 		}
 		if err != nil {
 			return access, err
 		}
-		// A user edits access only for projects their own org can access.
-		if r.Role != WSAdmin && st.Resolve().None() {
+		if e := st.Resolve(); a.Role != WSAdmin && (e.None() || e.Side != SideHost) {
 			return access, Errorf(CodeForbidden, "you may grant access only to projects your org can access")
 		}
 	}
 	return access, nil
 }
 
-// collaboratorIn reads the caller's workspace rights and one collaborator.
-func (s *Service) collaboratorIn(ctx context.Context, c Caller, wsID, orgID string) (wsRights, Collaborator, error) {
-	r, err := s.workspaceRights(ctx, c, wsID)
+// collaboratorIn reads the caller's workspace access (with the named
+// collaborator org) and that collaborator; one the caller may not see is
+// not found.
+func (s *Service) collaboratorIn(ctx context.Context, c Caller, wsID, orgID string, act WorkspaceAction) (WorkspaceAccess, Collaborator, error) {
+	a, err := s.workspaceAccess(ctx, c, wsID, orgID)
 	if err != nil {
-		return wsRights{}, Collaborator{}, err
+		return WorkspaceAccess{}, Collaborator{}, err
+	}
+	if err := a.Permit(act, orgID, nil); err != nil {
+		return WorkspaceAccess{}, Collaborator{}, err
 	}
 	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
-	return r, col, err
+	return a, col, err
 }
 
 // AddCollaboratorOrg attaches, at once, an org the caller has workforce
-// access to.
+// access to (collaborators.invite: the owning org's people).
 func (s *Service) AddCollaboratorOrg(ctx context.Context, c Caller, wsID, orgID string, types []CollabType, access ProjectAccess) (Collaborator, error) {
 	var v Validation
 	validTypes(types, &v)
 	if err := v.Err(); err != nil {
 		return Collaborator{}, err
 	}
-	r, err := s.workspaceRights(ctx, c, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, orgID)
 	if err != nil {
 		return Collaborator{}, err
 	}
-	if err := r.mayInviteTypes(types); err != nil {
+	if err := a.Permit(WsCollaboratorsInvite, "", types); err != nil {
 		return Collaborator{}, err
 	}
-	if orgID == r.Workspace.OrgID {
+	if orgID == a.Workspace.OrgID {
 		return Collaborator{}, invalid("orgId", "the owning org is not a collaborator of its own workspace")
 	}
-	ok, err := s.hasWorkforce(ctx, c, orgID)
-	if err != nil {
-		return Collaborator{}, err
-	}
-	if !ok {
+	if !a.Workforce(orgID) {
 		return Collaborator{}, Errorf(CodeForbidden, "you may add at once only an org you own or administer; invite others by email")
 	}
-	if access, err = s.checkAccess(ctx, r, c, access, "projectAccess"); err != nil {
+	if access, err = s.checkAccess(ctx, a, c, access, "projectAccess"); err != nil {
 		return Collaborator{}, err
 	}
 	org, err := s.store.GetOrg(ctx, orgID)
@@ -195,10 +174,7 @@ func (s *Service) AddCollaboratorOrg(ctx context.Context, c Caller, wsID, orgID 
 		return Collaborator{}, err
 	}
 	col := Collaborator{WorkspaceID: wsID, OrgID: orgID, OrgName: org.Name, Types: types, Access: access, AddedAt: s.clock.Now(), Version: 1}
-	if err := s.store.PutCollaborator(ctx, col); err != nil {
-		return Collaborator{}, err
-	}
-	return col, s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.added", nil, col)
+	return col, s.store.PutCollaborator(ctx, col, s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.added", nil, col))
 }
 
 // CollaboratorPatch changes a collaborator; nil fields stay.
@@ -219,7 +195,9 @@ type RemovedRole struct {
 
 // UpdateCollaborator edits types (removing every workspace role the new
 // types no longer allow, reported in the answer; a dry run reports the same
-// and changes nothing), project access and auto invite.
+// and changes nothing), project access and auto invite. Only the owning
+// org's people edit a collaborator (SPEC §11.3): a collaborator never
+// widens its own types or access.
 func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID string, p CollaboratorPatch) (Collaborator, []RemovedRole, error) {
 	var v Validation
 	if p.Types != nil {
@@ -228,28 +206,23 @@ func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID 
 	if err := v.Err(); err != nil {
 		return Collaborator{}, nil, err
 	}
-	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
+	a, col, err := s.collaboratorIn(ctx, c, wsID, orgID, WsCollaboratorsEdit)
 	if err != nil {
 		return Collaborator{}, nil, err
 	}
-	if r.Role != WSAdmin {
-		if ok, err := s.hasWorkforce(ctx, c, orgID); err != nil || !ok {
-			return Collaborator{}, nil, Errorf(CodeNotFound, "collaborator %q not found", orgID)
-		}
-	}
-	if err := r.mayInviteTypes(col.Types); err != nil {
+	if err := a.Permit(WsCollaboratorsInvite, "", col.Types); err != nil {
 		return Collaborator{}, nil, err
 	}
 	before := col
 	next := col
 	if p.Types != nil {
-		if err := r.mayInviteTypes(p.Types); err != nil {
+		if err := a.Permit(WsCollaboratorsInvite, "", p.Types); err != nil {
 			return Collaborator{}, nil, err
 		}
 		next.Types = p.Types
 	}
 	if p.Access != nil {
-		if next.Access, err = s.checkAccess(ctx, r, c, *p.Access, "projectAccess"); err != nil {
+		if next.Access, err = s.checkAccess(ctx, a, c, *p.Access, "projectAccess"); err != nil {
 			return Collaborator{}, nil, err
 		}
 	}
@@ -285,33 +258,26 @@ func (s *Service) UpdateCollaborator(ctx context.Context, c Caller, wsID, orgID 
 	if p.DryRun {
 		return next, removed, nil
 	}
-	if len(gone) > 98 {
-		return Collaborator{}, nil, Errorf(CodeConflict, "the change would remove %d workspace roles; remove some first (at most 98 at once)", len(gone))
-	}
-	if err := s.store.UpdateCollaborator(ctx, next, col.Version, gone); err != nil {
+	if err := s.store.UpdateCollaborator(ctx, next, col.Version, gone, s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.updated", before,
+		map[string]any{"collaborator": next, "removedRoles": removed})); err != nil {
 		return Collaborator{}, nil, err
 	}
 	next.Version++
-	return next, removed, s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.updated", before,
-		map[string]any{"collaborator": next, "removedRoles": removed})
+	return next, removed, nil
 }
 
 // StartAddAllUsers queues a job giving every member of a collaborator org a
 // workspace role (needs workforce access to that org).
 func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID string, role WorkspaceRole) (Job, error) {
-	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
+	a, col, err := s.collaboratorIn(ctx, c, wsID, orgID, WsCollaboratorsUsers)
 	if err != nil {
 		return Job{}, err
 	}
-	if err := r.opensCollaborators(); err != nil {
-		return Job{}, err
-	}
-	ok, err := s.hasWorkforce(ctx, c, orgID)
-	if err != nil {
-		return Job{}, err
-	}
-	if !ok {
+	if !a.Workforce(orgID) {
 		return Job{}, Errorf(CodeForbidden, "adding all users needs workforce access to the collaborator org")
+	}
+	if col.RemovingJob != "" {
+		return Job{}, Errorf(CodeConflict, "the collaborator is being removed")
 	}
 	allowed := AllowedWorkspaceRoles(col.Types)
 	if role == "" {
@@ -323,39 +289,31 @@ func (s *Service) StartAddAllUsers(ctx context.Context, c Caller, wsID, orgID st
 	now := s.clock.Now()
 	j := Job{ID: s.ids.New("job"), Kind: JobAddAllUsers, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID, Role: role,
 		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.add_all_users", nil, map[string]any{"jobId": j.ID, "role": role}); err != nil {
+	if err := s.store.CreateJob(ctx, j, s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.add_all_users", nil,
+		map[string]any{"jobId": j.ID, "role": role})); err != nil {
 		return Job{}, err
 	}
-	return s.startJob(ctx, j)
+	return s.enqueueJob(ctx, j)
 }
 
 // StartRemoveCollaborator ends an org's collaboration in a workspace: its
 // access stops at once (the collaborator is marked removing), and a job
 // removes every workspace and project membership of the org's people there.
+// The owning org's admins end any; a collaborator org's owners and admins
+// end their own.
 func (s *Service) StartRemoveCollaborator(ctx context.Context, c Caller, wsID, orgID string) (Job, error) {
-	r, col, err := s.collaboratorIn(ctx, c, wsID, orgID)
+	_, col, err := s.collaboratorIn(ctx, c, wsID, orgID, WsCollaboratorsRemove)
 	if err != nil {
 		return Job{}, err
-	}
-	if r.Role != WSAdmin {
-		ok, err := s.hasWorkforce(ctx, c, orgID)
-		if err != nil {
-			return Job{}, err
-		}
-		if !ok {
-			return Job{}, Errorf(CodeForbidden, "removing a collaborator needs workspace admin or workforce access to it")
-		}
 	}
 	now := s.clock.Now()
 	j := Job{ID: s.ids.New("job"), Kind: JobRemoveCollaborator, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID,
 		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.store.MarkCollaboratorRemoving(ctx, col, j.ID); err != nil {
+	if err := s.store.MarkCollaboratorRemoving(ctx, col, j, s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.removed", col,
+		map[string]any{"jobId": j.ID})); err != nil {
 		return Job{}, err
 	}
-	if err := s.audit(ctx, WorkspaceScope(wsID), c.UserID, orgID, "collaborator.removed", col, map[string]any{"jobId": j.ID}); err != nil {
-		return Job{}, err
-	}
-	return s.startJob(ctx, j)
+	return s.enqueueJob(ctx, j)
 }
 
 // addAllChunk adds one page of the org's members to the workspace.
@@ -467,15 +425,17 @@ func (s *Service) returnItemsToHost(ctx context.Context, projectID, orgID string
 	return nil
 }
 
-// GetWorkspaceMember reads one workspace member (workspace admins, and the
-// member themselves).
+// GetWorkspaceMember reads one workspace member (the owning org's
+// workspace admins, and the member themselves).
 func (s *Service) GetWorkspaceMember(ctx context.Context, c Caller, wsID, userID string) (WorkspaceMember, error) {
-	r, err := s.workspaceRights(ctx, c, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
 		return WorkspaceMember{}, err
 	}
-	if userID != c.UserID && r.Role != WSAdmin {
-		return WorkspaceMember{}, Errorf(CodeForbidden, "only workspace admins read other members")
+	if userID != c.UserID {
+		if err := a.Permit(WsMembersManage, "", nil); err != nil {
+			return WorkspaceMember{}, err
+		}
 	}
 	ms, err := s.store.GetWorkspaceMembers(ctx, wsID, []string{userID})
 	if err != nil {
@@ -488,23 +448,25 @@ func (s *Service) GetWorkspaceMember(ctx context.Context, c Caller, wsID, userID
 	return m, nil
 }
 
-// PutWorkspaceMember gives a user a workspace role (workspace admins). The
-// user acts for the owner org when they are in it, else for the one
-// collaborator org they belong to; the role must be allowed by that org's
-// types.
+// PutWorkspaceMember gives a user a workspace role (the owning org's
+// workspace admins). The user acts for the owner org when they are in it,
+// else for the one collaborator org they belong to; the role must be
+// allowed by that org's types, checked against the collaborator's version
+// in the same transaction.
 func (s *Service) PutWorkspaceMember(ctx context.Context, c Caller, wsID, userID string, role WorkspaceRole) (WorkspaceMember, error) {
 	if role.ProjectRole() == "" {
 		return WorkspaceMember{}, invalid("role", "must be one of admin, developer, project_manager, annotation_manager")
 	}
-	r, err := s.workspaceRights(ctx, c, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
 		return WorkspaceMember{}, err
 	}
-	if r.Role != WSAdmin {
-		return WorkspaceMember{}, Errorf(CodeForbidden, "only workspace admins set workspace roles")
+	if err := a.Permit(WsMembersManage, "", nil); err != nil {
+		return WorkspaceMember{}, err
 	}
 	m := WorkspaceMember{WorkspaceID: wsID, UserID: userID, Role: role, Version: 1}
-	if om, err := s.store.GetOrgMembership(ctx, r.Workspace.OrgID, userID); err == nil {
+	var through *Collaborator
+	if om, err := s.store.GetOrgMembership(ctx, a.Workspace.OrgID, userID); err == nil {
 		m.OrgID, m.Email, m.Name = om.OrgID, om.Email, om.Name
 	} else if !IsCode(err, CodeNotFound) {
 		return WorkspaceMember{}, err
@@ -514,11 +476,15 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, c Caller, wsID, userID
 			return WorkspaceMember{}, err
 		}
 		for _, col := range cols {
+			if col.RemovingJob != "" {
+				continue
+			}
 			if om, err := s.store.GetOrgMembership(ctx, col.OrgID, userID); err == nil {
 				if !slices.Contains(AllowedWorkspaceRoles(col.Types), role) {
 					return WorkspaceMember{}, invalid("role", "%s is not allowed by %s's collaboration types", role, col.OrgName)
 				}
 				m.OrgID, m.Email, m.Name, m.External = col.OrgID, om.Email, om.Name, true
+				through = &col
 				break
 			}
 		}
@@ -534,11 +500,9 @@ func (s *Service) PutWorkspaceMember(ctx context.Context, c Caller, wsID, userID
 	var before any
 	if o, ok := old[userID]; ok {
 		before = o
+		m.Version = o.Version + 1
 	}
-	if err := s.store.PutWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
-		return WorkspaceMember{}, err
-	}
-	return m, s.audit(ctx, WorkspaceScope(wsID), c.UserID, m.OrgID, "workspace_member.set", before, m)
+	return m, s.store.PutWorkspaceMember(ctx, m, through, s.entry(WorkspaceScope(wsID), c, m.OrgID, "workspace_member.set", before, m))
 }
 
 // DeleteWorkspaceMember removes a workspace role (workspace admins, or the
@@ -548,10 +512,30 @@ func (s *Service) DeleteWorkspaceMember(ctx context.Context, c Caller, wsID, use
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteWorkspaceMembers(ctx, []WorkspaceMember{m}); err != nil {
-		return err
+	return s.store.DeleteWorkspaceMember(ctx, m, s.entry(WorkspaceScope(wsID), c, m.OrgID, "workspace_member.removed", m, nil))
+}
+
+// WorkspaceAudit lists a workspace's audit entries: all of them to the
+// owning org's admins and developers, a collaborator org's own entries to
+// its people.
+func (s *Service) WorkspaceAudit(ctx context.Context, c Caller, wsID string, p Page) ([]AuditEntry, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
 	}
-	return s.audit(ctx, WorkspaceScope(wsID), c.UserID, m.OrgID, "workspace_member.removed", m, nil)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
+	if err != nil {
+		return nil, "", err
+	}
+	org := ""
+	switch a.Can(WsAuditView) {
+	case Allow:
+	case OwnOrg:
+		org = a.OrgID
+	default:
+		return nil, "", a.Permit(WsAuditView, "", nil)
+	}
+	return s.store.ListAudit(ctx, WorkspaceScope(wsID), org, p)
 }
 
 // ListProjectPartners lists every partner of a project: orgs attached by
@@ -583,41 +567,49 @@ func (s *Service) ListProjectPartners(ctx context.Context, c Caller, projectID s
 }
 
 // StopCollaboration ends a partner's work on a project, from either end:
-// the host's owner (partners.manage) or the partner's own manager. The
-// partner item goes first, so access stops at once; then the partner's
-// project memberships; their in-flight items return to the host.
+// the host's owner (partners.manage), or the partner's side (its manager on
+// the project, or an owner or admin of the partner org, who need no project
+// standing of their own). The partner item goes first, with its audit
+// entry, so access stops at once; then the partner's project memberships
+// and group links; their in-flight items return to the host.
 func (s *Service) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) error {
-	a, err := s.access(ctx, c, projectID)
+	p, st, err := s.store.LoadStanding(ctx, projectID, c.UserID)
 	if err != nil {
 		return err
 	}
-	hostOwner := a.Can(ActPartnersManage) == Allow
-	partnerManager := a.Side == SideExternal && a.OrgID == orgID && a.Role.Rank() >= RoleAnnotationManager.Rank()
-	if !hostOwner && !partnerManager {
-		if a.Side == SideExternal && a.OrgID != orgID {
-			return Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
+	e := st.Resolve()
+	hostOwner := e.Can(ActPartnersManage) == Allow
+	partnerSide := e.Side == SideExternal && e.OrgID == orgID && e.Role.Rank() >= RoleAnnotationManager.Rank()
+	if !hostOwner && !partnerSide {
+		ok, err := s.hasWorkforce(ctx, c, orgID)
+		if err != nil {
+			return err
+		}
+		partnerSide = ok && orgID != p.HostOrgID
+	}
+	if !hostOwner && !partnerSide {
+		if e.None() || e.Side == SideExternal {
+			return Errorf(CodeNotFound, "project %q not found", projectID)
 		}
 		return Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
 	}
-	p, err := s.store.GetPartner(ctx, projectID, orgID)
+	pa, err := s.store.GetPartner(ctx, projectID, orgID)
 	if IsCode(err, CodeNotFound) {
-		if col, cerr := s.store.GetCollaborator(ctx, a.Project.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) {
+		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) && hostOwner {
 			return Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
 		}
+		return Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeletePartner(ctx, p); err != nil {
+	if err := s.store.DeletePartner(ctx, pa, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, nil)); err != nil {
 		return err
 	}
 	if _, err := s.store.RemoveOrgFromProject(ctx, projectID, orgID); err != nil {
 		return err
 	}
-	if err := s.returnItemsToHost(ctx, projectID, orgID); err != nil {
-		return err
-	}
-	return s.audit(ctx, ProjectScope(projectID), c.UserID, orgID, "partner.stopped", p, nil)
+	return s.returnItemsToHost(ctx, projectID, orgID)
 }
 
 // Covers reports whether the access includes a project.

@@ -10,6 +10,10 @@ import (
 // ImportTemplate is the CSV template of a member import.
 const ImportTemplate = "email,role,company\nannotator@example.com,annotator,\nmanager@example.com,annotation_manager,\n"
 
+// importChunk is how many members one transaction adds: with the owners
+// counter and the audit entry, within DynamoDB's 100 writes.
+const importChunk = 98
+
 // MaxImportRows bounds one import.
 const MaxImportRows = 5000
 
@@ -132,25 +136,19 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	// Which orgs do the users belong to? One batch read per org in play.
-	orgs := map[string]bool{a.Project.HostOrgID: true, a.OrgID: true}
-	for _, p := range partners {
-		orgs[p.OrgID] = true
+	// Rows are added for the org the importer acts for (SPEC §11.4): the
+	// host org for the host, their own org for a partner's manager.
+	home, err := s.place(a, "")
+	if err != nil {
+		return ImportResult{}, err
 	}
 	var ids []string
 	for _, u := range users {
 		ids = append(ids, u.ID)
 	}
-	memberOf := map[string]map[string]bool{}
-	for org := range orgs {
-		ms, err := s.store.GetOrgMemberships(ctx, org, ids)
-		if err != nil {
-			return ImportResult{}, err
-		}
-		memberOf[org] = map[string]bool{}
-		for uid := range ms {
-			memberOf[org][uid] = true
-		}
+	inHome, err := s.store.GetOrgMemberships(ctx, home.orgID, ids)
+	if err != nil {
+		return ImportResult{}, err
 	}
 	existing, err := s.store.GetProjectMembers(ctx, projectID, ids)
 	if err != nil {
@@ -161,38 +159,16 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 	var addRows []*ImportRow
 	for _, p := range todo {
 		r := p.row
-		u, ok := users[r.Email]
-		if !ok {
-			fail(r, "email", "has no account; invite them instead")
+		if p.company != nil && p.company.OrgID != home.orgID {
+			fail(r, "company", "people are added for an organization only by that organization's own managers")
 			continue
 		}
-		var pl placement
-		switch {
-		case p.company != nil:
-			pl = placement{orgID: p.company.OrgID, side: SideExternal, types: p.company.Types}
-		case g == OwnOrg:
-			pl = placement{orgID: a.OrgID, side: a.Side}
-			if a.Side == SideExternal {
-				pa := companyOf[strings.ToLower(a.OrgID)]
-				pl.types = pa.Types
-			}
-		case memberOf[a.Project.HostOrgID][u.ID]:
-			pl = placement{orgID: a.Project.HostOrgID, side: SideHost}
-		default:
-			var hits []Partner
-			for _, pa := range partners {
-				if memberOf[pa.OrgID][u.ID] {
-					hits = append(hits, pa)
-				}
-			}
-			if len(hits) != 1 {
-				fail(r, "company", "the user is in %d orgs taking part in this project; name one in the company column", len(hits))
-				continue
-			}
-			pl = placement{orgID: hits[0].OrgID, side: SideExternal, types: hits[0].Types}
-		}
-		if !memberOf[pl.orgID][u.ID] {
-			fail(r, "email", "the user is not a member of org %s", pl.orgID)
+		pl := home
+		u, ok := users[r.Email]
+		// One answer whether the email has no account or belongs to
+		// someone outside the importer's org (SPEC §11.5).
+		if _, member := inHome[u.ID]; !ok || !member {
+			fail(r, "email", "is not a member of the organization you add people for; invite them by email instead")
 			continue
 		}
 		// Only now, once the user is known to be the importer's to manage,
@@ -213,15 +189,16 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 			OrgID: pl.orgID, Side: pl.side, AddedBy: c.UserID, AddedAt: now, Version: 1})
 		addRows = append(addRows, r)
 	}
-	for start := 0; start < len(add); start += 99 {
-		end := min(start+99, len(add))
-		if err := s.store.AddProjectMembers(ctx, projectID, add[start:end]); err != nil {
+	for start := 0; start < len(add); start += importChunk {
+		end := min(start+importChunk, len(add))
+		if err := s.store.AddProjectMembers(ctx, projectID, add[start:end], s.entry(ProjectScope(projectID), c, home.orgID,
+			"members.imported", nil, map[string]any{"added": end - start})); err != nil {
 			if !IsCode(err, CodeConflict) {
 				return ImportResult{}, err
 			}
 			// Someone was added meanwhile: add this chunk one by one.
 			for i := start; i < end; i++ {
-				if err := s.store.AddProjectMembers(ctx, projectID, add[i:i+1]); err != nil {
+				if err := s.store.AddProjectMembers(ctx, projectID, add[i:i+1], s.memberEntry(c, add[i], "member.added", nil)); err != nil {
 					if !IsCode(err, CodeConflict) {
 						return ImportResult{}, err
 					}

@@ -66,6 +66,9 @@ type Invitation struct {
 
 	InvitedBy     string
 	InvitedByName string
+	// InvitedForOrg is the org the inviter acted for (a company's own
+	// manager inviting for that company).
+	InvitedForOrg string
 
 	Email        string // bound address; empty for a share link
 	Role         string // project, org or workspace role offered
@@ -144,6 +147,10 @@ type Acceptance struct {
 	OrgMember  *OrgMembership
 	WSMembers  []WorkspaceMember
 	Collab     *Collaborator
+	// NewManager replaces the manager of an existing partnership whose
+	// manager left (version-checked).
+	NewManager *Partner
+	Audit      []AuditEntry
 }
 
 // WorkspaceMember is a user's role in a workspace.

@@ -61,7 +61,8 @@ const (
 	jobPhaseFirst = "members"
 )
 
-// GetJob reports a job to the workspace's admins and the user who started it.
+// GetJob reports a job to the owning org's workspace admins and the user
+// who started it (SPEC §11.8); to anyone else it is not found.
 func (s *Service) GetJob(ctx context.Context, c Caller, jobID string) (Job, error) {
 	j, err := s.store.GetJob(ctx, jobID)
 	if err != nil {
@@ -70,17 +71,14 @@ func (s *Service) GetJob(ctx context.Context, c Caller, jobID string) (Job, erro
 	if j.CreatedBy == c.UserID {
 		return j, nil
 	}
-	if _, err := s.workspaceRights(ctx, c, j.WorkspaceID); err != nil {
+	if a, err := s.workspaceAccess(ctx, c, j.WorkspaceID, ""); err != nil || a.Permit(WsJobsView, "", nil) != nil {
 		return Job{}, Errorf(CodeNotFound, "job %q not found", jobID)
 	}
 	return j, nil
 }
 
-// startJob stores a job and queues its first run.
-func (s *Service) startJob(ctx context.Context, j Job) (Job, error) {
-	if err := s.store.CreateJob(ctx, j); err != nil {
-		return Job{}, err
-	}
+// enqueueJob queues the first run of a stored job.
+func (s *Service) enqueueJob(ctx context.Context, j Job) (Job, error) {
 	if err := s.jobs.Enqueue(ctx, j.ID); err != nil {
 		return j, &Error{Code: CodeUnavailable, Message: "the job was saved but could not be queued; start it again",
 			Extra: map[string]any{"jobId": j.ID}, Err: err}

@@ -3,6 +3,7 @@ package collab
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -108,7 +109,11 @@ func (p Page) Normalize() (Page, error) {
 // MaxNameLength bounds display names of orgs, workspaces and projects.
 const MaxNameLength = 120
 
-// CleanName trims a display name and validates it for the named field.
+// CleanName trims a display name and validates it for the named field: it
+// must be valid UTF-8, at most MaxNameLength characters, free of control
+// characters (C0, DEL and C1) and of bidirectional formatting characters
+// (which make a name display as something it is not), and must show at least
+// one visible character.
 func CleanName(field, name string, v *Validation) string {
 	name = strings.TrimSpace(name)
 	switch {
@@ -118,10 +123,40 @@ func CleanName(field, name string, v *Validation) string {
 		v.Add(field, "must be valid UTF-8")
 	case utf8.RuneCountInString(name) > MaxNameLength:
 		v.Add(field, "must be at most %d characters", MaxNameLength)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(name, unicode.IsControl):
 		v.Add(field, "must not contain control characters")
+	case strings.ContainsFunc(name, isBidiControl):
+		v.Add(field, "must not contain bidirectional formatting characters")
+	case !strings.ContainsFunc(name, func(r rune) bool { return !isInvisible(r) }):
+		v.Add(field, "must contain visible characters")
 	}
 	return name
+}
+
+// isBidiControl reports whether r is a bidirectional formatting character:
+// the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069, and
+// the marks U+200E, U+200F and U+061C.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// isInvisible reports whether r shows nothing on its own: white space and
+// the zero-width and filler characters.
+func isInvisible(r rune) bool {
+	if unicode.IsSpace(r) {
+		return true
+	}
+	switch r {
+	case 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, // zero-width space, non-joiner, joiner, word joiner, BOM
+		0x00AD, 0x034F, 0x180E, 0x2061, 0x2062, 0x2063, 0x2064, // soft hyphen, grapheme joiner, Mongolian vowel separator, invisible operators
+		0x115F, 0x1160, 0x3164, 0xFFA0: // Hangul fillers
+		return true
+	}
+	return false
 }
 
 // NormalizeEmail lower-cases and trims an email address, the form used for

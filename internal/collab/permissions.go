@@ -37,33 +37,38 @@ type PermissionRow struct {
 	Action      Action
 	Description string
 	Grants      [5]Grant // in the order of Roles: owner … annotator
+	// External is the most an external member (acting for a partner or
+	// collaborator org) holds of the action, whatever their role (SPEC
+	// §11.2): Deny keeps the action the host's, OwnOrg walls it to their
+	// own org; empty leaves the role's grant as it is.
+	External Grant
 }
 
 // Permissions is THE permission matrix of SPEC §3, the one source for the
 // code, docs/permissions.md and the tests.
 var Permissions = []PermissionRow{
-	{"project.view", "see the project", [5]Grant{Allow, Allow, Allow, Allow, Allow}},
-	{"project.rename", "rename the project", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
-	{"project.delete", "delete the project", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
-	{"project.settings", "share link, review policy", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
-	{"partners.manage", "labeling companies, stop collaboration as host", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
-	{"labels.edit", "labels, recipes", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
-	{"datasets.view", "see datasets", [5]Grant{Allow, Allow, Allow, Allow, Deny}},
-	{"datasets.manage", "datasets, folders, items, storage drivers, pipelines", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
-	{"pipelines.view", "see pipelines", [5]Grant{Allow, Allow, Allow, Allow, Deny}},
-	{"data.download", "item files, annotation export", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
-	{"members.view", "see project members", [5]Grant{Allow, Allow, Allow, OwnOrg, OwnOrg}},
-	{"members.manage", "add, remove, change role", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}},
-	{"tasks.create", "create tasks", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}},
-	{"tasks.assign", "assign work", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}},
-	{"tasks.rename", "rename tasks", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
-	{"tasks.delete", "delete tasks", [5]Grant{Allow, Allow, Allow, OwnTasks, Deny}},
-	{"annotations.edit", "create, edit, delete annotations", [5]Grant{Allow, Allow, Allow, Allow, AssignedItems}},
-	{"items.review", "approve, reject", [5]Grant{Allow, Allow, Allow, Allow, Deny}},
-	{"issues.open", "open issues", [5]Grant{Allow, Allow, Allow, Allow, ReviewAssignments}},
-	{"issues.resolve", "resolve issues", [5]Grant{Allow, Allow, Allow, Allow, Deny}},
-	{"comments.create", "comment", [5]Grant{Allow, Allow, Allow, Allow, Allow}},
-	{"audit.view", "see the audit log", [5]Grant{Allow, Allow, Deny, Deny, Deny}},
+	{"project.view", "see the project", [5]Grant{Allow, Allow, Allow, Allow, Allow}, ""},
+	{"project.rename", "rename the project", [5]Grant{Allow, Allow, Deny, Deny, Deny}, Deny},
+	{"project.delete", "delete the project", [5]Grant{Allow, Deny, Deny, Deny, Deny}, Deny},
+	{"project.settings", "share link, review policy", [5]Grant{Allow, Deny, Deny, Deny, Deny}, Deny},
+	{"partners.manage", "labeling companies, stop collaboration as host", [5]Grant{Allow, Deny, Deny, Deny, Deny}, Deny},
+	{"labels.edit", "labels, recipes", [5]Grant{Allow, Allow, Deny, Deny, Deny}, ""},
+	{"datasets.view", "see datasets", [5]Grant{Allow, Allow, Allow, Allow, Deny}, ""},
+	{"datasets.manage", "datasets, folders, items, storage drivers, pipelines", [5]Grant{Allow, Allow, Deny, Deny, Deny}, ""},
+	{"pipelines.view", "see pipelines", [5]Grant{Allow, Allow, Allow, Allow, Deny}, ""},
+	{"data.download", "item files, annotation export", [5]Grant{Allow, Allow, Deny, Deny, Deny}, ""},
+	{"members.view", "see project members", [5]Grant{Allow, Allow, Allow, OwnOrg, OwnOrg}, OwnOrg},
+	{"members.manage", "add, remove, change role", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}, OwnOrg},
+	{"tasks.create", "create tasks", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}, OwnOrg},
+	{"tasks.assign", "assign work", [5]Grant{Allow, Allow, Allow, OwnOrg, Deny}, OwnOrg},
+	{"tasks.rename", "rename tasks", [5]Grant{Allow, Allow, Deny, Deny, Deny}, OwnOrg},
+	{"tasks.delete", "delete tasks", [5]Grant{Allow, Allow, Allow, OwnTasks, Deny}, OwnOrg},
+	{"annotations.edit", "create, edit, delete annotations", [5]Grant{Allow, Allow, Allow, Allow, AssignedItems}, ""},
+	{"items.review", "approve, reject", [5]Grant{Allow, Allow, Allow, Allow, Deny}, ""},
+	{"issues.open", "open issues", [5]Grant{Allow, Allow, Allow, Allow, ReviewAssignments}, ""},
+	{"issues.resolve", "resolve issues", [5]Grant{Allow, Allow, Allow, Allow, Deny}, ""},
+	{"comments.create", "comment", [5]Grant{Allow, Allow, Allow, Allow, Allow}, ""},
+	{"audit.view", "see the audit log", [5]Grant{Allow, Allow, Deny, Deny, Deny}, OwnOrg},
 }
 
 // Action names used by the code.
@@ -103,12 +108,35 @@ func GrantOf(role Role, a Action) Grant {
 	return row.Grants[len(Roles)-role.Rank()]
 }
 
-// Can is the grant an effective role has for an action.
+// Can is the authorization core's answer for a project action: the grant
+// the matrix gives the effective role, narrowed to the action's external
+// ceiling for a member acting for another org than the host. Every project
+// use case asks it (through Access.require); the grant it returns is the
+// scope the use case filters by.
 func (e Effective) Can(a Action) Grant {
 	if e.None() {
 		return Deny
 	}
-	return GrantOf(e.Role, a)
+	g := GrantOf(e.Role, a)
+	if e.Side == SideExternal {
+		g = g.Narrow(permissionIndex[a].External)
+	}
+	return g
+}
+
+// Narrow applies a ceiling to a grant: a denied ceiling denies, a limited
+// one limits what the role holds outright; a grant already limited keeps
+// its own (narrower) limit.
+func (g Grant) Narrow(ceiling Grant) Grant {
+	switch {
+	case ceiling == "" || ceiling == Allow || g == Deny:
+		return g
+	case ceiling == Deny:
+		return Deny
+	case g == Allow:
+		return ceiling
+	}
+	return g
 }
 
 // MayGrant reports whether a member with role actor may give role target:
@@ -129,23 +157,29 @@ func PermissionsMarkdown() string {
 	b.WriteString("# Permissions\n\n")
 	b.WriteString("Generated from `internal/collab/permissions.go` by `go generate ./internal/collab`; do not edit.\n\n")
 	b.WriteString("`Y` allowed, `-` forbidden; a limited grant names its limit: `own_org` (the member's own organization, and roles no higher than their own), `assigned_items` (items assigned to them), `own_tasks` (tasks they created), `review_assignments` (items in review assigned to them).\n\n")
+	b.WriteString("The last column is the external ceiling (SPEC §11.2): the most a member acting for a partner or collaborator org holds, whatever their role: `-` keeps the action the host's, `own_org` walls it to their own org.\n\n")
 	b.WriteString("| action | meaning |")
 	for _, r := range Roles {
 		fmt.Fprintf(&b, " %s |", r)
 	}
-	b.WriteString("\n| --- | --- |" + strings.Repeat(" --- |", len(Roles)) + "\n")
+	b.WriteString(" external ceiling |\n| --- | --- |" + strings.Repeat(" --- |", len(Roles)+1) + "\n")
 	for _, p := range Permissions {
 		fmt.Fprintf(&b, "| %s | %s |", p.Action, p.Description)
 		for _, g := range p.Grants {
 			fmt.Fprintf(&b, " %s |", g)
 		}
-		b.WriteString("\n")
+		ext := string(p.External)
+		if ext == "" {
+			ext = "as the role"
+		}
+		fmt.Fprintf(&b, " %s |\n", ext)
 	}
 	b.WriteString("\n## Rules on top of the matrix\n\n")
 	b.WriteString("- A user's effective role on a project is the highest of their project role and their workspace role; a workspace `admin` (and every owner or admin of the host org) acts as `owner`.\n")
 	b.WriteString("- External members (share-link partners, labeling companies) hold only: " + joinRoles(ExternalBaseRoles) + ", unless their org's collaboration types allow more.\n")
 	b.WriteString("- Nobody grants a role higher than their own; only `owner` grants `owner`; a project keeps at least one `owner`.\n")
-	b.WriteString("- `own_org`: an external or labeling-company member sees and manages only the members of their own org, never other orgs' users.\n\n")
+	b.WriteString("- `own_org`: an external or labeling-company member sees and manages only the members of their own org, never other orgs' users.\n")
+	b.WriteString("- Standing comes from live facts only (SPEC §11.1): host-side rights need a membership of the host org now; external rights a live partnership or collaborator access of an org the user belongs to now.\n\n")
 	b.WriteString("## Collaboration types\n\n| type | allowed workspace roles |\n| --- | --- |\n")
 	for _, t := range []CollabType{CollabOwner, CollabDataPartner, CollabProducerPartner, CollabAnnotationPartner} {
 		var rs []string
@@ -154,6 +188,7 @@ func PermissionsMarkdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", t, strings.Join(rs, ", "))
 	}
+	b.WriteString(AuthorizationMarkdown())
 	return b.String()
 }
 

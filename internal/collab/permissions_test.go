@@ -64,8 +64,22 @@ func TestMatrixIsTheSpecs(t *testing.T) {
 	}
 }
 
+// external builds the live standing of a member of org x acting for it on
+// project p through a partnership of the given types.
+func external(m *ProjectMember, types []CollabType) Standing {
+	m.OrgID, m.Side, m.ProjectID, m.UserID = "x", SideExternal, "p", "u"
+	return Standing{ProjectID: "p", HostOrgID: "h", UserID: "u", Member: m,
+		Partner: &Partner{ProjectID: "p", OrgID: "x", Types: types}, MemberOrg: &OrgMembership{OrgID: "x", UserID: "u", Role: OrgMember}}
+}
+
+func hostMember(m *ProjectMember) Standing {
+	m.OrgID, m.Side, m.ProjectID, m.UserID = "h", SideHost, "p", "u"
+	return Standing{ProjectID: "p", HostOrgID: "h", UserID: "u", Member: m, HostOrg: &OrgMembership{OrgID: "h", UserID: "u", Role: OrgMember}}
+}
+
 // Every action × role × side, from the same table: a member with that role
-// on that side gets exactly the table's grant; an external member's role is
+// on that side gets exactly the table's grant, narrowed for an external
+// member by the action's external ceiling; an external member's role is
 // capped first (an external owner acts as annotation_manager unless the
 // org's types allow more).
 func TestEveryActionRoleSide(t *testing.T) {
@@ -76,8 +90,10 @@ func TestEveryActionRoleSide(t *testing.T) {
 					if side == SideHost && types != nil {
 						continue
 					}
-					st := Standing{ProjectID: "p", HostOrgID: "host", UserID: "u", ExternalTypes: types,
-						Member: &ProjectMember{Role: role, Side: side, OrgID: map[Side]string{SideHost: "host", SideExternal: "ext"}[side]}}
+					st := hostMember(&ProjectMember{Role: role})
+					if side == SideExternal {
+						st = external(&ProjectMember{Role: role}, types)
+					}
 					e := st.Resolve()
 					wantRole := role
 					if side == SideExternal {
@@ -89,6 +105,14 @@ func TestEveryActionRoleSide(t *testing.T) {
 					want := row.Grants[len(Roles)-wantRole.Rank()]
 					if side == SideHost && wantRole == role {
 						want = row.Grants[i]
+					}
+					if side == SideExternal {
+						switch {
+						case row.External == Deny:
+							want = Deny
+						case row.External == OwnOrg && want == Allow:
+							want = OwnOrg
+						}
 					}
 					if got := e.Can(row.Action); got != want {
 						t.Errorf("%s as %s (%s, types %v): %s, want %s", row.Action, role, side, types, got, want)
@@ -102,32 +126,85 @@ func TestEveryActionRoleSide(t *testing.T) {
 	}
 }
 
+// No external member, whatever role their org's types allow, holds any
+// host-only action or anything over people outside their own org.
+func TestExternalCeilingHoldsForEveryRole(t *testing.T) {
+	allTypes := []CollabType{CollabDataPartner, CollabProducerPartner, CollabAnnotationPartner}
+	for _, role := range Roles {
+		e := external(&ProjectMember{Role: role}, allTypes).Resolve()
+		for _, a := range []Action{ActProjectRename, ActProjectDelete, ActProjectSettings, ActPartnersManage} {
+			if g := e.Can(a); g != Deny {
+				t.Errorf("external %s holds %s: %s", role, a, g)
+			}
+		}
+		for _, a := range []Action{ActMembersView, ActMembersManage, ActAuditView, ActTasksAssign} {
+			if g := e.Can(a); g == Allow {
+				t.Errorf("external %s holds %s without a wall", role, a)
+			}
+		}
+	}
+}
+
 func TestResolve(t *testing.T) {
-	ext := &ProjectMember{Role: RoleAnnotator, Side: SideExternal, OrgID: "x"}
+	h := &OrgMembership{OrgID: "h", UserID: "u", Role: OrgMember, Version: 3}
+	admin := &OrgMembership{OrgID: "h", UserID: "u", Role: OrgAdmin, Version: 4}
+	owner := &OrgMembership{OrgID: "h", UserID: "u", Role: OrgOwner, Version: 5}
+	pm := func(r Role, side Side) *ProjectMember {
+		org := map[Side]string{SideHost: "h", SideExternal: "x"}[side]
+		return &ProjectMember{ProjectID: "p", UserID: "u", Role: r, Side: side, OrgID: org, Version: 7}
+	}
+	ws := func(r WorkspaceRole, ext bool) *WorkspaceMember {
+		org := "h"
+		if ext {
+			org = "x"
+		}
+		return &WorkspaceMember{WorkspaceID: "w", UserID: "u", Role: r, OrgID: org, External: ext, Version: 9}
+	}
+	xMember := &OrgMembership{OrgID: "x", UserID: "u", Role: OrgMember}
+	partner := &Partner{ProjectID: "p", OrgID: "x"}
+	collab := func(access ProjectAccess, types ...CollabType) *Collaborator {
+		return &Collaborator{WorkspaceID: "w", OrgID: "x", Types: types, Access: access}
+	}
+	full := ProjectAccess{Mode: "full"}
+	pb := Basis{BasisProjectMember, "p", "u", 7}
+	wb := Basis{BasisWorkspaceMember, "w", "u", 9}
 	cases := []struct {
 		name string
 		st   Standing
 		want Effective
 	}{
-		{"nobody", Standing{HostOrgID: "h"}, Effective{}},
-		{"host org owner acts as owner", Standing{HostOrgID: "h", HostOrgRole: OrgOwner}, Effective{RoleOwner, SideHost, "h"}},
-		{"host org admin acts as owner", Standing{HostOrgID: "h", HostOrgRole: OrgAdmin}, Effective{RoleOwner, SideHost, "h"}},
-		{"plain org member has nothing", Standing{HostOrgID: "h", HostOrgRole: OrgMember}, Effective{}},
-		{"workspace role beats lower project role", Standing{HostOrgID: "h", WorkspaceRole: WSDeveloper,
-			Member: &ProjectMember{Role: RoleAnnotator, Side: SideHost, OrgID: "h"}}, Effective{RoleDeveloper, SideHost, "h"}},
-		{"project role beats lower workspace role", Standing{HostOrgID: "h", WorkspaceRole: WSAnnotationManager,
-			Member: &ProjectMember{Role: RoleProjectManager, Side: SideHost, OrgID: "h"}}, Effective{RoleProjectManager, SideHost, "h"}},
-		{"external owner capped", Standing{HostOrgID: "h", Member: &ProjectMember{Role: RoleOwner, Side: SideExternal, OrgID: "x"}},
-			Effective{RoleAnnotationManager, SideExternal, "x"}},
-		{"external producer partner may manage projects", Standing{HostOrgID: "h", ExternalTypes: []CollabType{CollabProducerPartner},
-			Member: &ProjectMember{Role: RoleOwner, Side: SideExternal, OrgID: "x"}}, Effective{RoleProjectManager, SideExternal, "x"}},
-		{"external workspace role through collaborator", Standing{HostOrgID: "h", WorkspaceRole: WSDeveloper, WorkspaceRoleExternal: true,
-			ExternalTypes: []CollabType{CollabDataPartner}, Member: ext}, Effective{RoleDeveloper, SideExternal, "x"}},
-		{"external workspace role without a membership gives nothing", Standing{HostOrgID: "h", WorkspaceRole: WSDeveloper,
-			WorkspaceRoleExternal: true}, Effective{}},
-		{"host standing wins over external", Standing{HostOrgID: "h", HostOrgRole: OrgAdmin, Member: ext}, Effective{RoleOwner, SideHost, "h"}},
+		{"nobody", Standing{}, Effective{}},
+		{"host org owner acts as owner", Standing{HostOrg: owner}, Effective{RoleOwner, SideHost, "h", Basis{BasisOrgMember, "h", "u", 5}}},
+		{"host org admin acts as owner", Standing{HostOrg: admin}, Effective{RoleOwner, SideHost, "h", Basis{BasisOrgMember, "h", "u", 4}}},
+		{"plain org member has nothing", Standing{HostOrg: h}, Effective{}},
+		{"workspace role beats lower project role", Standing{HostOrg: h, WorkspaceRow: ws(WSDeveloper, false), Member: pm(RoleAnnotator, SideHost)},
+			Effective{RoleDeveloper, SideHost, "h", wb}},
+		{"project role beats lower workspace role", Standing{HostOrg: h, WorkspaceRow: ws(WSAnnotationManager, false), Member: pm(RoleProjectManager, SideHost)},
+			Effective{RoleProjectManager, SideHost, "h", pb}},
+		{"a former host member's rows grant nothing", Standing{WorkspaceRow: ws(WSAdmin, false), Member: pm(RoleOwner, SideHost)}, Effective{}},
+		{"an individual invited to the project keeps their row", Standing{Member: &ProjectMember{ProjectID: "p", UserID: "u", Role: RoleAnnotator,
+			Side: SideHost, OrgID: "h", Individual: true, Version: 7}}, Effective{RoleAnnotator, SideHost, "h", pb}},
+		{"external owner capped", Standing{Member: pm(RoleOwner, SideExternal), Partner: partner, MemberOrg: xMember},
+			Effective{RoleAnnotationManager, SideExternal, "x", pb}},
+		{"external producer partner may manage projects", Standing{Member: pm(RoleOwner, SideExternal), MemberOrg: xMember,
+			Partner: &Partner{ProjectID: "p", OrgID: "x", Types: []CollabType{CollabProducerPartner}}}, Effective{RoleProjectManager, SideExternal, "x", pb}},
+		{"an ended partnership grants nothing", Standing{Member: pm(RoleAnnotationManager, SideExternal), MemberOrg: xMember}, Effective{}},
+		{"someone who left the partner org has nothing", Standing{Member: pm(RoleAnnotationManager, SideExternal), Partner: partner}, Effective{}},
+		{"external workspace role through a live collaborator", Standing{WorkspaceRow: ws(WSDeveloper, true), Collab: collab(full, CollabDataPartner),
+			CollabOrg: xMember}, Effective{RoleDeveloper, SideExternal, "x", wb}},
+		{"a collaborator's role is capped by its types", Standing{WorkspaceRow: ws(WSProjectManager, true), Collab: collab(full, CollabAnnotationPartner),
+			CollabOrg: xMember}, Effective{RoleAnnotationManager, SideExternal, "x", wb}},
+		{"a collaborator's access must cover the project", Standing{WorkspaceRow: ws(WSDeveloper, true),
+			Collab: collab(ProjectAccess{Mode: "limited", ProjectIDs: []string{"other"}}, CollabDataPartner), CollabOrg: xMember}, Effective{}},
+		{"a collaborator being removed grants nothing", Standing{WorkspaceRow: ws(WSDeveloper, true),
+			Collab: &Collaborator{OrgID: "x", Types: []CollabType{CollabDataPartner}, Access: full, RemovingJob: "j"}, CollabOrg: xMember}, Effective{}},
+		{"an external workspace row without the collaborator org's membership", Standing{WorkspaceRow: ws(WSDeveloper, true),
+			Collab: collab(full, CollabDataPartner)}, Effective{}},
+		{"host standing wins over external", Standing{HostOrg: admin, Member: pm(RoleAnnotator, SideExternal), Partner: partner, MemberOrg: xMember},
+			Effective{RoleOwner, SideHost, "h", Basis{BasisOrgMember, "h", "u", 4}}},
 	}
 	for _, c := range cases {
+		c.st.ProjectID, c.st.HostOrgID, c.st.UserID = "p", "h", "u"
 		if got := c.st.Resolve(); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}

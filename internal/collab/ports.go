@@ -19,14 +19,19 @@ type Store interface {
 	ListOrgMembers(ctx context.Context, orgID string, p Page) ([]OrgMembership, string, error)
 	GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]OrgMembership, error)
 	AddOrgMember(ctx context.Context, m OrgMembership) error
-	SetOrgMemberRole(ctx context.Context, m OrgMembership, role OrgRole) error
-	RemoveOrgMember(ctx context.Context, m OrgMembership, projects []ProjectMember) error
+	SetOrgMemberRole(ctx context.Context, m OrgMembership, role OrgRole, audit ...AuditEntry) error
+	// RemoveOrgMember deletes the membership and the footprint given, in
+	// one transaction.
+	RemoveOrgMember(ctx context.Context, m OrgMembership, fp Footprint, audit ...AuditEntry) error
+	// Footprint lists a user's project and workspace rows and their
+	// memberships of the org's groups.
+	Footprint(ctx context.Context, orgID, userID string) (Footprint, error)
 	FindUserByEmail(ctx context.Context, email string) (User, error)
 
 	CreateWorkspace(ctx context.Context, w Workspace) error
 	GetWorkspace(ctx context.Context, wsID string) (Workspace, error)
 	ListOrgWorkspaces(ctx context.Context, orgID string, p Page) ([]Workspace, string, error)
-	WorkspaceStanding(ctx context.Context, w Workspace, userID string) (OrgRole, WorkspaceRole, error)
+	LoadWorkspaceStanding(ctx context.Context, wsID, userID, targetOrg string) (WorkspaceStanding, error)
 
 	CreateProject(ctx context.Context, p Project, owner ProjectMember) error
 	LoadStanding(ctx context.Context, projectID, userID string) (Project, Standing, error)
@@ -40,9 +45,11 @@ type Store interface {
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 	GetProjectMembers(ctx context.Context, projectID string, userIDs []string) (map[string]ProjectMember, error)
 	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
-	AddProjectMembers(ctx context.Context, projectID string, ms []ProjectMember) error
-	SetProjectMemberRole(ctx context.Context, m ProjectMember, role Role) (ProjectMember, error)
-	RemoveProjectMember(ctx context.Context, m ProjectMember) error
+	AddProjectMembers(ctx context.Context, projectID string, ms []ProjectMember, audit ...AuditEntry) error
+	// SetProjectMemberRole and RemoveProjectMember also check that guard,
+	// the row the caller's right rests on, is unchanged.
+	SetProjectMemberRole(ctx context.Context, m ProjectMember, role Role, guard Basis, audit ...AuditEntry) (ProjectMember, error)
+	RemoveProjectMember(ctx context.Context, m ProjectMember, guard Basis, audit ...AuditEntry) error
 
 	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
 	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
@@ -52,40 +59,46 @@ type Store interface {
 	GetGroup(ctx context.Context, orgID, groupID string) (Group, error)
 	ListGroupMembers(ctx context.Context, groupID string) ([]GroupMember, error)
 	ListGroupLinks(ctx context.Context, groupID string) ([]GroupLink, error)
-	AddGroupMember(ctx context.Context, gm GroupMember, projects []ProjectMember) error
-	LinkGroup(ctx context.Context, l GroupLink, members []ProjectMember) error
+	AddGroupMember(ctx context.Context, gm GroupMember, projects []ProjectMember, audit ...AuditEntry) error
+	LinkGroup(ctx context.Context, l GroupLink, members []ProjectMember, audit ...AuditEntry) error
 
 	GetUser(ctx context.Context, userID string) (User, error)
 	// CreateInvitation stores an invitation and its token pointer; for a
 	// share link it also points the project at it and revokes the previous
 	// link, in the same transaction.
-	CreateInvitation(ctx context.Context, inv Invitation, previous *Invitation) error
+	CreateInvitation(ctx context.Context, inv Invitation, previous *Invitation, audit ...AuditEntry) error
 	GetInvitation(ctx context.Context, id string) (Invitation, error)
 	FindInvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
 	GetShareLink(ctx context.Context, projectID string) (Invitation, error)
 	ListInvitations(ctx context.Context, scope InvitationScope, p Page) ([]Invitation, string, error)
 	// SetInvitationStatus moves a pending invitation (version-checked) to
 	// revoked or declined and voids its token.
-	SetInvitationStatus(ctx context.Context, inv Invitation, status InvitationStatus) error
+	SetInvitationStatus(ctx context.Context, inv Invitation, status InvitationStatus, audit ...AuditEntry) error
 	// ReissueInvitation gives a pending invitation a new token (voiding the
 	// old one), a new expiry and its resend log (version-checked).
-	ReissueInvitation(ctx context.Context, old Invitation, newHash string, expires time.Time, resends []time.Time) error
+	ReissueInvitation(ctx context.Context, old Invitation, newHash string, expires time.Time, resends []time.Time, audit ...AuditEntry) error
 	AcceptInvitation(ctx context.Context, a Acceptance) error
 
 	AppendAudit(ctx context.Context, e AuditEntry) error
-	ListAudit(ctx context.Context, scope string, p Page) ([]AuditEntry, string, error)
+	// ListAudit lists a scope's entries; with orgID only those about that org.
+	ListAudit(ctx context.Context, scope, orgID string, p Page) ([]AuditEntry, string, error)
 
 	ListCollaborators(ctx context.Context, wsID string) ([]Collaborator, error)
 	// ListOrgCollaborations lists the workspaces an org collaborates in.
 	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
 	// PutCollaborator creates a collaborator (which must not exist).
-	PutCollaborator(ctx context.Context, c Collaborator) error
+	PutCollaborator(ctx context.Context, c Collaborator, audit ...AuditEntry) error
 	// UpdateCollaborator saves a collaborator (version-checked) and deletes
 	// the workspace memberships its new types no longer allow, in one
 	// transaction.
-	UpdateCollaborator(ctx context.Context, c Collaborator, version int, remove []WorkspaceMember) error
-	MarkCollaboratorRemoving(ctx context.Context, c Collaborator, jobID string) error
+	UpdateCollaborator(ctx context.Context, c Collaborator, version int, remove []WorkspaceMember, audit ...AuditEntry) error
+	// MarkCollaboratorRemoving flags the collaborator and writes its removal job.
+	MarkCollaboratorRemoving(ctx context.Context, c Collaborator, j Job, audit ...AuditEntry) error
+	// PutWorkspaceMember sets one role; through (a collaborator) is
+	// version-checked and bumped in the same transaction.
+	PutWorkspaceMember(ctx context.Context, m WorkspaceMember, through *Collaborator, audit ...AuditEntry) error
+	DeleteWorkspaceMember(ctx context.Context, m WorkspaceMember, audit ...AuditEntry) error
 	DeleteCollaborator(ctx context.Context, wsID, orgID string) error
 
 	GetWorkspaceMembers(ctx context.Context, wsID string, userIDs []string) (map[string]WorkspaceMember, error)
@@ -95,7 +108,7 @@ type Store interface {
 	DeleteWorkspaceMembers(ctx context.Context, ms []WorkspaceMember) error
 	ListWorkspaceProjects(ctx context.Context, wsID string, p Page) ([]Project, string, error)
 
-	DeletePartner(ctx context.Context, p Partner) error
+	DeletePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
 	// RemoveOrgFromProject deletes every project membership of an org's
 	// people on a project, and its partner item; it returns how many items
 	// went.
@@ -115,9 +128,9 @@ type Store interface {
 	ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (Analytics, error)
 	ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]OutboxMessage, error)
 	DeleteOutbox(ctx context.Context, m OutboxMessage) error
-	SetProjectSettings(ctx context.Context, p Project) (Project, error)
+	SetProjectSettings(ctx context.Context, p Project, audit ...AuditEntry) (Project, error)
 
-	CreateJob(ctx context.Context, j Job) error
+	CreateJob(ctx context.Context, j Job, audit ...AuditEntry) error
 	GetJob(ctx context.Context, id string) (Job, error)
 	// SaveJob writes a job's progress if its version is still j.Version.
 	SaveJob(ctx context.Context, j Job) error

@@ -28,7 +28,11 @@ type ProjectMember struct {
 	AddedBy   string
 	AddedAt   time.Time
 	GroupIDs  []string // groups that brought the member in
-	Version   int
+	// Individual marks a host-side member invited to the project by email
+	// who is not a member of the host org (a freelancer): the row counts
+	// without a host-org membership.
+	Individual bool
+	Version    int
 }
 
 // PartnerKind says how an org came to partner a project.
@@ -87,6 +91,15 @@ type GroupMember struct {
 	UserID  string
 	Email   string
 	Name    string
+	OrgID   string // the group's org, where known
+}
+
+// Footprint is what a user holds that may have come through one org: the
+// rows removing them from that org deletes.
+type Footprint struct {
+	Projects   []ProjectMember
+	Workspaces []WorkspaceMember
+	Groups     []GroupMember
 }
 
 // MemberFilter narrows a project member listing.

@@ -102,7 +102,8 @@ func (s *Service) EnableShareLink(ctx context.Context, c Caller, projectID strin
 	} else if !IsCode(err, CodeNotFound) {
 		return Issued{}, err
 	}
-	if err := s.store.CreateInvitation(ctx, inv, previous); err != nil {
+	if err := s.store.CreateInvitation(ctx, inv, previous, s.entry(ProjectScope(projectID), c, a.Project.HostOrgID, "share_link.enabled",
+		nil, map[string]any{"invitationId": inv.ID, "expiresAt": inv.ExpiresAt})); err != nil {
 		return Issued{}, err
 	}
 	return Issued{Invitation: inv, Token: token, URL: s.link(token)}, nil
@@ -132,7 +133,8 @@ func (s *Service) DisableShareLink(ctx context.Context, c Caller, projectID stri
 	if err != nil {
 		return err
 	}
-	return s.store.SetInvitationStatus(ctx, inv, InvRevoked)
+	return s.store.SetInvitationStatus(ctx, inv, InvRevoked, s.entry(ProjectScope(projectID), c, inv.OrgID, "share_link.revoked",
+		map[string]any{"invitationId": inv.ID}, nil))
 }
 
 // InviteLabelingCompany invites a labeling company by its admin's email
@@ -160,11 +162,32 @@ func (s *Service) InviteLabelingCompany(ctx context.Context, c Caller, projectID
 	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
 		return Issued{}, err
 	}
-	return s.issue(ctx, inv, token)
+	return s.issue(ctx, c, inv, token)
 }
 
-func (s *Service) issue(ctx context.Context, inv Invitation, token string) (Issued, error) {
-	if err := s.store.CreateInvitation(ctx, inv, nil); err != nil {
+// invitationAudit is where an invitation's audit entries go and the org
+// they are about: its project, workspace or org, and the org the invitee
+// would join for.
+func invitationAudit(inv Invitation) (scope, org string) {
+	switch {
+	case inv.Kind == KindOrgMember:
+		return OrgScope(inv.OrgID), inv.OrgID
+	case inv.Kind == KindCollaborator:
+		return WorkspaceScope(inv.WorkspaceID), inv.OrgID
+	case inv.CompanyOrgID != "":
+		return ProjectScope(inv.ProjectID), inv.CompanyOrgID
+	}
+	return ProjectScope(inv.ProjectID), inv.OrgID
+}
+
+// invitationEntry is the audit entry of an invitation event.
+func (s *Service) invitationEntry(c Caller, inv Invitation, what string) AuditEntry {
+	scope, org := invitationAudit(inv)
+	return s.entry(scope, c, org, what, nil, map[string]any{"invitationId": inv.ID, "kind": inv.Kind, "role": inv.Role})
+}
+
+func (s *Service) issue(ctx context.Context, c Caller, inv Invitation, token string) (Issued, error) {
+	if err := s.store.CreateInvitation(ctx, inv, nil, s.invitationEntry(c, inv, "invitation.created")); err != nil {
 		return Issued{}, err
 	}
 	if err := s.mail(ctx, inv, token); err != nil {
@@ -187,7 +210,7 @@ func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email st
 	if err := v.Err(); err != nil {
 		return Issued{}, err
 	}
-	actor, err := s.workforce(ctx, c, orgID)
+	actor, err := s.orgPermit(ctx, c, orgID, OrgInvite)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -201,7 +224,7 @@ func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email st
 	}
 	inv, token := s.newInvitation(c, KindOrgMember)
 	inv.Email, inv.Role, inv.OrgID, inv.OrgName = email, string(role), orgID, actor.OrgName
-	return s.issue(ctx, inv, token)
+	return s.issue(ctx, c, inv, token)
 }
 
 // inviteProjectMember invites someone by email to a project (the path of
@@ -211,21 +234,24 @@ func (s *Service) inviteProjectMember(ctx context.Context, c Caller, a Access, e
 	inv.Email, inv.Role = email, string(role)
 	if pl.side == SideExternal {
 		inv.CompanyOrgID = pl.orgID
+		if a.Side == SideExternal && a.OrgID == pl.orgID {
+			inv.InvitedForOrg = pl.orgID
+		}
 	}
 	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
 		return Issued{}, err
 	}
-	return s.issue(ctx, inv, token)
+	return s.issue(ctx, c, inv, token)
 }
 
 // manages checks the caller may see and manage an invitation.
 func (s *Service) manages(ctx context.Context, c Caller, inv Invitation) error {
 	switch inv.Kind {
 	case KindOrgMember:
-		_, err := s.workforce(ctx, c, inv.OrgID)
+		_, err := s.orgPermit(ctx, c, inv.OrgID, OrgInvite)
 		return err
 	case KindCollaborator:
-		_, err := s.workforce(ctx, c, inv.OrgID)
+		_, err := s.orgPermit(ctx, c, inv.OrgID, OrgInvite)
 		return err
 	case KindShareLink, KindLabelingCompany:
 		a, err := s.access(ctx, c, inv.ProjectID)
@@ -264,7 +290,7 @@ func (s *Service) ListInvitations(ctx context.Context, c Caller, scope Invitatio
 	var ownOrg string
 	switch scope.Kind {
 	case "org":
-		if _, err := s.workforce(ctx, c, scope.ID); err != nil {
+		if _, err := s.orgPermit(ctx, c, scope.ID, OrgInvite); err != nil {
 			return nil, "", err
 		}
 	case "workspace":
@@ -272,7 +298,7 @@ func (s *Service) ListInvitations(ctx context.Context, c Caller, scope Invitatio
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := s.workforce(ctx, c, w.OrgID); err != nil {
+		if _, err := s.orgPermit(ctx, c, w.OrgID, OrgInvite); err != nil {
 			if IsCode(err, CodeNotFound) {
 				return nil, "", Errorf(CodeNotFound, "workspace %q not found", scope.ID)
 			}
@@ -339,7 +365,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c Caller, id string) (Is
 	}
 	token, hash := NewToken()
 	expires := now.Add(EmailInvitationTTL)
-	if err := s.store.ReissueInvitation(ctx, inv, hash, expires, append(recent, now)); err != nil {
+	if err := s.store.ReissueInvitation(ctx, inv, hash, expires, append(recent, now), s.invitationEntry(c, inv, "invitation.resent")); err != nil {
 		return Issued{}, err
 	}
 	inv.TokenHash, inv.ExpiresAt, inv.Resends, inv.Version = hash, expires, append(recent, now), inv.Version+1
@@ -361,7 +387,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, c Caller, id string) err
 	if inv.Status != InvPending {
 		return Errorf(CodeGone, "the invitation is %s", inv.Status)
 	}
-	return s.store.SetInvitationStatus(ctx, inv, InvRevoked)
+	return s.store.SetInvitationStatus(ctx, inv, InvRevoked, s.invitationEntry(c, inv, "invitation.revoked"))
 }
 
 // usable finds a token's invitation and refuses it unless pending:
@@ -414,11 +440,11 @@ func (s *Service) DeclineInvitation(ctx context.Context, c Caller, token string)
 	if err := boundTo(inv, c); err != nil {
 		return err
 	}
-	return s.store.SetInvitationStatus(ctx, inv, InvDeclined)
+	return s.store.SetInvitationStatus(ctx, inv, InvDeclined, s.invitationEntry(c, inv, "invitation.declined"))
 }
 
 func boundTo(inv Invitation, c Caller) error {
-	if inv.Email != "" && NormalizeEmail(c.Email) != inv.Email {
+	if inv.Email != "" && !SameEmail(c.Email, inv.Email) {
 		return Errorf(CodeForbidden, "this invitation was sent to another email address; sign in as its addressee")
 	}
 	return nil
@@ -426,7 +452,8 @@ func boundTo(inv Invitation, c Caller) error {
 
 // chooseOrg picks the org an acceptance attaches: the named one (which the
 // user must belong to), or the user's only org; several without a name is
-// 422 listing them; none is 422.
+// 422 listing them; none is 422. Whether the user may attach it (SPEC
+// §11.4: only its owners and admins) is mayAttach's to say.
 func (s *Service) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
 	if orgID != "" {
 		m, err := s.store.GetOrgMembership(ctx, orgID, c.UserID)
@@ -453,6 +480,17 @@ func (s *Service) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMem
 	}
 	return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "you belong to several organizations: choose one as orgId",
 		Fields: []FieldError{{Field: "orgId", Message: "is required: choose one of your orgs"}}, Extra: map[string]any{"orgs": choices}}
+}
+
+// mayAttach refuses an acceptance that would attach an org the user is
+// only a plain member of: membership and partnerships of an org come only
+// from its owners and admins (SPEC §11.4).
+func mayAttach(m OrgMembership) error {
+	if m.Role.HasWorkforceAccess() {
+		return nil
+	}
+	return &Error{Code: CodeForbidden, Message: "only an owner or admin of an organization accepts this invitation for it; ask one of them",
+		Fields: []FieldError{{Field: "orgId", Message: "you are not an owner or admin of this org"}}}
 }
 
 // AcceptInvitation accepts the invitation behind token as the caller.
@@ -484,14 +522,44 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		if org.OrgID == p.HostOrgID {
 			return Accepted{}, Errorf(CodeConflict, "your org hosts this project; it cannot partner it")
 		}
+		if col, err := s.store.GetCollaborator(ctx, p.WorkspaceID, org.OrgID); err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {
+			return Accepted{}, Errorf(CodeConflict, "%s already takes part in this project as a collaborator of its workspace", org.OrgName)
+		} else if err != nil && !IsCode(err, CodeNotFound) {
+			return Accepted{}, err
+		}
 		if existing, err := s.store.GetPartner(ctx, p.ID, org.OrgID); err == nil {
-			return Accepted{}, s.alreadyPartner(ctx, existing, c)
+			// The org partners already: its manager stays, unless they
+			// have left the org, when this owner or admin takes over.
+			if _, merr := s.store.GetOrgMembership(ctx, org.OrgID, existing.ManagerID); !IsCode(merr, CodeNotFound) {
+				if merr != nil {
+					return Accepted{}, merr
+				}
+				return Accepted{}, s.alreadyPartner(ctx, existing, c)
+			}
+			if err := mayAttach(org); err != nil {
+				return Accepted{}, err
+			}
+			if st.Member != nil {
+				return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+			}
+			next := existing
+			next.ManagerID = c.UserID
+			acc.NewManager = &next
+			acc.Members = []ProjectMember{member(RoleAnnotationManager, org.OrgID, SideExternal)}
+			acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.manager_replaced",
+				map[string]any{"managerId": existing.ManagerID}, map[string]any{"managerId": c.UserID})}
+			out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
+			break
 		} else if !IsCode(err, CodeNotFound) {
+			return Accepted{}, err
+		}
+		if err := mayAttach(org); err != nil {
 			return Accepted{}, err
 		}
 		if st.Member != nil {
 			return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
 		}
+
 		kind := PartnerShareLink
 		name := org.OrgName
 		if inv.Kind == KindLabelingCompany {
@@ -502,6 +570,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: name, Kind: kind, Types: inv.Types,
 			ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, Version: 1}
 		acc.Members = []ProjectMember{m}
+		acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.joined", nil, acc.Partner)}
 		out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
 	case KindProjectMember:
 		p, st, err := s.store.LoadStanding(ctx, inv.ProjectID, c.UserID)
@@ -514,26 +583,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		org, side := p.HostOrgID, SideHost
 		if inv.CompanyOrgID != "" {
 			org, side = inv.CompanyOrgID, SideExternal
-			if _, err := s.store.GetPartner(ctx, p.ID, org); err != nil {
-				if IsCode(err, CodeNotFound) {
-					return Accepted{}, Errorf(CodeGone, "the organization you were invited for no longer takes part in this project")
-				}
+			joins, err := s.companyJoin(ctx, inv, c)
+			if err != nil {
 				return Accepted{}, err
 			}
-			// Invited by a company's manager: joining the project means
-			// joining the company too.
-			if _, err := s.store.GetOrgMembership(ctx, org, c.UserID); IsCode(err, CodeNotFound) {
-				o, err := s.store.GetOrg(ctx, org)
-				if err != nil {
-					return Accepted{}, err
-				}
-				acc.OrgMember = &OrgMembership{OrgID: org, OrgName: o.Name, UserID: c.UserID, Email: NormalizeEmail(c.Email),
-					Name: c.Name, Role: OrgMember, JoinedAt: now, Version: 1}
-			} else if err != nil {
-				return Accepted{}, err
-			}
+			acc.OrgMember = joins
 		}
-		acc.Members = []ProjectMember{member(Role(inv.Role), org, side)}
+		m := member(Role(inv.Role), org, side)
+		m.Individual = side == SideHost && st.HostOrg == nil
+		acc.Members = []ProjectMember{m}
 		out.OrgID = org
 	case KindOrgMember:
 		if _, err := s.store.GetOrgMembership(ctx, inv.OrgID, c.UserID); err == nil {
@@ -562,16 +620,21 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		if org.OrgID == inv.OrgID {
 			return Accepted{}, Errorf(CodeConflict, "your org owns this workspace")
 		}
+		if err := mayAttach(org); err != nil {
+			return Accepted{}, err
+		}
 		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
 			Access: inv.Access, AddedAt: now, Version: 1}
 		if inv.Role != "" {
 			acc.WSMembers = []WorkspaceMember{{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
 				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}}
 		}
+		acc.Audit = []AuditEntry{s.entry(WorkspaceScope(inv.WorkspaceID), c, org.OrgID, "collaborator.added", nil, acc.Collab)}
 		out.OrgID = org.OrgID
 	default:
 		return Accepted{}, Errorf(CodeInternal, "unknown invitation kind %q", inv.Kind)
 	}
+	acc.Audit = append(acc.Audit, s.invitationEntry(c, inv, "invitation.accepted"))
 	if err := s.store.AcceptInvitation(ctx, acc); err != nil {
 		if acc.Partner != nil && IsCode(err, CodeConflict) {
 			if existing, gerr := s.store.GetPartner(ctx, acc.Partner.ProjectID, acc.Partner.OrgID); gerr == nil {
@@ -635,17 +698,17 @@ func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email 
 	if err := v.Err(); err != nil {
 		return Issued{}, err
 	}
-	r, err := s.workspaceRights(ctx, c, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
 		return Issued{}, err
 	}
-	if err := r.mayInviteTypes(types); err != nil {
+	if err := a.Permit(WsCollaboratorsInvite, "", types); err != nil {
 		return Issued{}, err
 	}
-	if access, err = s.checkAccess(ctx, r, c, access, "projectAccess"); err != nil {
+	if access, err = s.checkAccess(ctx, a, c, access, "projectAccess"); err != nil {
 		return Issued{}, err
 	}
-	w := r.Workspace
+	w := a.Workspace
 	org, err := s.store.GetOrg(ctx, w.OrgID)
 	if err != nil {
 		return Issued{}, err
@@ -653,5 +716,43 @@ func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email 
 	inv, token := s.newInvitation(c, KindCollaborator)
 	inv.Email, inv.Role, inv.Types, inv.Access = email, string(role), types, access
 	inv.WorkspaceID, inv.WorkspaceName, inv.OrgID, inv.OrgName = w.ID, w.Name, org.ID, org.Name
-	return s.issue(ctx, inv, token)
+	return s.issue(ctx, c, inv, token)
+}
+
+// companyJoin decides, for a project invitation for a partner org, whether
+// accepting also makes the invitee a member of that org. Membership of an
+// org comes only from the org itself (SPEC §11.4): the invitation must have
+// been made by someone acting for that org who still belongs to it, and,
+// unless they are its owner or admin, manages a labeling company's staff
+// there. An invitee who is a member already needs nothing.
+func (s *Service) companyJoin(ctx context.Context, inv Invitation, c Caller) (*OrgMembership, error) {
+	org := inv.CompanyOrgID
+	pa, err := s.store.GetPartner(ctx, inv.ProjectID, org)
+	if IsCode(err, CodeNotFound) {
+		return nil, Errorf(CodeGone, "the organization you were invited for no longer takes part in this project")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetOrgMembership(ctx, org, c.UserID); err == nil {
+		return nil, nil
+	} else if !IsCode(err, CodeNotFound) {
+		return nil, err
+	}
+	refused := Errorf(CodeForbidden, "this invitation cannot make you a member of %s; ask one of its owners or admins to invite you", pa.OrgName)
+	if inv.InvitedForOrg != org {
+		return nil, refused
+	}
+	inviter, err := s.store.GetOrgMembership(ctx, org, inv.InvitedBy)
+	if IsCode(err, CodeNotFound) {
+		return nil, refused
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !inviter.Role.HasWorkforceAccess() && pa.Kind != PartnerLabelingCompany {
+		return nil, refused
+	}
+	return &OrgMembership{OrgID: org, OrgName: pa.OrgName, UserID: c.UserID, Email: NormalizeEmail(c.Email),
+		Name: c.Name, Role: OrgMember, JoinedAt: s.clock.Now(), Version: 1}, nil
 }

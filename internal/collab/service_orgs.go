@@ -5,17 +5,14 @@ import (
 	"fmt"
 )
 
-// workforce returns the caller's membership of an org and fails unless it
-// gives workforce access (owner or admin). A non-member gets not found.
-func (s *Service) workforce(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
+// orgPermit returns the caller's membership of an org once the org table
+// allows them act there. A non-member gets not found.
+func (s *Service) orgPermit(ctx context.Context, c Caller, orgID string, act OrgAction) (OrgMembership, error) {
 	m, err := s.membership(ctx, c, orgID)
 	if err != nil {
 		return OrgMembership{}, err
 	}
-	if !m.Role.HasWorkforceAccess() {
-		return OrgMembership{}, Errorf(CodeForbidden, "only the org's owners and admins may do this")
-	}
-	return m, nil
+	return m, m.Permit(act)
 }
 
 func invalid(field, format string, args ...any) error {
@@ -24,6 +21,9 @@ func invalid(field, format string, args ...any) error {
 	return v.Err()
 }
 
+// OrgScope names an org's audit log.
+func OrgScope(orgID string) string { return "ORG#" + orgID }
+
 // ChangeOrgMemberRole sets a member's org role. Owners and admins manage
 // members; only an owner grants owner or changes an owner; the org keeps an
 // owner.
@@ -31,7 +31,7 @@ func (s *Service) ChangeOrgMemberRole(ctx context.Context, c Caller, orgID, user
 	if !role.Valid() {
 		return OrgMembership{}, invalid("role", "must be one of owner, admin, member")
 	}
-	actor, err := s.workforce(ctx, c, orgID)
+	actor, err := s.orgPermit(ctx, c, orgID, OrgMembersManage)
 	if err != nil {
 		return OrgMembership{}, err
 	}
@@ -45,7 +45,9 @@ func (s *Service) ChangeOrgMemberRole(ctx context.Context, c Caller, orgID, user
 	if target.Role == role {
 		return target, nil
 	}
-	if err := s.store.SetOrgMemberRole(ctx, target, role); err != nil {
+	before := target
+	if err := s.store.SetOrgMemberRole(ctx, target, role, s.entry(OrgScope(orgID), c, orgID, "org_member.role_changed",
+		map[string]any{"userId": userID, "role": before.Role}, map[string]any{"userId": userID, "role": role})); err != nil {
 		return OrgMembership{}, err
 	}
 	target.Role, target.Version = role, target.Version+1
@@ -53,18 +55,20 @@ func (s *Service) ChangeOrgMemberRole(ctx context.Context, c Caller, orgID, user
 }
 
 // RemoveOrgMember removes a user from an org (a member may leave on their
-// own), together with the project memberships they hold for that org. Only
-// an owner removes an owner; the org and each project keep an owner.
+// own), together with everything they held through it: their project
+// memberships for that org, their workspace roles for it and their
+// memberships of its groups (SPEC §11.1). Only an owner removes an owner;
+// the org and each project keep an owner.
 func (s *Service) RemoveOrgMember(ctx context.Context, c Caller, orgID, userID string) error {
 	actor, err := s.membership(ctx, c, orgID)
 	if err != nil {
 		return err
 	}
-	if userID != c.UserID && !actor.Role.HasWorkforceAccess() {
-		return Errorf(CodeForbidden, "only the org's owners and admins remove members")
-	}
 	target := actor
 	if userID != c.UserID {
+		if err := actor.Permit(OrgMembersManage); err != nil {
+			return err
+		}
 		if target, err = s.store.GetOrgMembership(ctx, orgID, userID); err != nil {
 			return err
 		}
@@ -72,17 +76,23 @@ func (s *Service) RemoveOrgMember(ctx context.Context, c Caller, orgID, userID s
 			return Errorf(CodeForbidden, "only an owner removes an owner")
 		}
 	}
-	all, err := s.store.ListUserProjects(ctx, userID)
+	all, err := s.store.Footprint(ctx, orgID, userID)
 	if err != nil {
 		return fmt.Errorf("remove org member: %w", err)
 	}
-	var theirs []ProjectMember
-	for _, pm := range all {
+	fp := Footprint{Groups: all.Groups}
+	for _, pm := range all.Projects {
 		if pm.OrgID == orgID {
-			theirs = append(theirs, pm)
+			fp.Projects = append(fp.Projects, pm)
 		}
 	}
-	return s.store.RemoveOrgMember(ctx, target, theirs)
+	for _, wm := range all.Workspaces {
+		if wm.OrgID == orgID {
+			fp.Workspaces = append(fp.Workspaces, wm)
+		}
+	}
+	return s.store.RemoveOrgMember(ctx, target, fp, s.entry(OrgScope(orgID), c, orgID, "org_member.removed",
+		map[string]any{"userId": userID, "role": target.Role}, map[string]any{"projects": len(fp.Projects), "workspaces": len(fp.Workspaces), "groups": len(fp.Groups)}))
 }
 
 // CreateGroup creates a group of an org's users.
@@ -92,7 +102,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, orgID, name string)
 	if err := v.Err(); err != nil {
 		return Group{}, err
 	}
-	if _, err := s.workforce(ctx, c, orgID); err != nil {
+	if _, err := s.orgPermit(ctx, c, orgID, OrgGroupsManage); err != nil {
 		return Group{}, err
 	}
 	g := Group{ID: s.ids.New("grp"), OrgID: orgID, Name: name, CreatedAt: s.clock.Now(), Version: 1}
@@ -102,7 +112,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, orgID, name string)
 // AddGroupMember puts an org member in a group; the projects the group is
 // attached to gain the user at once, in the same transaction.
 func (s *Service) AddGroupMember(ctx context.Context, c Caller, orgID, groupID, userID string) (int, error) {
-	if _, err := s.workforce(ctx, c, orgID); err != nil {
+	if _, err := s.orgPermit(ctx, c, orgID, OrgGroupsManage); err != nil {
 		return 0, err
 	}
 	g, err := s.store.GetGroup(ctx, orgID, groupID)
@@ -123,6 +133,15 @@ func (s *Service) AddGroupMember(ctx context.Context, c Caller, orgID, groupID, 
 	now := s.clock.Now()
 	var add []ProjectMember
 	for _, l := range links {
+		if l.Side == SideExternal {
+			// Only projects the org still partners (a stopped
+			// partnership's links are gone; this guards a half-done stop).
+			if _, err := s.store.GetPartner(ctx, l.ProjectID, l.OrgID); IsCode(err, CodeNotFound) {
+				continue
+			} else if err != nil {
+				return 0, err
+			}
+		}
 		if _, err := s.store.GetProjectMember(ctx, l.ProjectID, userID); err == nil {
 			continue
 		} else if !IsCode(err, CodeNotFound) {
@@ -132,7 +151,8 @@ func (s *Service) AddGroupMember(ctx context.Context, c Caller, orgID, groupID, 
 			Role: l.Role, OrgID: l.OrgID, Side: l.Side, AddedBy: c.UserID, AddedAt: now, GroupIDs: []string{g.ID}, Version: 1})
 	}
 	gm := GroupMember{GroupID: g.ID, UserID: userID, Email: m.Email, Name: m.Name}
-	if err := s.store.AddGroupMember(ctx, gm, add); err != nil {
+	if err := s.store.AddGroupMember(ctx, gm, add, s.entry(OrgScope(orgID), c, orgID, "group.member_added", nil,
+		map[string]any{"groupId": g.ID, "userId": userID, "projects": len(add)})); err != nil {
 		return 0, err
 	}
 	return len(add), nil
@@ -145,7 +165,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, c Caller, orgID, name str
 	if err := v.Err(); err != nil {
 		return Workspace{}, err
 	}
-	if _, err := s.workforce(ctx, c, orgID); err != nil {
+	if _, err := s.orgPermit(ctx, c, orgID, OrgWorkspacesCreate); err != nil {
 		return Workspace{}, err
 	}
 	w := Workspace{ID: s.ids.New("ws"), OrgID: orgID, Name: name, CreatedAt: s.clock.Now(), Version: 1}

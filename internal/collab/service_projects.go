@@ -2,7 +2,6 @@ package collab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -40,28 +39,23 @@ func (a Access) require(act Action) (Grant, error) {
 }
 
 // CreateProject creates a project in a workspace; the creator becomes its
-// owner. Owners and admins of the workspace's org, and workspace admins,
-// developers and project managers, may create projects.
+// owner. Only the owning org's people create projects (SPEC §11.3): its
+// owners and admins, and its workspace admins, developers and project
+// managers.
 func (s *Service) CreateProject(ctx context.Context, c Caller, wsID, name string) (Project, error) {
 	var v Validation
 	name = CleanName("name", name, &v)
 	if err := v.Err(); err != nil {
 		return Project{}, err
 	}
-	w, err := s.store.GetWorkspace(ctx, wsID)
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
 		return Project{}, err
 	}
-	orgRole, wsRole, err := s.store.WorkspaceStanding(ctx, w, c.UserID)
-	if err != nil {
+	if err := a.Permit(WsProjectsCreate, "", nil); err != nil {
 		return Project{}, err
 	}
-	if orgRole == "" && wsRole == "" {
-		return Project{}, Errorf(CodeNotFound, "workspace %q not found", wsID)
-	}
-	if !orgRole.HasWorkforceAccess() && !slices.Contains([]WorkspaceRole{WSAdmin, WSDeveloper, WSProjectManager}, wsRole) {
-		return Project{}, Errorf(CodeForbidden, "creating projects needs workspace admin, developer or project_manager")
-	}
+	w := a.Workspace
 	now := s.clock.Now()
 	p := Project{ID: s.ids.New("prj"), WorkspaceID: w.ID, HostOrgID: w.OrgID, Name: name, CreatedBy: c.UserID, CreatedAt: now, Version: 1}
 	owner := ProjectMember{ProjectID: p.ID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name, Role: RoleOwner,
@@ -248,83 +242,31 @@ func joinRolesPlain(rs []Role) string {
 	return strings.Join(out, ", ")
 }
 
-// place decides where an existing user joins the project: a named company
-// (partner) org, the actor's own org for own_org managers, the host org, or
-// the one partner org the user belongs to.
-func (s *Service) place(ctx context.Context, a Access, g Grant, userID, companyOrgID string) (placement, error) {
-	orgIs := func(orgID string) (bool, error) {
-		ms, err := s.store.GetOrgMemberships(ctx, orgID, []string{userID})
-		return len(ms) == 1, err
+// place decides for which org a user joins the project when someone acting
+// as a adds them (SPEC §11.4, §11.5): an external manager adds only for
+// their own org; the host adds for the host org. A named company other
+// than the caller's own org is refused with one answer, whatever the org
+// and the user. It does not say whether the user belongs to that org.
+func (s *Service) place(a Access, companyOrgID string) (placement, error) {
+	if a.Side == SideExternal {
+		if companyOrgID != "" && companyOrgID != a.OrgID {
+			return placement{}, notYourOrg()
+		}
+		pa := a.Standing.Partner
+		if pa == nil || pa.OrgID != a.OrgID {
+			return placement{}, invalid("email", "your org takes part in this project through its workspace; give workspace roles instead")
+		}
+		return placement{orgID: a.OrgID, side: SideExternal, types: pa.Types}, nil
 	}
-	partnerPlacement := func(orgID, field string) (placement, error) {
-		pa, err := s.store.GetPartner(ctx, a.Project.ID, orgID)
-		if IsCode(err, CodeNotFound) {
-			return placement{}, invalid(field, "org %q does not take part in this project", orgID)
-		}
-		if err != nil {
-			return placement{}, err
-		}
-		return placement{orgID: orgID, side: SideExternal, types: pa.Types}, nil
+	if companyOrgID != "" && companyOrgID != a.Project.HostOrgID {
+		return placement{}, notYourOrg()
 	}
-	var pl placement
-	var err error
-	switch {
-	case companyOrgID != "":
-		if pl, err = partnerPlacement(companyOrgID, "companyOrgId"); err != nil {
-			return placement{}, err
-		}
-	case g == OwnOrg && a.Side == SideExternal:
-		if pl, err = partnerPlacement(a.OrgID, "companyOrgId"); err != nil {
-			return placement{}, err
-		}
-	default:
-		in, err := orgIs(a.Project.HostOrgID)
-		if err != nil {
-			return placement{}, err
-		}
-		if in {
-			return placement{orgID: a.Project.HostOrgID, side: SideHost}, nil
-		}
-		if g == OwnOrg {
-			return placement{}, Errorf(CodeUnprocessable, "the user is not a member of your org")
-		}
-		partners, err := s.store.ListPartners(ctx, a.Project.ID)
-		if err != nil {
-			return placement{}, err
-		}
-		var matches []placement
-		var options []map[string]string
-		for _, pa := range partners {
-			in, err := orgIs(pa.OrgID)
-			if err != nil {
-				return placement{}, err
-			}
-			if in {
-				matches = append(matches, placement{orgID: pa.OrgID, side: SideExternal, types: pa.Types})
-				options = append(options, map[string]string{"id": pa.OrgID, "name": pa.OrgName})
-			}
-		}
-		switch len(matches) {
-		case 0:
-			return placement{}, &Error{Code: CodeUnprocessable, Message: "the user is not a member of any org taking part in this project; invite them instead",
-				Fields: []FieldError{{Field: "email", Message: "belongs to no org taking part in this project"}}}
-		case 1:
-			return matches[0], nil
-		default:
-			return placement{}, &Error{Code: CodeUnprocessable, Message: "the user belongs to several partner orgs; name one as companyOrgId",
-				Fields: []FieldError{{Field: "companyOrgId", Message: "is required: the user is in several partner orgs"}},
-				Extra:  map[string]any{"orgs": options}}
-		}
-	}
-	in, err := orgIs(pl.orgID)
-	if err != nil {
-		return placement{}, err
-	}
-	if !in {
-		return placement{}, &Error{Code: CodeUnprocessable, Message: "the user is not a member of that org",
-			Fields: []FieldError{{Field: "email", Message: "is not a member of org " + pl.orgID}}}
-	}
-	return pl, nil
+	return placement{orgID: a.Project.HostOrgID, side: SideHost}, nil
+}
+
+func notYourOrg() error {
+	return &Error{Code: CodeForbidden, Message: "people are added for an organization only by that organization's own managers",
+		Fields: []FieldError{{Field: "companyOrgId", Message: "is not the org you act for on this project"}}}
 }
 
 // ValidEmail reports whether s is a bare email address.
@@ -334,8 +276,9 @@ func ValidEmail(s string) bool {
 }
 
 // AddProjectMember adds a user to a project with a role (members.manage and
-// the grant rules). A user with an account in an org taking part in the
-// project is added at once; anyone else gets an email invitation.
+// the grant rules), for the org the caller acts for. A user who is a member
+// of that org is added at once (201); anyone else, with or without an
+// account, gets an email invitation (202): the answer never says which.
 func (s *Service) AddProjectMember(ctx context.Context, c Caller, projectID, email string, role Role, companyOrgID string) (*ProjectMember, *Issued, error) {
 	email = NormalizeEmail(email)
 	var v Validation
@@ -356,63 +299,42 @@ func (s *Service) AddProjectMember(ctx context.Context, c Caller, projectID, ema
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := s.store.FindUserByEmail(ctx, email)
-	switch {
-	case IsCode(err, CodeNotFound):
-		return s.inviteInstead(ctx, c, a, g, email, role, companyOrgID)
-	case err != nil:
-		return nil, nil, err
-	}
-	pl, err := s.place(ctx, a, g, u.ID, companyOrgID)
+	pl, err := s.place(a, companyOrgID)
 	if err != nil {
-		var de *Error
-		if errorAs(err, &de) && de.Code == CodeUnprocessable && len(de.Fields) == 1 && de.Fields[0].Field == "email" && g != OwnOrg {
-			return s.inviteInstead(ctx, c, a, g, email, role, companyOrgID)
-		}
 		return nil, nil, err
 	}
 	if err := a.checkGrant(g, role, pl); err != nil {
 		return nil, nil, err
 	}
-	m := ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: role, OrgID: pl.orgID,
-		Side: pl.side, AddedBy: c.UserID, AddedAt: s.clock.Now(), Version: 1}
-	if err := s.store.AddProjectMembers(ctx, projectID, []ProjectMember{m}); err != nil {
+	u, err := s.store.FindUserByEmail(ctx, email)
+	if err != nil && !IsCode(err, CodeNotFound) {
 		return nil, nil, err
 	}
-	s.notifyAdded(ctx, a.Project, m, c)
-	return &m, nil, nil
-}
-
-// inviteInstead invites by email someone who cannot be added at once: for
-// the host side (a freelancer), for the named company, or, from a company's
-// own manager, for that company.
-func (s *Service) inviteInstead(ctx context.Context, c Caller, a Access, g Grant, email string, role Role, companyOrgID string) (*ProjectMember, *Issued, error) {
-	pl := placement{orgID: a.Project.HostOrgID, side: SideHost}
-	switch {
-	case companyOrgID != "":
-		pa, err := s.store.GetPartner(ctx, a.Project.ID, companyOrgID)
-		if IsCode(err, CodeNotFound) {
-			return nil, nil, invalid("companyOrgId", "org %q does not take part in this project", companyOrgID)
-		}
+	if err == nil {
+		in, err := s.store.GetOrgMemberships(ctx, pl.orgID, []string{u.ID})
 		if err != nil {
 			return nil, nil, err
 		}
-		pl = placement{orgID: pa.OrgID, side: SideExternal, types: pa.Types}
-	case g == OwnOrg && a.Side == SideExternal:
-		pa, err := s.store.GetPartner(ctx, a.Project.ID, a.OrgID)
-		if err != nil {
-			return nil, nil, err
+		if _, ok := in[u.ID]; ok {
+			m := ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: role, OrgID: pl.orgID,
+				Side: pl.side, AddedBy: c.UserID, AddedAt: s.clock.Now(), Version: 1}
+			if err := s.store.AddProjectMembers(ctx, projectID, []ProjectMember{m}, s.memberEntry(c, m, "member.added", nil)); err != nil {
+				return nil, nil, err
+			}
+			s.notifyAdded(ctx, a.Project, m, c)
+			return &m, nil, nil
 		}
-		pl = placement{orgID: pa.OrgID, side: SideExternal, types: pa.Types}
-	}
-	if err := a.checkGrant(g, role, pl); err != nil {
-		return nil, nil, err
 	}
 	iss, err := s.inviteProjectMember(ctx, c, a, email, role, pl)
 	if err != nil {
 		return nil, nil, err
 	}
 	return nil, &iss, nil
+}
+
+// memberEntry is the audit entry of a change of a project membership.
+func (s *Service) memberEntry(c Caller, m ProjectMember, what string, before any) AuditEntry {
+	return s.entry(ProjectScope(m.ProjectID), c, m.OrgID, what, before, map[string]any{"userId": m.UserID, "role": m.Role, "side": m.Side})
 }
 
 // notifyAdded tells a user they were added to a project. A failure to queue
@@ -447,7 +369,8 @@ func (s *Service) target(ctx context.Context, a Access, g Grant, userID string) 
 
 // ChangeProjectMemberRole changes a member's role (members.manage; nobody
 // changes someone above them or grants above their own role; the project
-// keeps an owner).
+// keeps an owner). The write checks that the caller's own right is
+// unchanged, so two owners demoting each other cannot both succeed.
 func (s *Service) ChangeProjectMemberRole(ctx context.Context, c Caller, projectID, userID string, role Role) (ProjectMember, error) {
 	if !role.Valid() {
 		return ProjectMember{}, invalid("role", "must be one of %s", joinRolesPlain(Roles))
@@ -473,7 +396,9 @@ func (s *Service) ChangeProjectMemberRole(ctx context.Context, c Caller, project
 	if m.Role == role {
 		return m, nil
 	}
-	return s.store.SetProjectMemberRole(ctx, m, role)
+	next := m
+	next.Role = role
+	return s.store.SetProjectMemberRole(ctx, m, role, a.Basis, s.memberEntry(c, next, "member.role_changed", map[string]any{"role": m.Role}))
 }
 
 // RemoveProjectMember removes a member (members.manage, or a member leaving
@@ -484,7 +409,8 @@ func (s *Service) RemoveProjectMember(ctx context.Context, c Caller, projectID, 
 		return err
 	}
 	if userID == c.UserID && a.Standing.Member != nil {
-		return s.store.RemoveProjectMember(ctx, *a.Standing.Member)
+		m := *a.Standing.Member
+		return s.store.RemoveProjectMember(ctx, m, Basis{}, s.memberEntry(c, m, "member.left", nil))
 	}
 	g, err := a.require(ActMembersManage)
 	if err != nil {
@@ -497,7 +423,7 @@ func (s *Service) RemoveProjectMember(ctx context.Context, c Caller, projectID, 
 	if !MayGrant(a.Role, m.Role) {
 		return Errorf(CodeForbidden, "a %s may not remove a %s", a.Role, m.Role)
 	}
-	return s.store.RemoveProjectMember(ctx, m)
+	return s.store.RemoveProjectMember(ctx, m, a.Basis, s.memberEntry(c, m, "member.removed", nil))
 }
 
 // GroupAdded reports a group attached to a project.
@@ -567,6 +493,12 @@ func (s *Service) AddGroupToProject(ctx context.Context, c Caller, projectID, gr
 	for i, m := range members {
 		ids[i] = m.UserID
 	}
+	// Only people still in the group's org join (SPEC §11.1).
+	current, err := s.store.GetOrgMemberships(ctx, grp.OrgID, ids)
+	if err != nil {
+		return GroupAdded{}, err
+	}
+	members = slices.DeleteFunc(members, func(m GroupMember) bool { _, ok := current[m.UserID]; return !ok })
 	existing, err := s.store.GetProjectMembers(ctx, projectID, ids)
 	if err != nil {
 		return GroupAdded{}, err
@@ -581,10 +513,10 @@ func (s *Service) AddGroupToProject(ctx context.Context, c Caller, projectID, gr
 			OrgID: pl.orgID, Side: pl.side, AddedBy: c.UserID, AddedAt: now, GroupIDs: []string{grp.ID}, Version: 1})
 	}
 	link := GroupLink{GroupID: grp.ID, ProjectID: projectID, Role: role, OrgID: pl.orgID, Side: pl.side}
-	if err := s.store.LinkGroup(ctx, link, add); err != nil {
+	if err := s.store.LinkGroup(ctx, link, add, s.entry(ProjectScope(projectID), c, pl.orgID, "group.linked", nil,
+		map[string]any{"groupId": grp.ID, "role": role, "added": len(add)})); err != nil {
 		return GroupAdded{}, err
 	}
 	return GroupAdded{GroupID: grp.ID, Role: role, Added: len(add), AlreadyMembers: len(existing)}, nil
 }
 
-func errorAs(err error, target **Error) bool { return errors.As(err, target) }

@@ -170,11 +170,10 @@ func (s *Service) AssignItem(ctx context.Context, c Caller, projectID, itemID, u
 		return Item{}, err
 	}
 	target := st.Resolve()
-	if target.None() || !target.Can(ActAnnotationsEdit).Allowed() {
-		return Item{}, invalid("userId", "is not a project member who may annotate")
-	}
-	if g == OwnOrg && (target.OrgID != a.OrgID || target.Role != RoleAnnotator) {
-		return Item{}, Errorf(CodeForbidden, "an annotation manager assigns only annotators of their own org")
+	// One answer for anyone the caller may not assign, inside or outside
+	// their wall: it does not tell who is on the project (SPEC §11.5).
+	if target.None() || !target.Can(ActAnnotationsEdit).Allowed() || (g == OwnOrg && (target.OrgID != a.OrgID || target.Role != RoleAnnotator)) {
+		return Item{}, invalid("userId", "is not an annotator you may assign on this project")
 	}
 	ch := s.change(a, c, it, it.Status, "", nil)
 	ch.Event.Comment = "assigned to " + userID
@@ -545,7 +544,8 @@ func (s *Service) ListComments(ctx context.Context, c Caller, projectID, itemID 
 	return s.store.ListComments(ctx, itemID, p)
 }
 
-// ProjectAudit lists the project's audit entries (audit.view).
+// ProjectAudit lists the project's audit entries (audit.view): the host's
+// all of them, a partner's only those about its own org.
 func (s *Service) ProjectAudit(ctx context.Context, c Caller, projectID string, p Page) ([]AuditEntry, string, error) {
 	p, err := p.Normalize()
 	if err != nil {
@@ -555,10 +555,15 @@ func (s *Service) ProjectAudit(ctx context.Context, c Caller, projectID string, 
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := a.require(ActAuditView); err != nil {
+	g, err := a.require(ActAuditView)
+	if err != nil {
 		return nil, "", err
 	}
-	return s.store.ListAudit(ctx, ProjectScope(projectID), p)
+	org := ""
+	if g == OwnOrg {
+		org = a.OrgID // a partner reads the entries about its own org
+	}
+	return s.store.ListAudit(ctx, ProjectScope(projectID), org, p)
 }
 
 // MemberAnalytics reads a member's figures over [from, to] (days), for
@@ -598,5 +603,7 @@ func (s *Service) SetReviewPolicy(ctx context.Context, c Caller, projectID strin
 	}
 	p := a.Project
 	p.HostMayBypassCollaboratorReview = bypass
-	return s.store.SetProjectSettings(ctx, p)
+	return s.store.SetProjectSettings(ctx, p, s.entry(ProjectScope(projectID), c, p.HostOrgID, "project.settings_changed",
+		map[string]any{"hostMayBypassCollaboratorReview": a.Project.HostMayBypassCollaboratorReview},
+		map[string]any{"hostMayBypassCollaboratorReview": bypass}))
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 
@@ -115,6 +117,14 @@ func Load(getenv Getenv) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("AUTH_MODE %q is neither %q nor %q", c.AuthMode, AuthJWT, AuthGateway))
 	}
+	if c.DevJWTSecret == DefaultDevJWTSecret && !c.Local() {
+		errs = append(errs, errors.New("DEV_JWT_SECRET is the published development default; it is accepted only in a local run (DYNAMODB_ENDPOINT and SQS_ENDPOINT on loopback)"))
+	}
+	if c.SignInURL != "" {
+		if err := checkSignInURL(c.SignInURL); err != nil {
+			errs = append(errs, fmt.Errorf("SIGNIN_URL: %w", err))
+		}
+	}
 	if len(c.CursorSecret) < 16 {
 		errs = append(errs, errors.New("CURSOR_SECRET must be at least 16 characters"))
 	}
@@ -127,8 +137,53 @@ func Load(getenv Getenv) (Config, error) {
 	return c, nil
 }
 
-// Local reports whether the configuration points at local emulators.
-func (c Config) Local() bool { return c.DynamoDBEndpoint != "" || c.SQSEndpoint != "" }
+// Local reports whether the configuration is a local run: both the
+// DynamoDB and the SQS endpoint are set and name a loopback host (localhost,
+// 127.0.0.0/8 or ::1). Only a local run may use the published development
+// secret and offer the development sign-in.
+func (c Config) Local() bool { return loopback(c.DynamoDBEndpoint) && loopback(c.SQSEndpoint) }
+
+// DevSignInAllowed reports whether the acceptance page may offer the
+// development sign-in, which mints a token for any email: only in a local
+// run that verifies HS256 tokens itself.
+func (c Config) DevSignInAllowed() bool {
+	return c.AuthMode == AuthJWT && c.DevJWTSecret != "" && c.Local()
+}
+
+// loopback reports whether endpoint is an http(s) URL whose host is a
+// loopback name or address.
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
+}
+
+// checkSignInURL checks that the OIDC sign-in URL is an absolute http(s) URL
+// without a fragment whose query string parses, so that the acceptance page
+// can add its parameters to it.
+func checkSignInURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.Fragment != "" {
+		return fmt.Errorf("%q has a fragment", s)
+	}
+	if _, err := url.ParseQuery(u.RawQuery); err != nil {
+		return fmt.Errorf("query string: %w", err)
+	}
+	return nil
+}
 
 // AWS loads the SDK configuration. Against local endpoints it uses static
 // dummy credentials and does not resolve account-based endpoints.

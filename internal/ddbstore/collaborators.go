@@ -2,13 +2,10 @@ package ddbstore
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/annobridge/annobridge/internal/collab"
@@ -57,19 +54,20 @@ func (s *Store) GetCollaborator(ctx context.Context, wsID, orgID string) (collab
 	return r.domain(), nil
 }
 
-// PutCollaborator creates a collaborator.
-func (s *Store) PutCollaborator(ctx context.Context, c collab.Collaborator) error {
+// PutCollaborator creates a collaborator, with its audit entries, in one
+// transaction.
+func (s *Store) PutCollaborator(ctx context.Context, c collab.Collaborator, audit ...collab.AuditEntry) error {
 	it, err := s.putNew(toCollaboratorRow(c), collab.Errorf(collab.CodeConflict, "org %q already collaborates in this workspace", c.OrgID))
 	if err != nil {
 		return err
 	}
-	return s.transact(ctx, it)
+	return s.transactAudited(ctx, audit, it)
 }
 
 // UpdateCollaborator saves the collaborator (version-checked, not while
 // being removed) and deletes the given workspace memberships, in one
 // transaction.
-func (s *Store) UpdateCollaborator(ctx context.Context, c collab.Collaborator, version int, remove []collab.WorkspaceMember) error {
+func (s *Store) UpdateCollaborator(ctx context.Context, c collab.Collaborator, version int, remove []collab.WorkspaceMember, audit ...collab.AuditEntry) error {
 	row := toCollaboratorRow(c)
 	row.Version = version + 1
 	av, err := attributevalue.MarshalMap(row)
@@ -82,13 +80,44 @@ func (s *Store) UpdateCollaborator(ctx context.Context, c collab.Collaborator, v
 	for _, m := range remove {
 		items = append(items, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, changed("a workspace member")))
 	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
-// MarkCollaboratorRemoving flags the collaborator as being removed.
-func (s *Store) MarkCollaboratorRemoving(ctx context.Context, c collab.Collaborator, jobID string) error {
-	return s.transact(ctx, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET removingJob = :j", nil,
-		map[string]types.AttributeValue{":j": str(jobID)}, changed("the collaborator")))
+// MarkCollaboratorRemoving flags the collaborator as being removed and
+// writes the removal job, in one transaction.
+func (s *Store) MarkCollaboratorRemoving(ctx context.Context, c collab.Collaborator, j collab.Job, audit ...collab.AuditEntry) error {
+	job, err := s.putNew(toJobRow(j), collab.Errorf(collab.CodeConflict, "job exists"))
+	if err != nil {
+		return err
+	}
+	return s.transactAudited(ctx, audit, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET removingJob = :j", nil,
+		map[string]types.AttributeValue{":j": str(j.ID)}, changed("the collaborator")), job)
+}
+
+// PutWorkspaceMember sets one workspace role. For a collaborator org's
+// member it also bumps the collaborator's version (conditioned on the
+// version the role was checked against, and on no removal having begun),
+// so a concurrent change of the collaborator's types and this grant cannot
+// both commit.
+func (s *Store) PutWorkspaceMember(ctx context.Context, m collab.WorkspaceMember, through *collab.Collaborator, audit ...collab.AuditEntry) error {
+	av, err := attributevalue.MarshalMap(toWorkspaceMemberRow(m))
+	if err != nil {
+		return err
+	}
+	items := []txItem{{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}}}}
+	if c := through; c != nil {
+		items = append(items, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key: keyAV(collaboratorKey(c.WorkspaceID, c.OrgID)), UpdateExpression: aws.String("ADD v :one"),
+			ConditionExpression:       aws.String("v = :v AND attribute_not_exists(removingJob)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(c.Version), ":one": n(1)}}},
+			onConflict: changed("the collaborator")})
+	}
+	return s.transactAudited(ctx, audit, items...)
+}
+
+// DeleteWorkspaceMember removes one workspace role (version-checked).
+func (s *Store) DeleteWorkspaceMember(ctx context.Context, m collab.WorkspaceMember, audit ...collab.AuditEntry) error {
+	return s.transactAudited(ctx, audit, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, changed("the workspace role")))
 }
 
 // DeleteCollaborator deletes the collaborator item.
@@ -165,13 +194,16 @@ func (s *Store) ListWorkspaceProjects(ctx context.Context, wsID string, p collab
 	return out, next, err
 }
 
-// DeletePartner deletes a partner item (version-checked).
-func (s *Store) DeletePartner(ctx context.Context, p collab.Partner) error {
-	return s.transact(ctx, s.deleteVersioned(partnerKey(p.ProjectID, p.OrgID), p.Version, changed("the partner")))
+// DeletePartner deletes a partner item (version-checked) with its audit
+// entries.
+func (s *Store) DeletePartner(ctx context.Context, p collab.Partner, audit ...collab.AuditEntry) error {
+	return s.transactAudited(ctx, audit, s.deleteVersioned(partnerKey(p.ProjectID, p.OrgID), p.Version, changed("the partner")))
 }
 
-// RemoveOrgFromProject deletes the partner item and every project
-// membership of the org on the project (found through the per-org index).
+// RemoveOrgFromProject deletes the partner item, every project membership
+// of the org on the project (found through the per-org index) and the
+// links of the org's groups to the project, so nothing the org had there
+// grants anything later.
 func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error) {
 	ks := []keys{partnerKey(projectID, orgID)}
 	pk, sk := projectOrgMembersOf(projectID, orgID)
@@ -184,65 +216,18 @@ func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID strin
 	if err != nil {
 		return 0, err
 	}
-	return len(ks) - 1, s.batchDelete(ctx, ks)
-}
-
-type auditRow struct {
-	keys
-	meta
-	Scope  string    `dynamodbav:"scope"`
-	ID     string    `dynamodbav:"id"`
-	At     time.Time `dynamodbav:"at"`
-	Actor  string    `dynamodbav:"actor"`
-	OrgID  string    `dynamodbav:"orgId"`
-	What   string    `dynamodbav:"what"`
-	Before string    `dynamodbav:"before,omitempty"` // JSON
-	After  string    `dynamodbav:"after,omitempty"`  // JSON
-}
-
-func jsonOf(v any) string {
-	if v == nil {
-		return ""
-	}
-	b, err := json.Marshal(v)
+	members := len(ks) - 1
+	gpk, gsk := projectGroupsOf(projectID)
+	links, err := allRows[groupLinkRow](ctx, s, queryInput{index: indexGSI2, pk: gpk, skPrefix: gsk}, 10000)
 	if err != nil {
-		return fmt.Sprintf("%q", fmt.Sprint(v))
+		return 0, err
 	}
-	return string(b)
-}
-
-func toAuditRow(e collab.AuditEntry) auditRow {
-	return auditRow{keys: auditKey(e.Scope, e.At, e.ID), meta: meta{Type: "audit", Version: 1},
-		Scope: e.Scope, ID: e.ID, At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: jsonOf(e.Before), After: jsonOf(e.After)}
-}
-
-// AppendAudit writes one audit entry.
-func (s *Store) AppendAudit(ctx context.Context, e collab.AuditEntry) error {
-	av, err := attributevalue.MarshalMap(toAuditRow(e))
-	if err != nil {
-		return err
+	for _, l := range links {
+		if l.OrgID == orgID {
+			ks = append(ks, l.keys)
+		}
 	}
-	res, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	meter(ctx, false, consumed(res.ConsumedCapacity)...)
-	return nil
-}
-
-// ListAudit lists a scope's audit entries, oldest first.
-func (s *Store) ListAudit(ctx context.Context, scope string, p collab.Page) ([]collab.AuditEntry, string, error) {
-	pk, sk := auditOf(scope)
-	var rows []auditRow
-	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
-	out := make([]collab.AuditEntry, len(rows))
-	for i, r := range rows {
-		var before, after any
-		_ = json.Unmarshal([]byte(r.Before), &before)
-		_ = json.Unmarshal([]byte(r.After), &after)
-		out[i] = collab.AuditEntry{Scope: r.Scope, At: r.At, ID: r.ID, Actor: r.Actor, OrgID: r.OrgID, What: r.What, Before: before, After: after}
-	}
-	return out, next, err
+	return members, s.batchDelete(ctx, ks)
 }
 
 type jobRow struct {
@@ -278,13 +263,13 @@ func (r jobRow) domain() collab.Job {
 		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
 }
 
-// CreateJob writes a new job.
-func (s *Store) CreateJob(ctx context.Context, j collab.Job) error {
+// CreateJob writes a new job with its audit entries.
+func (s *Store) CreateJob(ctx context.Context, j collab.Job, audit ...collab.AuditEntry) error {
 	it, err := s.putNew(toJobRow(j), collab.Errorf(collab.CodeConflict, "job exists"))
 	if err != nil {
 		return err
 	}
-	return s.transact(ctx, it)
+	return s.transactAudited(ctx, audit, it)
 }
 
 // GetJob reads a job.

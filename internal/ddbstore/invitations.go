@@ -2,7 +2,6 @@ package ddbstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -29,6 +28,7 @@ type invitationRow struct {
 	OrgName       string      `dynamodbav:"orgName,omitempty"`
 	InvitedBy     string      `dynamodbav:"invitedBy"`
 	InvitedByName string      `dynamodbav:"invitedByName"`
+	InvitedForOrg string      `dynamodbav:"invitedForOrg,omitempty"`
 	Email         string      `dynamodbav:"email,omitempty"`
 	Role          string      `dynamodbav:"role,omitempty"`
 	CompanyName   string      `dynamodbav:"companyName,omitempty"`
@@ -74,7 +74,7 @@ func toInvitationRow(inv collab.Invitation) invitationRow {
 	r := invitationRow{keys: invitationKey(inv.ID), meta: meta{Type: typeInvitation, Version: inv.Version},
 		ID: inv.ID, TokenHash: inv.TokenHash, Kind: string(inv.Kind), Status: string(inv.Status),
 		ProjectID: inv.ProjectID, ProjectName: inv.ProjectName, WorkspaceID: inv.WorkspaceID, WorkspaceName: inv.WorkspaceName,
-		OrgID: inv.OrgID, OrgName: inv.OrgName, InvitedBy: inv.InvitedBy, InvitedByName: inv.InvitedByName,
+		OrgID: inv.OrgID, OrgName: inv.OrgName, InvitedBy: inv.InvitedBy, InvitedByName: inv.InvitedByName, InvitedForOrg: inv.InvitedForOrg,
 		Email: inv.Email, Role: inv.Role, CompanyName: inv.CompanyName, CompanyOrgID: inv.CompanyOrgID,
 		Types: typesOut(inv.Types), AccessMode: inv.Access.Mode, AccessIDs: inv.Access.ProjectIDs,
 		CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, AcceptedBy: inv.AcceptedBy, AcceptedAt: inv.AcceptedAt,
@@ -89,7 +89,7 @@ func toInvitationRow(inv collab.Invitation) invitationRow {
 func (r invitationRow) domain() collab.Invitation {
 	return collab.Invitation{ID: r.ID, TokenHash: r.TokenHash, Kind: collab.InvitationKind(r.Kind), Status: collab.InvitationStatus(r.Status),
 		ProjectID: r.ProjectID, ProjectName: r.ProjectName, WorkspaceID: r.WorkspaceID, WorkspaceName: r.WorkspaceName,
-		OrgID: r.OrgID, OrgName: r.OrgName, InvitedBy: r.InvitedBy, InvitedByName: r.InvitedByName, Email: r.Email, Role: r.Role,
+		OrgID: r.OrgID, OrgName: r.OrgName, InvitedBy: r.InvitedBy, InvitedByName: r.InvitedByName, InvitedForOrg: r.InvitedForOrg, Email: r.Email, Role: r.Role,
 		CompanyName: r.CompanyName, CompanyOrgID: r.CompanyOrgID, Types: typesIn(r.Types),
 		Access:    collab.ProjectAccess{Mode: r.AccessMode, ProjectIDs: r.AccessIDs},
 		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, AcceptedBy: r.AcceptedBy, AcceptedAt: r.AcceptedAt,
@@ -134,7 +134,7 @@ func (s *Store) endPending(inv collab.Invitation, status collab.InvitationStatus
 
 // CreateInvitation stores the invitation and its token pointer; a share
 // link also becomes the project's current link, revoking the previous one.
-func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, previous *collab.Invitation) error {
+func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, previous *collab.Invitation, audit ...collab.AuditEntry) error {
 	it, err := s.putNew(toInvitationRow(inv), collab.Errorf(collab.CodeConflict, "invitation exists"))
 	if err != nil {
 		return err
@@ -162,7 +162,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, pre
 				Key: keyAV(projectKey(inv.ProjectID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
 				onConflict: collab.Errorf(collab.CodeNotFound, "project %q not found", inv.ProjectID)})
 	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
 // GetInvitation reads an invitation by id.
@@ -217,19 +217,19 @@ func (s *Store) ListInvitations(ctx context.Context, scope collab.InvitationScop
 // pointer stays (until its TTL) so the link answers "revoked" or "declined"
 // rather than "unknown". A revoked share link stops being the project's
 // link.
-func (s *Store) SetInvitationStatus(ctx context.Context, inv collab.Invitation, status collab.InvitationStatus) error {
+func (s *Store) SetInvitationStatus(ctx context.Context, inv collab.Invitation, status collab.InvitationStatus, audit ...collab.AuditEntry) error {
 	items := []txItem{s.endPending(inv, status, "", nil)}
 	if inv.Kind == collab.KindShareLink {
 		items = append(items, txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
 			Key: keyAV(shareLinkKey(inv.ProjectID)), ConditionExpression: aws.String("attribute_not_exists(PK) OR invitationId = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}}, onConflict: changed("the share link")})
 	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
 // ReissueInvitation replaces a pending invitation's token: the old pointer
 // goes, the new one comes, in one transaction.
-func (s *Store) ReissueInvitation(ctx context.Context, old collab.Invitation, newHash string, expires time.Time, resends []time.Time) error {
+func (s *Store) ReissueInvitation(ctx context.Context, old collab.Invitation, newHash string, expires time.Time, resends []time.Time, audit ...collab.AuditEntry) error {
 	rs, err := attributevalue.Marshal(resends)
 	if err != nil {
 		return err
@@ -246,7 +246,7 @@ func (s *Store) ReissueInvitation(ctx context.Context, old collab.Invitation, ne
 		ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(newHash), ":e": exp, ":r": rs, ":one": n(1),
 			":v": n(old.Version), ":pending": str(string(collab.InvPending))}}},
 		onConflict: changed("the invitation")}
-	return s.transact(ctx, upd, s.deleteKey(tokenKey(old.TokenHash)), ptr)
+	return s.transactAudited(ctx, audit, upd, s.deleteKey(tokenKey(old.TokenHash)), ptr)
 }
 
 // GetUser reads a user.
@@ -346,10 +346,11 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 		}
 		items = append(items, it)
 	}
-	if len(items) > 100 {
-		return fmt.Errorf("accept: %d writes", len(items))
+	if p := a.NewManager; p != nil {
+		items = append(items, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET managerId = :m", nil,
+			map[string]types.AttributeValue{":m": str(p.ManagerID)}, changed("the partnership")))
 	}
-	err := s.transact(ctx, items...)
+	err := s.transactAudited(ctx, a.Audit, items...)
 	if err != nil && strings.Contains(err.Error(), "TransactionConflict") {
 		return collab.Wrap(collab.CodeConflict, err, "a concurrent acceptance conflicted; retry")
 	}

@@ -150,17 +150,19 @@ type projectMemberRow struct {
 	gsi1
 	gsi2
 	meta
-	ProjectID string    `dynamodbav:"projectId"`
-	UserID    string    `dynamodbav:"userId"`
-	Email     string    `dynamodbav:"email"`
-	Name      string    `dynamodbav:"name"`
-	Search    string    `dynamodbav:"search"` // lower-case name and email, for search
-	Role      string    `dynamodbav:"role"`
-	OrgID     string    `dynamodbav:"orgId"`
-	Side      string    `dynamodbav:"side"`
-	AddedBy   string    `dynamodbav:"addedBy"`
-	AddedAt   time.Time `dynamodbav:"addedAt"`
-	GroupIDs  []string  `dynamodbav:"groupIds,omitempty"`
+	ProjectID string `dynamodbav:"projectId"`
+	UserID    string `dynamodbav:"userId"`
+	Email     string `dynamodbav:"email"`
+	Name      string `dynamodbav:"name"`
+	Search    string `dynamodbav:"search"` // lower-case name and email, for search
+	Role      string `dynamodbav:"role"`
+	OrgID     string `dynamodbav:"orgId"`
+	Side      string `dynamodbav:"side"`
+	// Individual: a host-side member who is not in the host org.
+	Individual bool      `dynamodbav:"individual,omitempty"`
+	AddedBy    string    `dynamodbav:"addedBy"`
+	AddedAt    time.Time `dynamodbav:"addedAt"`
+	GroupIDs   []string  `dynamodbav:"groupIds,omitempty"`
 }
 
 func toProjectMemberRow(m collab.ProjectMember) projectMemberRow {
@@ -169,12 +171,12 @@ func toProjectMemberRow(m collab.ProjectMember) projectMemberRow {
 		meta:      meta{Type: typeProjMember, Version: m.Version},
 		ProjectID: m.ProjectID, UserID: m.UserID, Email: m.Email, Name: m.Name,
 		Search: strings.ToLower(m.Name + "\x00" + m.Email), Role: string(m.Role), OrgID: m.OrgID,
-		Side: string(m.Side), AddedBy: m.AddedBy, AddedAt: m.AddedAt, GroupIDs: m.GroupIDs}
+		Side: string(m.Side), Individual: m.Individual, AddedBy: m.AddedBy, AddedAt: m.AddedAt, GroupIDs: m.GroupIDs}
 }
 
 func (r projectMemberRow) domain() collab.ProjectMember {
 	return collab.ProjectMember{ProjectID: r.ProjectID, UserID: r.UserID, Email: r.Email, Name: r.Name,
-		Role: collab.Role(r.Role), OrgID: r.OrgID, Side: collab.Side(r.Side), AddedBy: r.AddedBy,
+		Role: collab.Role(r.Role), OrgID: r.OrgID, Side: collab.Side(r.Side), Individual: r.Individual, AddedBy: r.AddedBy,
 		AddedAt: r.AddedAt, GroupIDs: r.GroupIDs, Version: r.Version}
 }
 

@@ -178,6 +178,12 @@ func groupMemberIndex(groupID, userID string) gsi1 {
 	return gsi1{GSI1PK: prefixUser + userID, GSI1SK: prefixGroup + groupID}
 }
 
+// groupsOfUser lists a user's group memberships on GSI1.
+func groupsOfUser(userID string) (pk, skPrefix string) { return prefixUser + userID, prefixGroup }
+
+// workspacesOfUser lists a user's workspace roles on GSI1.
+func workspacesOfUser(userID string) (pk, skPrefix string) { return prefixUser + userID, prefixWS }
+
 func groupMembersOf(groupID string) (pk, skPrefix string) { return prefixGroup + groupID, prefixMember }
 
 // groupLinkKey attaches a group to a project; GSI2 lists a project's groups.
@@ -247,6 +253,16 @@ func auditKey(scope string, at time.Time, id string) keys {
 }
 
 func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }
+
+// auditOrgIndex lists one org's entries of a scope on GSI2 (what a partner
+// may read).
+func auditOrgIndex(scope, orgID, sk string) gsi2 {
+	return gsi2{GSI2PK: "AUDIT#" + scope + infixOrg + orgID, GSI2SK: sk}
+}
+
+func auditOfOrg(scope, orgID string) (pk, skPrefix string) {
+	return "AUDIT#" + scope + infixOrg + orgID, ""
+}
 
 const (
 	prefixItem  = "ITEM#"

@@ -2,6 +2,7 @@ package ddbstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -54,6 +55,22 @@ func rowsByUser[R any](ctx context.Context, s *Store, userIDs []string, key func
 		out[userOf(r)] = r
 	}
 	return out, nil
+}
+
+// decodeInto decodes the item found under k, if any, into *out through the
+// row type's domain converter; *out stays nil when the item is absent.
+func decodeInto[R any, D any](found map[keys]map[string]types.AttributeValue, k keys, out **D, domain func(R) D) error {
+	item, ok := found[k]
+	if !ok {
+		return nil
+	}
+	var r R
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return fmt.Errorf("decode %s/%s: %w", k.PK, k.SK, err)
+	}
+	d := domain(r)
+	*out = &d
+	return nil
 }
 
 // projectPlace is what never changes about a project: where it lives.
@@ -134,33 +151,75 @@ func (s *Store) deleteVersioned(k keys, version int, onConflict error) txItem {
 }
 
 // SetOrgMemberRole changes a member's org role; the org keeps an owner.
-func (s *Store) SetOrgMemberRole(ctx context.Context, m collab.OrgMembership, role collab.OrgRole) error {
+func (s *Store) SetOrgMemberRole(ctx context.Context, m collab.OrgMembership, role collab.OrgRole, audit ...collab.AuditEntry) error {
 	items := []txItem{s.versioned(orgMemberKey(m.OrgID, m.UserID), m.Version, "SET #r = :r",
 		map[string]string{"#r": "role"}, map[string]types.AttributeValue{":r": str(string(role))}, changed("the membership"))}
 	if d, ok := s.ownerDelta(orgKey(m.OrgID), m.Role == collab.OrgOwner, role == collab.OrgOwner, "the org"); ok {
 		items = append(items, d)
 	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
-// RemoveOrgMember deletes an org membership together with the project
-// memberships the user holds for that org; the org (and every project)
-// keeps an owner.
-func (s *Store) RemoveOrgMember(ctx context.Context, m collab.OrgMembership, projects []collab.ProjectMember) error {
+// RemoveOrgMember deletes an org membership together with every row that
+// granted rights through it (project memberships, workspace roles, group
+// memberships), with the audit entries, in one transaction; the org (and
+// every project) keeps an owner.
+func (s *Store) RemoveOrgMember(ctx context.Context, m collab.OrgMembership, fp collab.Footprint, audit ...collab.AuditEntry) error {
 	items := []txItem{s.deleteVersioned(orgMemberKey(m.OrgID, m.UserID), m.Version, changed("the membership"))}
 	if d, ok := s.ownerDelta(orgKey(m.OrgID), m.Role == collab.OrgOwner, false, "the org"); ok {
 		items = append(items, d)
 	}
-	for _, pm := range projects {
+	for _, pm := range fp.Projects {
 		items = append(items, s.deleteVersioned(projectMemberKey(pm.ProjectID, pm.UserID), pm.Version, changed("a project membership")))
 		if d, ok := s.ownerDelta(projectKey(pm.ProjectID), pm.Role == collab.RoleOwner, false, "project "+pm.ProjectID); ok {
 			items = append(items, d)
 		}
 	}
-	if len(items) > 100 {
-		return collab.Errorf(collab.CodeConflict, "the user holds too many project memberships to remove at once (%d); remove some first", len(projects))
+	for _, wm := range fp.Workspaces {
+		items = append(items, s.deleteKey(workspaceMemberKey(wm.WorkspaceID, wm.UserID)))
 	}
-	return s.transact(ctx, items...)
+	for _, gm := range fp.Groups {
+		items = append(items, s.deleteKey(groupMemberKey(gm.GroupID, gm.UserID)))
+	}
+	return s.transactAudited(ctx, audit, items...)
+}
+
+// Footprint lists what a user holds anywhere that may have come through
+// an org: their project memberships, workspace roles and, of the org's
+// groups, their memberships.
+func (s *Store) Footprint(ctx context.Context, orgID, userID string) (collab.Footprint, error) {
+	var fp collab.Footprint
+	var err error
+	if fp.Projects, err = s.ListUserProjects(ctx, userID); err != nil {
+		return fp, err
+	}
+	wpk, wsk := workspacesOfUser(userID)
+	wrows, err := allRows[workspaceMemberRow](ctx, s, queryInput{index: indexGSI1, pk: wpk, skPrefix: wsk}, 10000)
+	if err != nil {
+		return fp, err
+	}
+	for _, r := range wrows {
+		fp.Workspaces = append(fp.Workspaces, r.domain())
+	}
+	gpk, gsk := groupsOfUser(userID)
+	grows, err := allRows[groupMemberRow](ctx, s, queryInput{index: indexGSI1, pk: gpk, skPrefix: gsk}, 10000)
+	if err != nil || len(grows) == 0 {
+		return fp, err
+	}
+	ks := make([]keys, len(grows))
+	for i, r := range grows {
+		ks[i] = groupKey(orgID, r.GroupID)
+	}
+	found, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return fp, err
+	}
+	for _, r := range grows {
+		if _, ok := found[groupKey(orgID, r.GroupID)]; ok {
+			fp.Groups = append(fp.Groups, collab.GroupMember{GroupID: r.GroupID, UserID: r.UserID, Email: r.Email, Name: r.Name, OrgID: orgID})
+		}
+	}
+	return fp, nil
 }
 
 // ListUserProjects lists a user's project memberships (all pages).
@@ -217,22 +276,49 @@ func (s *Store) ListOrgWorkspaces(ctx context.Context, orgID string, p collab.Pa
 	return out, next, err
 }
 
-// WorkspaceStanding returns the caller's org role in the workspace's owner
-// org and explicit workspace role, in one batch read.
-func (s *Store) WorkspaceStanding(ctx context.Context, w collab.Workspace, userID string) (collab.OrgRole, collab.WorkspaceRole, error) {
-	found, err := s.batchGet(ctx, []keys{orgMemberKey(w.OrgID, userID), workspaceMemberKey(w.ID, userID)})
+// LoadWorkspaceStanding reads the live facts about a user and a
+// workspace: the workspace, the user's workspace row and membership of the
+// owning org, and for the named collaborator org (and the org of an
+// external row) the collaborator and the user's membership of that org. Two
+// batch reads. A missing workspace is not found.
+func (s *Store) LoadWorkspaceStanding(ctx context.Context, wsID, userID, targetOrg string) (collab.WorkspaceStanding, error) {
+	first := []keys{workspaceKey(wsID), workspaceMemberKey(wsID, userID)}
+	found, err := s.batchGet(ctx, first)
 	if err != nil {
-		return "", "", err
+		return collab.WorkspaceStanding{}, err
 	}
-	var om orgMemberRow
-	var wm workspaceMemberRow
-	if item, ok := found[orgMemberKey(w.OrgID, userID)]; ok {
-		_ = attributevalue.UnmarshalMap(item, &om)
+	var w *collab.Workspace
+	st := collab.WorkspaceStanding{UserID: userID, Collabs: map[string]collab.CollabStanding{}}
+	if err := errors.Join(decodeInto(found, workspaceKey(wsID), &w, workspaceRow.domain),
+		decodeInto(found, workspaceMemberKey(wsID, userID), &st.Row, workspaceMemberRow.domain)); err != nil {
+		return collab.WorkspaceStanding{}, err
 	}
-	if item, ok := found[workspaceMemberKey(w.ID, userID)]; ok {
-		_ = attributevalue.UnmarshalMap(item, &wm)
+	if w == nil {
+		return collab.WorkspaceStanding{}, collab.Errorf(collab.CodeNotFound, "workspace %q not found", wsID)
 	}
-	return collab.OrgRole(om.Role), collab.WorkspaceRole(wm.Role), nil
+	st.Workspace = *w
+	orgs := []string{}
+	if targetOrg != "" && targetOrg != w.OrgID {
+		orgs = append(orgs, targetOrg)
+	}
+	if st.Row != nil && st.Row.External && st.Row.OrgID != targetOrg {
+		orgs = append(orgs, st.Row.OrgID)
+	}
+	second := []keys{orgMemberKey(w.OrgID, userID)}
+	for _, org := range orgs {
+		second = append(second, collaboratorKey(wsID, org), orgMemberKey(org, userID))
+	}
+	if found, err = s.batchGet(ctx, second); err != nil {
+		return collab.WorkspaceStanding{}, err
+	}
+	errs := []error{decodeInto(found, orgMemberKey(w.OrgID, userID), &st.OwnerOrg, orgMemberRow.domain)}
+	for _, org := range orgs {
+		var cs collab.CollabStanding
+		errs = append(errs, decodeInto(found, collaboratorKey(wsID, org), &cs.Collaborator, collaboratorRow.domain),
+			decodeInto(found, orgMemberKey(org, userID), &cs.Member, orgMemberRow.domain))
+		st.Collabs[org] = cs
+	}
+	return st, errors.Join(errs...)
 }
 
 // --- projects ----------------------------------------------------------------
@@ -315,49 +401,41 @@ func (s *Store) loadStanding(ctx context.Context, projectID, userID string, extr
 		}
 	}
 	st := collab.Standing{ProjectID: projectID, HostOrgID: p.HostOrgID, UserID: userID}
-	if item, ok := found[projectMemberKey(projectID, userID)]; ok {
-		var r projectMemberRow
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+	if err := decodeInto(found, projectMemberKey(projectID, userID), &st.Member, projectMemberRow.domain); err != nil {
+		return collab.Project{}, collab.Standing{}, nil, err
+	}
+	if err := decodeInto(found, orgMemberKey(pl.hostOrgID, userID), &st.HostOrg, orgMemberRow.domain); err != nil {
+		return collab.Project{}, collab.Standing{}, nil, err
+	}
+	if err := decodeInto(found, workspaceMemberKey(pl.workspaceID, userID), &st.WorkspaceRow, workspaceMemberRow.domain); err != nil {
+		return collab.Project{}, collab.Standing{}, nil, err
+	}
+	// The live facts behind an external row, in one more batch: the
+	// partnership (or collaborator) of its org and the user's membership
+	// of that org now. The domain decides what they are worth.
+	var more []keys
+	if m := st.Member; m != nil && m.Side == collab.SideExternal {
+		more = append(more, partnerKey(projectID, m.OrgID), orgMemberKey(m.OrgID, userID))
+	}
+	if w := st.WorkspaceRow; w != nil && w.External {
+		more = append(more, collaboratorKey(pl.workspaceID, w.OrgID), orgMemberKey(w.OrgID, userID))
+	}
+	if len(more) > 0 {
+		got, err := s.batchGet(ctx, more)
+		if err != nil {
 			return collab.Project{}, collab.Standing{}, nil, err
 		}
-		m := r.domain()
-		st.Member = &m
-	}
-	if item, ok := found[orgMemberKey(pl.hostOrgID, userID)]; ok {
-		var r orgMemberRow
-		_ = attributevalue.UnmarshalMap(item, &r)
-		st.HostOrgRole = collab.OrgRole(r.Role)
-	}
-	if item, ok := found[workspaceMemberKey(pl.workspaceID, userID)]; ok {
-		var r workspaceMemberRow
-		_ = attributevalue.UnmarshalMap(item, &r)
-		st.WorkspaceRole, st.WorkspaceRoleExternal = collab.WorkspaceRole(r.Role), r.External
-		if r.External {
-			// A collaborator's member: its types cap the role, its project
-			// access says whether the role reaches this project.
-			col, err := s.GetCollaborator(ctx, pl.workspaceID, r.OrgID)
-			switch {
-			case collab.IsCode(err, collab.CodeNotFound):
-				st.WorkspaceRole = ""
-			case err != nil:
-				return collab.Project{}, collab.Standing{}, nil, err
-			case col.RemovingJob != "":
-				st.WorkspaceRole = ""
-			default:
-				st.CollabOrgID, st.CollabAccess = col.OrgID, col.Access.Covers(projectID)
-				st.ExternalTypes = append(st.ExternalTypes, col.Types...)
-			}
+		var errs []error
+		if m := st.Member; m != nil && m.Side == collab.SideExternal {
+			errs = append(errs, decodeInto(got, partnerKey(projectID, m.OrgID), &st.Partner, partnerRow.domain),
+				decodeInto(got, orgMemberKey(m.OrgID, userID), &st.MemberOrg, orgMemberRow.domain))
 		}
-	}
-	if st.Member != nil && st.Member.Side == collab.SideExternal {
-		partner, err := s.GetPartner(ctx, projectID, st.Member.OrgID)
-		switch {
-		case collab.IsCode(err, collab.CodeNotFound):
-			st.Member = nil // the partnership ended: the membership gives nothing
-		case err != nil:
+		if w := st.WorkspaceRow; w != nil && w.External {
+			errs = append(errs, decodeInto(got, collaboratorKey(pl.workspaceID, w.OrgID), &st.Collab, collaboratorRow.domain),
+				decodeInto(got, orgMemberKey(w.OrgID, userID), &st.CollabOrg, orgMemberRow.domain))
+		}
+		if err := errors.Join(errs...); err != nil {
 			return collab.Project{}, collab.Standing{}, nil, err
-		default:
-			st.ExternalTypes = append(st.ExternalTypes, partner.Types...)
 		}
 	}
 	return p, st, found, nil
@@ -544,7 +622,7 @@ func (s *Store) ListProjectMembers(ctx context.Context, projectID string, f coll
 
 // AddProjectMembers adds new memberships in one transaction (at most 99);
 // none may exist already; owners are counted on the project.
-func (s *Store) AddProjectMembers(ctx context.Context, projectID string, ms []collab.ProjectMember) error {
+func (s *Store) AddProjectMembers(ctx context.Context, projectID string, ms []collab.ProjectMember, audit ...collab.AuditEntry) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -569,18 +647,19 @@ func (s *Store) AddProjectMembers(ctx context.Context, projectID string, ms []co
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(owners)}}
 	items = append(items, txItem{write: types.TransactWriteItem{Update: check},
 		onConflict: collab.Errorf(collab.CodeNotFound, "project %q not found", projectID)})
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
 // SetProjectMemberRole changes a member's role (version-checked); the
 // project keeps an owner.
-func (s *Store) SetProjectMemberRole(ctx context.Context, m collab.ProjectMember, role collab.Role) (collab.ProjectMember, error) {
+func (s *Store) SetProjectMemberRole(ctx context.Context, m collab.ProjectMember, role collab.Role, guard collab.Basis, audit ...collab.AuditEntry) (collab.ProjectMember, error) {
 	items := []txItem{s.versioned(projectMemberKey(m.ProjectID, m.UserID), m.Version, "SET #r = :r",
 		map[string]string{"#r": "role"}, map[string]types.AttributeValue{":r": str(string(role))}, changed("the membership"))}
 	if d, ok := s.ownerDelta(projectKey(m.ProjectID), m.Role == collab.RoleOwner, role == collab.RoleOwner, "the project"); ok {
 		items = append(items, d)
 	}
-	if err := s.transact(ctx, items...); err != nil {
+	items = s.guarded(items, guard, m.ProjectID, m.UserID)
+	if err := s.transactAudited(ctx, audit, items...); err != nil {
 		return collab.ProjectMember{}, err
 	}
 	m.Role, m.Version = role, m.Version+1
@@ -589,12 +668,12 @@ func (s *Store) SetProjectMemberRole(ctx context.Context, m collab.ProjectMember
 
 // RemoveProjectMember deletes a membership (version-checked); the project
 // keeps an owner.
-func (s *Store) RemoveProjectMember(ctx context.Context, m collab.ProjectMember) error {
+func (s *Store) RemoveProjectMember(ctx context.Context, m collab.ProjectMember, guard collab.Basis, audit ...collab.AuditEntry) error {
 	items := []txItem{s.deleteVersioned(projectMemberKey(m.ProjectID, m.UserID), m.Version, changed("the membership"))}
 	if d, ok := s.ownerDelta(projectKey(m.ProjectID), m.Role == collab.RoleOwner, false, "the project"); ok {
 		items = append(items, d)
 	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, s.guarded(items, guard, m.ProjectID, m.UserID)...)
 }
 
 // --- partners ------------------------------------------------------------------
@@ -686,7 +765,7 @@ func (s *Store) ListGroupLinks(ctx context.Context, groupID string) ([]collab.Gr
 // AddGroupMember puts a user in a group and, in the same transaction, adds
 // them to every project the group is attached to where they are not yet a
 // member (at most 98 such projects).
-func (s *Store) AddGroupMember(ctx context.Context, gm collab.GroupMember, projects []collab.ProjectMember) error {
+func (s *Store) AddGroupMember(ctx context.Context, gm collab.GroupMember, projects []collab.ProjectMember, audit ...collab.AuditEntry) error {
 	row := groupMemberRow{keys: groupMemberKey(gm.GroupID, gm.UserID), gsi1: groupMemberIndex(gm.GroupID, gm.UserID),
 		meta: meta{Type: typeGroupMember, Version: 1}, GroupID: gm.GroupID, UserID: gm.UserID, Email: gm.Email, Name: gm.Name}
 	av, err := attributevalue.MarshalMap(row)
@@ -706,24 +785,21 @@ func (s *Store) AddGroupMember(ctx context.Context, gm collab.GroupMember, proje
 			}
 		}
 	}
-	if len(items) > 100 {
-		return collab.Errorf(collab.CodeConflict, "the group is attached to too many projects to add a member at once")
-	}
-	return s.transact(ctx, items...)
+	return s.transactAudited(ctx, audit, items...)
 }
 
 // LinkGroup attaches a group to a project and adds its users who are not yet
 // members: the link and the first members in one transaction, the rest in
 // further transactions of up to 99 (each member conditioned on absence, so
 // a re-run completes what an interrupted one began).
-func (s *Store) LinkGroup(ctx context.Context, l collab.GroupLink, members []collab.ProjectMember) error {
+func (s *Store) LinkGroup(ctx context.Context, l collab.GroupLink, members []collab.ProjectMember, audit ...collab.AuditEntry) error {
 	av, err := attributevalue.MarshalMap(groupLinkRow{keys: groupLinkKey(l.GroupID, l.ProjectID), gsi2: groupLinkIndex(l.GroupID, l.ProjectID),
 		meta: meta{Type: typeGroupLink, Version: 1}, GroupID: l.GroupID, ProjectID: l.ProjectID, Role: string(l.Role),
 		OrgID: l.OrgID, Side: string(l.Side)})
 	if err != nil {
 		return err
 	}
-	first := min(len(members), 98)
+	first := min(len(members), 97-len(audit))
 	items := []txItem{
 		{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}}},
 	}
@@ -742,7 +818,7 @@ func (s *Store) LinkGroup(ctx context.Context, l collab.GroupLink, members []col
 		Key: keyAV(projectKey(l.ProjectID)), UpdateExpression: aws.String("ADD owners :n"),
 		ConditionExpression: aws.String("attribute_exists(PK)"), ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(owners)}}},
 		onConflict: collab.Errorf(collab.CodeNotFound, "project %q not found", l.ProjectID)})
-	if err := s.transact(ctx, items...); err != nil {
+	if err := s.transactAudited(ctx, audit, items...); err != nil {
 		return err
 	}
 	for rest := members[first:]; len(rest) > 0; {

@@ -306,8 +306,8 @@ func (s *Store) DeleteOutbox(ctx context.Context, m collab.OutboxMessage) error 
 }
 
 // SetProjectSettings saves the project's review settings (version-checked).
-func (s *Store) SetProjectSettings(ctx context.Context, p collab.Project) (collab.Project, error) {
-	if err := s.transact(ctx, s.versioned(projectKey(p.ID), p.Version, "SET hostMayBypass = :b", nil,
+func (s *Store) SetProjectSettings(ctx context.Context, p collab.Project, audit ...collab.AuditEntry) (collab.Project, error) {
+	if err := s.transactAudited(ctx, audit, s.versioned(projectKey(p.ID), p.Version, "SET hostMayBypass = :b", nil,
 		map[string]types.AttributeValue{":b": &types.AttributeValueMemberBOOL{Value: p.HostMayBypassCollaboratorReview}}, changed("the project"))); err != nil {
 		return collab.Project{}, err
 	}

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +21,8 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // decodeJSON strictly decodes the request body into dst: JSON content type,
-// at most 1 MiB, one value, no unknown fields. Errors name the field.
+// at most 1 MiB, one value, no unknown fields, no key twice in an object, no
+// key that matches a field only when case is ignored. Errors name the field.
 func decodeJSON(r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -25,8 +30,16 @@ func decodeJSON(r *http.Request, dst any) error {
 			return collab.Errorf(collab.CodeUnsupported, "the body must be application/json")
 		}
 	}
-	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	return decodeStrict(data, dst)
+}
+
+// decodeStrict decodes data, the whole body, into dst as decodeJSON does.
+func decodeStrict(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
@@ -38,7 +51,160 @@ func decodeJSON(r *http.Request, dst any) error {
 		}
 		return invalidField("body", "must hold a single JSON value")
 	}
+	return checkKeys(data, reflect.TypeOf(dst))
+}
+
+// checkKeys refuses what encoding/json lets through in the objects of data,
+// a single valid JSON value decoded into a value of type t: a key that
+// appears twice in one object (the last would silently win), and a key that
+// is not a field of the struct it fills but matches one when case is ignored
+// (encoding/json would fill that field). The error names the key by its
+// path, dotted like the fields of encoding/json's type errors.
+func checkKeys(data []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return walkKeys(dec, t, "")
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// walkKeys checks the next value of dec, to be decoded into t (nil: not
+// known, only duplicate keys are checked).
+func walkKeys(dec *json.Decoder, t reflect.Type, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(err)
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil // a scalar
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(unmarshalerType)) {
+		t = nil // decoded by its own rules
+	}
+	switch delim {
+	case '[':
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for dec.More() {
+			if err := walkKeys(dec, elem, path); err != nil {
+				return err
+			}
+		}
+	case '{':
+		var (
+			fields map[string]reflect.Type // of a struct
+			elem   reflect.Type            // of a map
+		)
+		if t != nil {
+			switch t.Kind() {
+			case reflect.Struct:
+				fields = jsonFields(t)
+			case reflect.Map:
+				elem = t.Elem()
+			}
+		}
+		seen := make(map[string]bool)
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return jsonError(err)
+			}
+			key, _ := tok.(string)
+			field := key
+			if path != "" {
+				field = path + "." + key
+			}
+			if seen[key] {
+				return invalidField(field, "appears more than once")
+			}
+			seen[key] = true
+			next := elem
+			if fields != nil {
+				ft, known := fields[key]
+				if !known {
+					if name, ok := foldedField(fields, key); ok {
+						return invalidField(field, fmt.Sprintf("is not a known field; field names are case-sensitive (did you mean %q?)", name))
+					}
+				}
+				next = ft
+			}
+			if err := walkKeys(dec, next, field); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return jsonError(err)
+	}
 	return nil
+}
+
+// foldedField returns the field of fields that key names when case is
+// ignored, as encoding/json matches them.
+func foldedField(fields map[string]reflect.Type, key string) (string, bool) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if strings.EqualFold(name, key) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// jsonFields returns the JSON names of the fields encoding/json decodes into
+// a struct of type t, with their types: exported fields by tag name or Go
+// name, and the fields of embedded structs, which a field of the outer
+// struct of the same name hides.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	return structFields(t, map[reflect.Type]bool{})
+}
+
+// structFields is jsonFields, not entering the embedded types in visiting.
+func structFields(t reflect.Type, visiting map[reflect.Type]bool) map[string]reflect.Type {
+	visiting[t] = true
+	defer delete(visiting, t)
+	fields := make(map[string]reflect.Type)
+	var embedded []reflect.Type
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if !visiting[ft] {
+					embedded = append(embedded, ft)
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	for _, et := range embedded {
+		for name, ft := range structFields(et, visiting) {
+			if _, hidden := fields[name]; !hidden {
+				fields[name] = ft
+			}
+		}
+	}
+	return fields
 }
 
 func invalidField(field, msg string) error {

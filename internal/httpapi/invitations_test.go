@@ -164,8 +164,10 @@ func TestLabelingCompanies(t *testing.T) {
 	joinOrg(t, orgB, workerB, collab.OrgMember, "Label B")
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": workerA.email, "role": "annotator"}).want(t, 201)
 	call(t, "POST", P+"/members", adminB.token, map[string]string{"email": workerB.email, "role": "annotator"}).want(t, 201)
-	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": workerB.email, "role": "annotator"}).problem(t, 422, "email")
-	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": adminB.email, "role": "annotator"}).problem(t, 422, "")
+	// Someone of another org gets what anyone outside A gets: an
+	// invitation for A, never a word about their org (SPEC §11.5).
+	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": workerB.email, "role": "annotator"}).want(t, 202)
+	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": adminB.email, "role": "annotator"}).want(t, 202)
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": "x." + workerA.email, "role": "developer"}).problem(t, 403, "")
 	for _, c := range []struct {
 		admin actor
@@ -342,7 +344,7 @@ func TestConcurrentAcceptance(t *testing.T) {
 	crew := []actor{boss}
 	for i := 1; i < 5; i++ {
 		u := newActor(t, "crew"+string(rune('0'+i)))
-		joinOrg(t, crewOrg, u, collab.OrgMember, "Crew")
+		joinOrg(t, crewOrg, u, collab.OrgAdmin, "Crew") // only owners and admins accept for an org
 		crew = append(crew, u)
 	}
 	statuses = race(t, 5, func(i int) int {
@@ -420,7 +422,7 @@ func TestCollaboratorInvitation(t *testing.T) {
 	partnerOrg := orgOf(t, partner, "Producer Co")
 	body := map[string]any{"email": partner.email, "types": []string{"producer_partner"}, "role": "project_manager",
 		"projectAccess": map[string]any{"mode": "limited", "projectIds": []string{tm.project}}}
-	call(t, "POST", W, tm.dev.token, body).problem(t, 404, "") // no workspace role
+	call(t, "POST", W, tm.dev.token, body).problem(t, 403, "") // an org member without a workspace role
 	call(t, "POST", W, tm.tenant.token, body).problem(t, 404, "")
 	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"annotation_partner"}, "role": "developer"}).problem(t, 400, "role")
 	call(t, "POST", W, tm.owner.token, map[string]any{"email": partner.email, "types": []string{"owner"}}).problem(t, 400, "types")

@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,23 +17,33 @@ import (
 
 // PageConfig configures the invitation acceptance page.
 type PageConfig struct {
-	// DevSignIn mints a local token for an email and name; set only when
-	// AUTH_MODE=jwt with the development secret.
+	// DevSignIn mints a local token for an email and name; set only in a
+	// local run (config.Config.DevSignInAllowed), never in AWS.
 	DevSignIn func(email, name string) (string, error)
 	// Verify checks a session token (the same verifier as the API's).
-	Verify func(token string) (collab.Caller, error)
-	// SignInURL is the OIDC provider's sign-in page (AWS); it is sent
-	// redirect_uri=<base>/invitations/page/callback and must return an
-	// id_token in the URL fragment.
+	Verify func(token string) (Identity, error)
+	// SignInURL is the OIDC provider's sign-in page (AWS). The page adds
+	// redirect_uri=<base>/invitations/page/callback, state and nonce to its
+	// query; the provider must return the id_token and the state in the URL
+	// fragment.
 	SignInURL string
 	// BaseURL is the public base URL; AppURL where project links point.
 	BaseURL, AppURL string
 }
 
+// Identity is what the page reads of a verified token: the caller, and the
+// OpenID Connect nonce claim (empty when the token has none).
+type Identity struct {
+	Caller collab.Caller
+	Nonce  string
+}
+
 // Page serves the acceptance page. The token travels from the email link
 // into an HttpOnly cookie and is dropped from the URL at once; the session
 // is an HttpOnly cookie holding the verified token; every form carries a
-// CSRF token matched against a cookie.
+// CSRF token matched against a cookie; the OIDC sign-in carries a state and
+// a nonce kept in a short-lived cookie and checked on return; the accept and
+// decline form names the invitation it was shown for.
 type Page struct {
 	svc *collab.Service
 	cfg PageConfig
@@ -41,7 +53,11 @@ const (
 	cookieInvite  = "ab_invite"
 	cookieSession = "ab_session"
 	cookieCSRF    = "ab_csrf"
+	cookieOIDC    = "ab_oidc" // state "." nonce of the sign-in under way
 	pagePath      = "/invitations/page"
+
+	// oidcMaxAge is how long a sign-in at the provider may take.
+	oidcMaxAge = 10 * time.Minute
 )
 
 func prefersHTML(r *http.Request) bool {
@@ -85,6 +101,7 @@ type view struct {
 	Done      *collab.Accepted
 	Declined  bool
 	Link      string
+	Back      bool // offer a link back to the invitation
 }
 
 func (p *Page) caller(r *http.Request) *collab.Caller {
@@ -92,27 +109,66 @@ func (p *Page) caller(r *http.Request) *collab.Caller {
 	if err != nil || p.cfg.Verify == nil {
 		return nil
 	}
-	c, err := p.cfg.Verify(ck.Value)
+	id, err := p.cfg.Verify(ck.Value)
 	if err != nil {
 		return nil
 	}
-	return &c
+	return &id.Caller
+}
+
+// randomHex returns 16 random bytes in hex.
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 func (p *Page) csrf(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(cookieCSRF); err == nil && len(ck.Value) == 32 {
 		return ck.Value
 	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	v := hex.EncodeToString(b)
+	v := randomHex()
 	p.setCookie(w, cookieCSRF, v, 3600)
 	return v
 }
 
+// signInLink returns the provider's sign-in URL with redirect_uri and a fresh
+// state and nonce added to its query, and keeps the state and nonce in a
+// short-lived cookie for Session to check.
+func (p *Page) signInLink(w http.ResponseWriter) (string, error) {
+	u, err := url.Parse(p.cfg.SignInURL)
+	if err != nil {
+		return "", fmt.Errorf("sign-in URL: %w", err)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("sign-in URL query: %w", err)
+	}
+	state, nonce := randomHex(), randomHex()
+	q.Set("redirect_uri", p.cfg.BaseURL+pagePath+"/callback")
+	q.Set("state", state)
+	q.Set("nonce", nonce)
+	u.RawQuery = q.Encode()
+	p.setCookie(w, cookieOIDC, state+"."+nonce, int(oidcMaxAge.Seconds()))
+	return u.String(), nil
+}
+
+// oidcPending returns the state and nonce of the sign-in under way.
+func oidcPending(r *http.Request) (state, nonce string, ok bool) {
+	ck, err := r.Cookie(cookieOIDC)
+	if err != nil {
+		return "", "", false
+	}
+	state, nonce, ok = strings.Cut(ck.Value, ".")
+	return state, nonce, ok && len(state) == 32 && len(nonce) == 32
+}
+
+// same compares two secrets in constant time.
+func same(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
 func (p *Page) checkCSRF(r *http.Request) bool {
 	ck, err := r.Cookie(cookieCSRF)
-	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) == 1
+	return err == nil && ck.Value != "" && same(ck.Value, r.PostFormValue("csrf"))
 }
 
 // load reads the invitation behind the cookie; a problem view when unusable.
@@ -161,8 +217,12 @@ func (p *Page) Show(w http.ResponseWriter, r *http.Request) {
 	if !inv.ExpiresAt.IsZero() {
 		v.Expires = inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST")
 	}
-	if p.cfg.SignInURL != "" {
-		v.SignInURL = p.cfg.SignInURL + "?redirect_uri=" + template.URLQueryEscaper(p.cfg.BaseURL+pagePath+"/callback")
+	if p.cfg.SignInURL != "" && v.User == nil {
+		link, err := p.signInLink(w)
+		if err != nil {
+			logger(r.Context()).ErrorContext(r.Context(), "acceptance page sign-in link", "err", err)
+		}
+		v.SignInURL = link
 	}
 	if v.User != nil && inv.Kind.AttachesOrg() {
 		orgs, _, err := p.svc.ListOrgs(r.Context(), *v.User, collab.Page{Limit: collab.MaxPageLimit})
@@ -208,20 +268,41 @@ func (p *Page) SignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // Callback is where the OIDC provider returns: a script moves the id_token
-// from the fragment (never sent to servers) into a form post to Session.
+// and the state from the fragment (never sent to servers) into a form post
+// to Session.
 func (p *Page) Callback(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, view{Title: "Signing you in", Notice: "callback", CSRF: p.csrf(w, r)})
 }
 
-// Session stores a verified token posted by the callback page.
+// Session stores a verified token posted by the callback page, when the
+// state matches the sign-in this browser started and the token's nonce
+// claim is that sign-in's nonce. A sign-in's state and nonce serve once.
 func (p *Page) Session(w http.ResponseWriter, r *http.Request) {
 	if !p.checkCSRF(r) || p.cfg.Verify == nil {
-		p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "Sign-in could not be completed."})
+		p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "Sign-in could not be completed.", Back: true})
+		return
+	}
+	state, nonce, ok := oidcPending(r)
+	p.setCookie(w, cookieOIDC, "", -1)
+	if !ok {
+		p.render(w, r, http.StatusForbidden, view{Title: "Sign-in refused", Back: true,
+			Problem: "This sign-in was not started here, or took longer than 10 minutes. Go back to the invitation and sign in again."})
+		return
+	}
+	if !same(state, r.PostFormValue("state")) {
+		p.render(w, r, http.StatusForbidden, view{Title: "Sign-in refused", Back: true,
+			Problem: "The answer of the sign-in does not belong to the sign-in started in this browser. Go back to the invitation and sign in again."})
 		return
 	}
 	token := r.PostFormValue("id_token")
-	if _, err := p.cfg.Verify(token); err != nil {
-		p.render(w, r, http.StatusUnauthorized, view{Title: "Please try again", Problem: "Sign-in could not be verified."})
+	id, err := p.cfg.Verify(token)
+	if err != nil {
+		p.render(w, r, http.StatusUnauthorized, view{Title: "Please try again", Problem: "Sign-in could not be verified.", Back: true})
+		return
+	}
+	if !same(id.Nonce, nonce) {
+		p.render(w, r, http.StatusUnauthorized, view{Title: "Sign-in refused", Back: true,
+			Problem: "The sign-in token was not issued for the sign-in started in this browser. Go back to the invitation and sign in again."})
 		return
 	}
 	p.setCookie(w, cookieSession, token, int((12 * time.Hour).Seconds()))
@@ -243,8 +324,20 @@ func (p *Page) Decide(accept bool) http.HandlerFunc {
 			p.render(w, r, http.StatusForbidden, view{Title: "Please try again", Problem: "The form expired. Go back and try again."})
 			return
 		}
-		token, _, ok := p.load(w, r)
+		token, inv, ok := p.load(w, r)
 		if !ok {
+			return
+		}
+		// The form names the invitation it was shown for; the cookie may
+		// since hold another one (a second link opened in another tab).
+		switch shown := r.PostFormValue("invitationId"); {
+		case shown == "":
+			p.render(w, r, http.StatusBadRequest, view{Title: "Please try again", Back: true,
+				Problem: "The form does not say which invitation it answers. Review the invitation and decide again."})
+			return
+		case shown != inv.ID:
+			p.render(w, r, http.StatusConflict, view{Title: "The invitation changed", Back: true,
+				Problem: "This form was for another invitation than the one open in this browser now. Nothing was changed. Review the invitation and decide again."})
 			return
 		}
 		c := p.caller(r)
@@ -320,10 +413,12 @@ form{margin:1rem 0} label{display:block;margin:.4rem 0} .row{display:flex;gap:.6
 </style></head><body><main>
 <h1 id="title">{{.Title}}</h1>
 {{if .Problem}}<p class="problem" id="problem">{{.Problem}}</p>{{end}}
+{{if .Back}}<p><a href="/invitations/page" id="back">Back to the invitation</a></p>{{end}}
 {{if eq .Notice "callback"}}
-<p>One moment…</p>
-<form id="session" method="post" action="/invitations/page/session"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id_token" id="id_token"></form>
-<script>var m=/[#&]id_token=([^&]+)/.exec(location.hash);if(m){document.getElementById("id_token").value=decodeURIComponent(m[1]);history.replaceState(null,"",location.pathname);document.getElementById("session").submit()}</script>
+<p id="wait">One moment…</p>
+<p class="problem" id="callback-problem" hidden>The sign-in did not complete. <a href="/invitations/page">Back to the invitation</a></p>
+<form id="session" method="post" action="/invitations/page/session"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id_token" id="id_token"><input type="hidden" name="state" id="state"></form>
+<script>var f=new URLSearchParams(location.hash.slice(1)),t=f.get("id_token");history.replaceState(null,"",location.pathname);if(t){document.getElementById("id_token").value=t;document.getElementById("state").value=f.get("state")||"";document.getElementById("session").submit()}else{document.getElementById("wait").hidden=true;document.getElementById("callback-problem").hidden=false}</script>
 {{end}}
 {{with .Done}}<p class="ok" id="result">You joined{{if .ProjectID}} the project{{else if .WorkspaceID}} the workspace{{else}} the organization{{end}} as <strong>{{.Role}}</strong>.</p>
 <p><a id="open" href="{{$.Link}}">Open it</a></p>{{end}}
@@ -339,10 +434,12 @@ form{margin:1rem 0} label{display:block;margin:.4rem 0} .row{display:flex;gap:.6
 <dt>Expires</dt><dd>{{if $.Expires}}{{$.Expires}}{{else}}never{{end}}</dd>
 </dl>
 {{if $.User}}
-<p>Signed in as <strong id="who">{{$.User.Email}}</strong>.</p>
+{{if $.User.Email}}<p>Signed in as <strong id="who">{{$.User.Email}}</strong>.</p>
+{{else}}<p id="unverified">Signed in{{with $.User.Name}} as <strong>{{.}}</strong>{{end}}, without a verified email address: an invitation sent to an email address can be accepted only once your sign-in provider has verified that address.</p>{{end}}
 {{if $.NoOrg}}<p class="problem">Only members of an organization can accept this. Create or join one first.</p>{{end}}
 <form method="post" action="/invitations/page/accept" id="accept">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
+<input type="hidden" name="invitationId" value="{{.ID}}">
 {{if $.ChooseOrg}}<fieldset><legend>Accept for which organization?</legend>
 {{range $.Orgs}}<label><input type="radio" name="orgId" value="{{.ID}}" required> {{.Name}}</label>{{end}}
 </fieldset>{{end}}

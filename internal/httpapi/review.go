@@ -225,11 +225,24 @@ func (a *API) listComments(w http.ResponseWriter, r *http.Request, c collab.Call
 }
 
 func (a *API) projectAudit(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	return a.auditList(w, r, func(p collab.Page) ([]collab.AuditEntry, string, error) {
+		return a.svc.ProjectAudit(r.Context(), c, r.PathValue("projectId"), p)
+	})
+}
+
+func (a *API) workspaceAudit(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	return a.auditList(w, r, func(p collab.Page) ([]collab.AuditEntry, string, error) {
+		return a.svc.WorkspaceAudit(r.Context(), c, r.PathValue("wsId"), p)
+	})
+}
+
+// auditList answers one page of audit entries.
+func (a *API) auditList(w http.ResponseWriter, r *http.Request, list func(collab.Page) ([]collab.AuditEntry, string, error)) error {
 	p, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	es, next, err := a.svc.ProjectAudit(r.Context(), c, r.PathValue("projectId"), p)
+	es, next, err := list(p)
 	if err != nil {
 		return err
 	}

@@ -382,7 +382,7 @@ func allAudit(t testing.TB, scope string) []collab.AuditEntry {
 	var out []collab.AuditEntry
 	cursor := ""
 	for {
-		es, next, err := store(t).Store.ListAudit(context.Background(), scope, collab.Page{Limit: 200, Cursor: cursor})
+		es, next, err := store(t).Store.ListAudit(context.Background(), scope, "", collab.Page{Limit: 200, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,8 +449,10 @@ func TestAssignmentRulesAndLimits(t *testing.T) {
 	id := newItem(t, tm, "assign.jpg", tm.annExt)
 	I := itemPath(tm, id)
 	// An annotation manager reassigns only among their own org's annotators.
-	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.annHost.id}).problem(t, 403, "")
-	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.amExt.id}).problem(t, 403, "")
+	// Anyone else gets one answer, whether on the project or not (SPEC §11.5).
+	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.annHost.id}).problem(t, 400, "userId")
+	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.amExt.id}).problem(t, 400, "userId")
+	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.tenant.id}).problem(t, 400, "userId")
 	if r := call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.spareExt.id}).want(t, 200); r.str("assigneeId") != tm.spareExt.id {
 		t.Fatalf("reassigned %s", r.raw)
 	}

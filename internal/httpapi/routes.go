@@ -115,6 +115,7 @@ func (a *API) routes(fn string) []route {
 			{"POST " + it + "/comments", a.authed(a.addComment)},
 			{"GET " + it + "/comments", a.authed(a.listComments)},
 			{"GET /projects/{projectId}/audit", a.authed(a.projectAudit)},
+			{"GET /workspaces/{wsId}/audit", a.authed(a.workspaceAudit)},
 			{"GET /projects/{projectId}/members/{userId}/analytics", a.authed(a.memberAnalytics)},
 		}
 	}

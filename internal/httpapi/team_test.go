@@ -331,21 +331,24 @@ func TestGrantRules(t *testing.T) {
 	// Nobody changes someone above them.
 	call(t, "PATCH", P+"/members/"+tm.dev.id, tm.pm.token, map[string]string{"role": "annotator"}).problem(t, 403, "")
 	call(t, "DELETE", P+"/members/"+tm.owner.id, tm.dev.token, nil).problem(t, 403, "")
-	// External members hold only annotation_manager or annotator.
-	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.spareExt.email, "role": "developer"}).problem(t, 400, "role")
-	// An external manager adds only their own org's users.
-	call(t, "POST", P+"/members", tm.amExt.token, map[string]string{"email": tm.spareHost.email, "role": "annotator"}).problem(t, 422, "")
+	// External members are added only by their own org's managers, and
+	// hold only annotation_manager or annotator.
+	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.spareExt.email, "role": "annotator",
+		"companyOrgId": tm.partnerOrg}).problem(t, 403, "companyOrgId")
+	call(t, "POST", P+"/members", tm.amExt.token, map[string]string{"email": tm.spareExt.email, "role": "developer"}).problem(t, 403, "")
+	// An external manager adds only for their own org: a host user gets an
+	// invitation for the partner org, as anyone outside it would.
+	call(t, "POST", P+"/members", tm.amExt.token, map[string]string{"email": tm.spareHost.email, "role": "annotator"}).want(t, 202)
 	// A host annotation manager adds host users as annotators.
 	m := call(t, "POST", P+"/members", tm.amHost.token, map[string]string{"email": tm.spareHost.email, "role": "annotator"}).want(t, 201)
 	if m.str("orgId") != tm.hostOrg || m.str("side") != "host" {
 		t.Fatalf("added %s", m.raw)
 	}
 	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.spareHost.email, "role": "annotator"}).problem(t, 409, "")
-	// The owner places a partner's user on the external side.
-	x := call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.spareExt.email, "role": "annotator"}).want(t, 201)
-	if x.str("orgId") != tm.partnerOrg || x.str("side") != "external" {
-		t.Fatalf("added %s", x.raw)
-	}
+	// The host does not place a partner's people (only the partner's own
+	// managers do): someone outside the host org gets an invitation to the
+	// host side, as anyone would.
+	call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": tm.spareExt.email, "role": "annotator"}).want(t, 202)
 	// Users outside every taking-part org, and unknown emails, are invited.
 	for _, email := range []string{tm.tenant.email, "ghost." + tm.owner.email} {
 		inv := call(t, "POST", P+"/members", tm.owner.token, map[string]string{"email": email, "role": "annotator"}).want(t, 202)
@@ -517,20 +520,20 @@ func TestCSVImport(t *testing.T) {
 	csv := "email,role,company\n" +
 		tm.spareHost.email + ",annotator,\n" + // good
 		extra.email + ",annotation_manager,\n" + // good
-		tm.spareExt.email + ",annotator,Partner Org\n" + // good, external by company name
+		tm.spareExt.email + ",annotator,Partner Org\n" + // for another org: only its own managers add its people
 		"ghost@example.com,annotator,\n" + // no account
 		"not-an-email,annotator,\n" + // bad email
 		tm.spareHost.email + ",annotator,\n" + // duplicate
 		"=cmd|' /C calc'!A0,annotator,\n" + // formula
 		tm.dev.email + ",boss,\n" + // unknown role
 		tm.dev.email + ",developer,\n" + // already a member
-		tm.tenant.email + ",annotator,\n" + // in no taking-part org
+		tm.tenant.email + ",annotator,\n" + // outside the host org: one answer with "ghost"
 		tm.annExt.email + ",annotator,Nope Inc\n" // unknown company
 	r := call(t, "POST", P+"/members/import", tm.pm.token, csv, "Content-Type", "text/csv").want(t, 200)
 	rows := r.body["results"].([]any)
 	want := []struct{ status, field string }{
-		{"added", ""}, {"added", ""}, {"added", ""}, {"error", "email"}, {"error", "email"}, {"error", "email"},
-		{"error", "row"}, {"error", "role"}, {"already_member", ""}, {"error", "company"}, {"error", "company"},
+		{"added", ""}, {"added", ""}, {"error", "company"}, {"error", "email"}, {"error", "email"}, {"error", "email"},
+		{"error", "row"}, {"error", "role"}, {"already_member", ""}, {"error", "email"}, {"error", "company"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d results: %s", len(rows), r.raw)
@@ -541,8 +544,16 @@ func TestCSVImport(t *testing.T) {
 			t.Errorf("row %d: %v, want %s/%s", i+2, row, w.status, w.field)
 		}
 	}
-	if r.body["added"].(float64) != 3 || r.body["errors"].(float64) != 7 || r.body["alreadyMembers"].(float64) != 1 {
+	if r.body["added"].(float64) != 2 || r.body["errors"].(float64) != 8 || r.body["alreadyMembers"].(float64) != 1 {
 		t.Fatalf("summary %s", r.raw)
+	}
+	if ghost, tenant := rows[3].(map[string]any), rows[9].(map[string]any); ghost["error"] != tenant["error"] {
+		t.Fatalf("no account and another org answer differently: %v / %v", ghost, tenant)
+	}
+	// The partner's manager imports their own org's people.
+	r = call(t, "POST", P+"/members/import", tm.amExt.token, "email,role\n"+tm.spareExt.email+",annotator\n", "Content-Type", "text/csv").want(t, 200)
+	if r.body["added"].(float64) != 1 {
+		t.Fatalf("partner import %s", r.raw)
 	}
 	if role := call(t, "GET", P+"/permissions", tm.spareExt.token, nil).want(t, 200); role.str("side") != "external" {
 		t.Fatalf("imported external member %s", role.raw)
