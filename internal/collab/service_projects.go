@@ -519,4 +519,3 @@ func (s *Service) AddGroupToProject(ctx context.Context, c Caller, projectID, gr
 	}
 	return GroupAdded{GroupID: grp.ID, Role: role, Added: len(add), AlreadyMembers: len(existing)}, nil
 }
-
