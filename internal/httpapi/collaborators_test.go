@@ -95,7 +95,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	if got := call(t, "GET", C, sc.owner.token, nil).want(t, 200).items(); len(got) != 1 {
 		t.Fatalf("admin sees %v", got)
 	}
-	call(t, "GET", C, sc.annHost.token, nil).problem(t, 404, "")
+	call(t, "GET", C, sc.annHost.token, nil).problem(t, 403, "") // an org member without a workspace role
 	call(t, "GET", C, sc.tenant.token, nil).problem(t, 404, "")
 
 	// Workspace roles are limited by the org's types.
@@ -184,7 +184,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	// Remove the collaborator: every workspace and project access of its
 	// people in this workspace goes.
 	call(t, "POST", "/projects/"+sc.project+"/members", sc.owner.token, map[string]string{"email": sc.x3.email, "role": "annotator",
-		"companyOrgId": sc.xOrg}).problem(t, 400, "companyOrgId")
+		"companyOrgId": sc.xOrg}).problem(t, 403, "companyOrgId")
 	rm := call(t, "DELETE", C+"/"+sc.xOrg, sc.owner.token, nil).want(t, 202)
 	// Access stops at once, before the job runs.
 	call(t, "GET", "/projects/"+sc.project, sc.x2.token, nil).problem(t, 404, "")
