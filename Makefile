@@ -2,6 +2,7 @@
 #
 #   make run      the whole API on 127.0.0.1:8080 with its local stack
 #   make test     lint + every test (each package starts its own local stack)
+#   make test-unit the domain rules and pure packages, no stack, in seconds
 #
 # `sam build` calls the build-<LogicalId> targets with ARTIFACTS_DIR set.
 
@@ -16,7 +17,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test test-scale bench load lint token build clean stack-deps browser-deps maildev \
+.PHONY: run test test-unit test-scale bench load lint token build clean stack-deps browser-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -97,6 +98,13 @@ lint:
 
 test: stack-deps browser-deps lint
 	$(GO) test $(TEST_FLAGS) ./...
+
+# The fast tier: the authorization core, matrix, standing, transitions,
+# delegation and validation, and every other package's pure tests; -short
+# keeps the local stack down (tests that need it skip).
+UNIT_PACKAGES := ./internal/collab/... ./internal/auth ./internal/config ./internal/mail ./internal/worker ./internal/ddbstore
+test-unit:
+	$(GO) test -short -count=1 $(UNIT_PACKAGES)
 
 # The scale run: add all users of a 10,000-user org to a workspace, then
 # remove that collaborator (SCALE_USERS overrides the count).

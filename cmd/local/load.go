@@ -23,6 +23,7 @@ import (
 	"github.com/annobridge/annobridge/internal/ddbstore"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 // load runs a bounded load against a fresh local stack and a server on a
@@ -64,7 +65,7 @@ func load(args []string) error {
 		}
 	}
 	router := httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Meter: meter, Log: quiet},
-		httpapi.Functions...)
+		lambdafn.HTTP...)
 	srv := &http.Server{Handler: router, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()

@@ -25,7 +25,7 @@ import (
 	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
-	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -124,7 +124,12 @@ func serve(log *slog.Logger) error {
 	done := make(chan struct{})
 	var pollers int
 	for _, c := range stack.Template.Consumers {
-		consumer, err := a.Consumer(app.ConsumerOf(c.Function))
+		name, ok := lambdafn.FromLogicalID(c.Function)
+		if !ok {
+			stopPolling()
+			return fmt.Errorf("template consumer %s is not a known function", c.Function)
+		}
+		consumer, err := a.Consumer(name)
 		if err != nil {
 			stopPolling()
 			return err
@@ -147,14 +152,14 @@ func serve(log *slog.Logger) error {
 			case <-pollCtx.Done():
 				return
 			case <-tick.C:
-				if _, err := a.Service.RelayOutbox(pollCtx, app.RelayAge); err != nil && pollCtx.Err() == nil {
+				if _, err := a.Service.Relay.RelayOutbox(pollCtx, app.RelayAge); err != nil && pollCtx.Err() == nil {
 					log.Warn("outbox relay", "err", err)
 				}
 			}
 		}
 	}()
 
-	srv := &http.Server{Addr: addr, Handler: a.Router(httpapi.Functions...), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: a.Router(lambdafn.HTTP...), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		stopPolling()

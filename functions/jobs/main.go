@@ -2,6 +2,9 @@
 // builds its AWS clients once per cold start and starts the Lambda runtime.
 package main
 
-import "github.com/annobridge/annobridge/internal/app"
+import (
+	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/lambdafn"
+)
 
-func main() { app.LambdaMain("jobs") }
+func main() { app.LambdaMain(lambdafn.Jobs) }

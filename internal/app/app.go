@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -25,16 +24,10 @@ import (
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/ddbstore"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/mail"
 	"github.com/annobridge/annobridge/internal/sqsqueue"
 	"github.com/annobridge/annobridge/internal/worker"
-)
-
-// Consumer function names, as in functions/.
-const (
-	FnHandoff = "handoff"
-	FnJobs    = "jobs"
-	FnMailer  = "mailer"
 )
 
 // App is one cold start's worth of clients and adapters.
@@ -65,9 +58,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
 	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
-	a.Service = collab.NewService(a.Store, collab.SystemClock{}, collab.RandomIDs{}, a.MailQueue, a.JobQueue,
-		collab.Config{PublicBaseURL: cfg.PublicBaseURL})
-	a.Service.SetPublisher(a.Outbox)
+	clock := collab.SystemClock{}
+	if a.Service, err = collab.NewService(a.Store.Ports(), collab.Deps{Clock: clock, IDs: collab.RandomIDs{Clock: clock},
+		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL}}); err != nil {
+		return nil, err
+	}
 	// The verifier checks bearer tokens in jwt mode and the acceptance
 	// page's session in both modes (in apigw mode when JWKS_URL is set).
 	var v *auth.Verifier
@@ -80,7 +75,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		v = auth.NewHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience)
 	}
 	// v.Verify bounds the identity claims and empties an email the issuer
-	// marks unverified (SPEC §11.7).
+	// marks unverified (docs/security.md, invariant 7).
 	callerOf := func(c auth.Claims) collab.Caller {
 		return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}
 	}
@@ -111,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	case config.AuthJWT:
 		a.Auth = httpapi.BearerAuthenticator{Verify: verify}
 		// The development sign-in mints a token for any email: local runs
-		// only (SPEC §11.7).
+		// only (docs/security.md, invariant 7).
 		if cfg.DevSignInAllowed() {
 			a.Page.DevSignIn = func(email, name string) (string, error) {
 				return auth.MintHS256(cfg.DevJWTSecret, cfg.JWTIssuer, cfg.JWTAudience,
@@ -143,27 +138,14 @@ func (a *App) LambdaHTTP(fn string) func(context.Context, events.APIGatewayV2HTT
 // Consumer returns the queue consumer of a consumer function.
 func (a *App) Consumer(fn string) (*worker.Consumer, error) {
 	switch fn {
-	case FnMailer:
+	case lambdafn.Mailer:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(a.Mailer)}), nil
-	case FnJobs:
+	case lambdafn.Jobs:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}), nil
-	case FnHandoff:
+	case lambdafn.Handoff:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff}), nil
 	}
 	return nil, fmt.Errorf("no consumer function %q", fn)
-}
-
-// ConsumerOf maps a template logical id (HandoffFunction) to its function name.
-func ConsumerOf(logicalID string) string {
-	switch logicalID {
-	case "MailerFunction":
-		return FnMailer
-	case "HandoffFunction":
-		return FnHandoff
-	case "JobsFunction":
-		return FnJobs
-	}
-	return strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
 }
 
 // LambdaMain is the whole main of a function: config and clients once per
@@ -182,14 +164,14 @@ func LambdaMain(fn string) {
 		os.Exit(1)
 	}
 	switch fn {
-	case FnHandoff:
+	case lambdafn.Handoff:
 		c, err := a.Consumer(fn)
 		if err != nil {
 			log.Error("start", "err", err)
 			os.Exit(1)
 		}
 		lambda.Start(a.HandoffLambda(c))
-	case FnJobs, FnMailer:
+	case lambdafn.Jobs, lambdafn.Mailer:
 		c, err := a.Consumer(fn)
 		if err != nil {
 			log.Error("start", "err", err)
@@ -239,7 +221,7 @@ func (a *App) runJob(ctx context.Context, m worker.Message) error {
 	if err := json.Unmarshal(m.Body, &in); err != nil || in.JobID == "" {
 		return fmt.Errorf("job.run without jobId: %w", err)
 	}
-	more, err := a.Service.RunJob(ctx, in.JobID)
+	more, err := a.Service.Jobs.RunJob(ctx, in.JobID)
 	if err != nil {
 		return err
 	}
@@ -272,7 +254,7 @@ func (a *App) handoff(ctx context.Context, m worker.Message) error {
 	if h.ItemID == "" || h.ProjectID == "" || h.TransitionID == "" {
 		return fmt.Errorf("handoff message without item, project or transition")
 	}
-	return a.Service.Handoff(ctx, h)
+	return a.Service.Relay.Handoff(ctx, h)
 }
 
 // RelayAge is how old an outbox message must be before the sweeper relays
@@ -293,7 +275,7 @@ func (a *App) HandoffLambda(c *worker.Consumer) func(context.Context, json.RawMe
 			}
 			return c.Handle(ctx, ev)
 		}
-		n, err := a.Service.RelayOutbox(ctx, RelayAge)
+		n, err := a.Service.Relay.RelayOutbox(ctx, RelayAge)
 		return map[string]int{"relayed": n}, err
 	}
 }

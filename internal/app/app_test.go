@@ -17,6 +17,7 @@ import (
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 var stack *devstack.Stack
@@ -80,7 +81,7 @@ func decode(t *testing.T, res events.APIGatewayV2HTTPResponse) map[string]any {
 func TestHTTPSampleEvents(t *testing.T) {
 	a := lambdaApp(t, nil)
 	ctx := context.Background()
-	h := a.LambdaHTTP(httpapi.FnMembership)
+	h := a.LambdaHTTP(lambdafn.Membership)
 	run := func(name string, mut func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest, want int) map[string]any {
 		t.Helper()
 		ev := readEvent[events.APIGatewayV2HTTPRequest](t, name)
@@ -126,7 +127,7 @@ func TestHTTPSampleEvents(t *testing.T) {
 // route of every function has a sample event.
 func TestEveryHTTPSampleEventRuns(t *testing.T) {
 	a := lambdaApp(t, nil)
-	for _, fn := range httpapi.Functions {
+	for _, fn := range lambdafn.HTTP {
 		h := a.LambdaHTTP(fn)
 		files, _ := filepath.Glob(filepath.Join(root(t), "events", fn+"-*.json"))
 		routes := map[string]bool{}
@@ -158,7 +159,7 @@ func TestEveryHTTPSampleEventRuns(t *testing.T) {
 func TestForgedContextHeaderCannotChangeIdentity(t *testing.T) {
 	a := lambdaApp(t, nil)
 	ctx := context.Background()
-	h := a.LambdaHTTP(httpapi.FnMembership)
+	h := a.LambdaHTTP(lambdafn.Membership)
 
 	// The victim owns an org.
 	victim := readEvent[events.APIGatewayV2HTTPRequest](t, "membership-create-org.json")
@@ -228,7 +229,7 @@ func TestSQSSampleEvents(t *testing.T) {
 	a := lambdaApp(t, map[string]string{"MAIL_OUTBOX_DIR": outbox})
 	ctx := context.Background()
 
-	mailer, err := a.Consumer(app.FnMailer)
+	mailer, err := a.Consumer(lambdafn.Mailer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,14 +256,14 @@ func TestSQSSampleEvents(t *testing.T) {
 	// A handoff for an item that does not exist changes nothing and is done;
 	// a run of a job that does not exist fails (retried, then kept in the
 	// DLQ), never dropped.
-	handoff, err := a.Consumer(app.FnHandoff)
+	handoff, err := a.Consumer(lambdafn.Handoff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res, err := handoff.Handle(ctx, readEvent[events.SQSEvent](t, "handoff-sqs.json")); err != nil || len(res.BatchItemFailures) != 0 {
 		t.Fatalf("handoff: %v %+v", err, res)
 	}
-	jobs, err := a.Consumer(app.FnJobs)
+	jobs, err := a.Consumer(lambdafn.Jobs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +280,8 @@ func TestTemplateRoutesMatchRouters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fn := range httpapi.Functions {
-		id := strings.ToUpper(fn[:1]) + fn[1:] + "Function"
+	for _, fn := range lambdafn.HTTP {
+		id := lambdafn.LogicalID(fn)
 		if !slices.Contains(tpl.Functions, id) {
 			t.Fatalf("template has no %s", id)
 		}
@@ -312,12 +313,13 @@ func TestTemplateRoutesMatchRouters(t *testing.T) {
 	}
 	consumers := map[string]bool{}
 	for _, c := range tpl.Consumers {
-		consumers[app.ConsumerOf(c.Function)] = true
-		if _, err := (&app.App{}).Consumer(app.ConsumerOf(c.Function)); err != nil {
+		name, _ := lambdafn.FromLogicalID(c.Function)
+		consumers[name] = true
+		if _, err := (&app.App{}).Consumer(name); err != nil {
 			t.Errorf("template consumer %s: %v", c.Function, err)
 		}
 	}
-	for _, fn := range []string{app.FnHandoff, app.FnJobs, app.FnMailer} {
+	for _, fn := range lambdafn.Consumers {
 		if !consumers[fn] {
 			t.Errorf("template has no SQS event source for %s", fn)
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/sqsqueue"
 	"github.com/annobridge/annobridge/internal/worker"
 )
@@ -26,7 +26,7 @@ func TestPollerDeliversAndDeadLetters(t *testing.T) {
 	outbox := t.TempDir()
 	a := lambdaApp(t, map[string]string{"MAIL_OUTBOX_DIR": outbox})
 	q := stack.Queues["MailQueue"]
-	consumer, err := a.Consumer(app.FnMailer)
+	consumer, err := a.Consumer(lambdafn.Mailer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func mapClaims(extra map[string]any) jwt.MapClaims {
 	return c
 }
 
-// An email the issuer marks unverified counts as empty (SPEC §11.7), in
+// An email the issuer marks unverified counts as empty (docs/security.md, invariant 7), in
 // both verification paths, whether the claim is a boolean or a string.
 func TestEmailVerified(t *testing.T) {
 	cases := []struct {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The authorization core (SPEC §11). Every use case asks it; nothing else
+// The authorization core (docs/security.md). Every use case asks it; nothing else
 // interprets a stored row or a limited grant:
 //
 //   - Project actions: Standing (the live facts about a user and a
@@ -184,8 +184,9 @@ type WorkspacePermissionRow struct {
 // WorkspaceColumns names the columns of WorkspacePermissions.
 var WorkspaceColumns = [5]string{"admin", "developer", "project_manager", "annotation_manager", "collaborator org"}
 
-// WorkspacePermissions is the one table of workspace-level rights (SPEC §3
-// collaborator management, §11.3 and §11.8).
+// WorkspacePermissions is the one table of workspace-level rights: project
+// creation, collaborator management, workspace roles, jobs and the audit
+// log (docs/permissions.md; docs/security.md, invariants 3 and 8).
 var WorkspacePermissions = []WorkspacePermissionRow{
 	{WsProjectsCreate, "create projects in the workspace", [5]Grant{Allow, Allow, Allow, Deny, Deny}},
 	{WsCollaboratorsView, "list collaborators", [5]Grant{Allow, WorkforceOrgs, WorkforceOrgs, Deny, OwnOrg}},

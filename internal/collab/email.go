@@ -16,7 +16,7 @@ func asciiLower(s string) string {
 }
 
 // SameEmail reports whether two addresses are the same mailbox for an
-// invitation's binding: equal up to ASCII case, nothing looser (SPEC §11).
+// invitation's binding: equal up to ASCII case, nothing looser (docs/security.md).
 func SameEmail(a, b string) bool {
 	return asciiLower(strings.TrimSpace(a)) == asciiLower(strings.TrimSpace(b))
 }

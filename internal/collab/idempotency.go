@@ -20,11 +20,12 @@ type SavedResponse struct {
 // IdempotencyStore keeps the answers of requests sent with an
 // Idempotency-Key, per caller and key.
 type IdempotencyStore interface {
-	// Claim records that the request with this hash is starting. If the key
+	// Claim records that the request with this hash is starting; the record
+	// expires IdempotencyTTL after the store's clock says now. If the key
 	// was used already it returns the saved record and false.
-	Claim(ctx context.Context, callerID, key, requestHash string, expires time.Time) (SavedResponse, bool, error)
-	// Complete saves the answer for replay.
-	Complete(ctx context.Context, callerID, key string, r SavedResponse, expires time.Time) error
+	Claim(ctx context.Context, callerID, key, requestHash string) (SavedResponse, bool, error)
+	// Complete saves the answer for replay, for IdempotencyTTL.
+	Complete(ctx context.Context, callerID, key string, r SavedResponse) error
 	// Release forgets a claim whose request failed, so it can be retried.
 	Release(ctx context.Context, callerID, key string) error
 }

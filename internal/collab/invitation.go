@@ -5,10 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"time"
 )
 
-// InvitationKind is one of the five kinds of SPEC §4.
+// InvitationKind is one of the five kinds of docs/architecture.md, Invitations.
 type InvitationKind string
 
 // Invitation kinds.
@@ -185,4 +186,9 @@ type Collaborator struct {
 type InvitationScope struct {
 	Kind string // "project", "workspace" or "org"
 	ID   string
+}
+
+// Covers reports whether the access includes a project.
+func (a ProjectAccess) Covers(projectID string) bool {
+	return a.Mode == "full" || slices.Contains(a.ProjectIDs, projectID)
 }

@@ -23,7 +23,7 @@ var orgRoleRank = map[OrgRole]int{OrgOwner: 3, OrgAdmin: 2, OrgMember: 1}
 func (r OrgRole) Valid() bool { return orgRoleRank[r] > 0 }
 
 // HasWorkforceAccess reports whether the role gives workforce access to the
-// org (SPEC §1: owner or admin).
+// org (docs/permissions.md: owner or admin).
 func (r OrgRole) HasWorkforceAccess() bool { return r == OrgOwner || r == OrgAdmin }
 
 // User is a person known by the identity provider's subject.
@@ -87,7 +87,7 @@ type Page struct {
 	Cursor string
 }
 
-// Page limits of SPEC §8.
+// Page limits of docs/architecture.md, HTTP conventions.
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 200

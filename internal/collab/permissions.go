@@ -38,13 +38,13 @@ type PermissionRow struct {
 	Description string
 	Grants      [5]Grant // in the order of Roles: owner … annotator
 	// External is the most an external member (acting for a partner or
-	// collaborator org) holds of the action, whatever their role (SPEC
-	// §11.2): Deny keeps the action the host's, OwnOrg walls it to their
+	// collaborator org) holds of the action, whatever their role
+	// (docs/security.md, invariant 2): Deny keeps the action the host's, OwnOrg walls it to their
 	// own org; empty leaves the role's grant as it is.
 	External Grant
 }
 
-// Permissions is THE permission matrix of SPEC §3, the one source for the
+// Permissions is THE permission matrix of docs/permissions.md, the one source for the
 // code, docs/permissions.md and the tests.
 var Permissions = []PermissionRow{
 	{"project.view", "see the project", [5]Grant{Allow, Allow, Allow, Allow, Allow}, ""},
@@ -157,7 +157,7 @@ func PermissionsMarkdown() string {
 	b.WriteString("# Permissions\n\n")
 	b.WriteString("Generated from `internal/collab/permissions.go` by `go generate ./internal/collab`; do not edit.\n\n")
 	b.WriteString("`Y` allowed, `-` forbidden; a limited grant names its limit: `own_org` (the member's own organization, and roles no higher than their own), `assigned_items` (items assigned to them), `own_tasks` (tasks they created), `review_assignments` (items in review assigned to them).\n\n")
-	b.WriteString("The last column is the external ceiling (SPEC §11.2): the most a member acting for a partner or collaborator org holds, whatever their role: `-` keeps the action the host's, `own_org` walls it to their own org.\n\n")
+	b.WriteString("The last column is the external ceiling (docs/security.md, invariant 2): the most a member acting for a partner or collaborator org holds, whatever their role: `-` keeps the action the host's, `own_org` walls it to their own org.\n\n")
 	b.WriteString("| action | meaning |")
 	for _, r := range Roles {
 		fmt.Fprintf(&b, " %s |", r)
@@ -179,7 +179,7 @@ func PermissionsMarkdown() string {
 	b.WriteString("- External members (share-link partners, labeling companies) hold only: " + joinRoles(ExternalBaseRoles) + ", unless their org's collaboration types allow more.\n")
 	b.WriteString("- Nobody grants a role higher than their own; only `owner` grants `owner`; a project keeps at least one `owner`.\n")
 	b.WriteString("- `own_org`: an external or labeling-company member sees and manages only the members of their own org, never other orgs' users.\n")
-	b.WriteString("- Standing comes from live facts only (SPEC §11.1): host-side rights need a membership of the host org now; external rights a live partnership or collaborator access of an org the user belongs to now.\n\n")
+	b.WriteString("- Standing comes from live facts only (docs/security.md, invariant 1): host-side rights need a membership of the host org now; external rights a live partnership or collaborator access of an org the user belongs to now.\n\n")
 	b.WriteString("## Collaboration types\n\n| type | allowed workspace roles |\n| --- | --- |\n")
 	for _, t := range []CollabType{CollabOwner, CollabDataPartner, CollabProducerPartner, CollabAnnotationPartner} {
 		var rs []string

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// specMatrix is SPEC §3's table as written there; the code's table must say
+// specMatrix is docs/permissions.md's table as written there; the code's table must say
 // the same.
 const specMatrix = `
 | project.view | Y | Y | Y | Y | Y |

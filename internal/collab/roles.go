@@ -5,7 +5,7 @@ import "slices"
 // Role is a project role.
 type Role string
 
-// Project roles, highest first (SPEC §2).
+// Project roles, highest first (docs/permissions.md).
 const (
 	RoleOwner             Role = "owner"
 	RoleDeveloper         Role = "developer"
@@ -44,7 +44,7 @@ var Sides = []Side{SideHost, SideExternal}
 // member's org can access there.
 type WorkspaceRole string
 
-// Workspace roles (SPEC §2).
+// Workspace roles (docs/permissions.md).
 const (
 	WSAdmin             WorkspaceRole = "admin"
 	WSDeveloper         WorkspaceRole = "developer"
@@ -71,7 +71,7 @@ func (w WorkspaceRole) ProjectRole() Role {
 // CollabType is a collaboration type of an org in a workspace.
 type CollabType string
 
-// Collaboration types (SPEC §2).
+// Collaboration types (docs/permissions.md).
 const (
 	CollabOwner             CollabType = "owner"
 	CollabDataPartner       CollabType = "data_partner"
@@ -103,7 +103,7 @@ func AllowedWorkspaceRoles(types []CollabType) []WorkspaceRole {
 }
 
 // ExternalBaseRoles are the project roles an external member may always
-// hold (SPEC §2).
+// hold (docs/permissions.md).
 var ExternalBaseRoles = []Role{RoleAnnotationManager, RoleAnnotator}
 
 // ExternalRoles returns the project roles a member of an external org may

@@ -30,7 +30,7 @@ const (
 	AuthGateway = "apigw"
 )
 
-// Local defaults of SPEC §9 and §10.
+// Local defaults (README.md, "The two commands").
 const (
 	DefaultDevJWTSecret = "annobridge-local-dev-secret"
 	DefaultJWTIssuer    = "annobridge-local"

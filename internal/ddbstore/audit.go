@@ -1,3 +1,5 @@
+// Audit entries, written in the transaction of the change they record.
+
 package ddbstore
 
 import (
@@ -6,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -55,6 +56,7 @@ func (s *Store) auditPut(e collab.AuditEntry) (txItem, error) {
 
 // transactAudited runs the writes and the audit entries of the change as
 // one transaction: a change of who may do what is never without its entry.
+// The entries count towards collab.MaxTransactionItems.
 func (s *Store) transactAudited(ctx context.Context, audit []collab.AuditEntry, items ...txItem) error {
 	for _, e := range audit {
 		it, err := s.auditPut(e)
@@ -63,41 +65,7 @@ func (s *Store) transactAudited(ctx context.Context, audit []collab.AuditEntry, 
 		}
 		items = append(items, it)
 	}
-	if len(items) > maxTransactItems {
-		return collab.Errorf(collab.CodeConflict, "the change touches %d records; at most %d change at once", len(items), maxTransactItems)
-	}
 	return s.transact(ctx, items...)
-}
-
-// maxTransactItems is DynamoDB's limit of writes in one transaction.
-const maxTransactItems = 100
-
-// basisCheck is the condition that the row a decision rests on is still
-// the version the decision read.
-func (s *Store) basisCheck(b collab.Basis) txItem {
-	var k keys
-	switch b.Kind {
-	case collab.BasisOrgMember:
-		k = orgMemberKey(b.ScopeID, b.UserID)
-	case collab.BasisWorkspaceMember:
-		k = workspaceMemberKey(b.ScopeID, b.UserID)
-	default:
-		k = projectMemberKey(b.ScopeID, b.UserID)
-	}
-	return txItem{write: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyAV(k),
-		ConditionExpression:       aws.String("v = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(b.Version)}}},
-		onConflict: collab.Errorf(collab.CodeConflict, "your own rights changed meanwhile; reload and retry")}
-}
-
-// guarded adds the check of the decision's basis to a change of a
-// project membership; a basis that is the changed row itself is already
-// version-checked, and an empty one checks nothing.
-func (s *Store) guarded(items []txItem, guard collab.Basis, projectID, userID string) []txItem {
-	if guard.Kind == "" || (guard.Kind == collab.BasisProjectMember && guard.ScopeID == projectID && guard.UserID == userID) {
-		return items
-	}
-	return append(items, s.basisCheck(guard))
 }
 
 // AppendAudit writes one audit entry on its own (for what is not a

@@ -1,3 +1,5 @@
+// Batch reads and writes, whole-listing queries, and generic decoders on them.
+
 package ddbstore
 
 import (
@@ -23,9 +25,17 @@ func keyOf(item map[string]types.AttributeValue) keys {
 	return k
 }
 
-// batchGet reads up to any number of keys in batches of 100 (one round
-// trip per batch, plus retries of unprocessed keys) and returns the items
-// found by key.
+// DynamoDB's limits of the batch calls, unlike a transaction's
+// (collab.MaxTransactionItems): neither is atomic, so a batch call splits
+// any number of keys or writes into requests of these sizes.
+const (
+	maxBatchGetKeys    = 100 // keys in one BatchGetItem request
+	maxBatchWriteItems = 25  // writes in one BatchWriteItem request
+)
+
+// batchGet reads any number of keys in batches of maxBatchGetKeys (one
+// round trip per batch, plus retries of unprocessed keys) and returns the
+// items found by key.
 func (s *Store) batchGet(ctx context.Context, ks []keys) (map[keys]map[string]types.AttributeValue, error) {
 	out := make(map[keys]map[string]types.AttributeValue, len(ks))
 	seen := map[keys]bool{}
@@ -37,7 +47,7 @@ func (s *Store) batchGet(ctx context.Context, ks []keys) (map[keys]map[string]ty
 		}
 	}
 	for attempt := 0; len(pending) > 0; attempt++ {
-		n := min(100, len(pending))
+		n := min(maxBatchGetKeys, len(pending))
 		chunk := pending[:n]
 		pending = pending[n:]
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
@@ -62,7 +72,46 @@ func (s *Store) batchGet(ctx context.Context, ks []keys) (map[keys]map[string]ty
 	return out, nil
 }
 
-// batchDelete deletes keys in batches of 25, retrying unprocessed ones.
+// rowsByUser batch-reads one item per user and decodes those found, keyed
+// by user.
+func rowsByUser[R any](ctx context.Context, s *Store, userIDs []string, key func(string) keys, userOf func(R) string) (map[string]R, error) {
+	ks := make([]keys, len(userIDs))
+	for i, u := range userIDs {
+		ks[i] = key(u)
+	}
+	found, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]R, len(found))
+	for _, item := range found {
+		var r R
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			return nil, err
+		}
+		out[userOf(r)] = r
+	}
+	return out, nil
+}
+
+// decodeInto decodes the item found under k, if any, into *out through the
+// row type's domain converter; *out stays nil when the item is absent.
+func decodeInto[R any, D any](found map[keys]map[string]types.AttributeValue, k keys, out **D, domain func(R) D) error {
+	item, ok := found[k]
+	if !ok {
+		return nil
+	}
+	var r R
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return fmt.Errorf("decode %s/%s: %w", k.PK, k.SK, err)
+	}
+	d := domain(r)
+	*out = &d
+	return nil
+}
+
+// batchDelete deletes keys in batches of maxBatchWriteItems, retrying
+// unprocessed ones.
 func (s *Store) batchDelete(ctx context.Context, ks []keys) error {
 	var pending []types.WriteRequest
 	for _, k := range ks {
@@ -71,12 +120,12 @@ func (s *Store) batchDelete(ctx context.Context, ks []keys) error {
 	return s.batchWrite(ctx, pending)
 }
 
-// batchWrite runs write requests in batches of 25 (BatchWriteItem's limit),
+// batchWrite runs write requests in batches of maxBatchWriteItems,
 // retrying unprocessed items with a growing pause.
 func (s *Store) batchWrite(ctx context.Context, pending []types.WriteRequest) error {
 	retries := 0
 	for len(pending) > 0 {
-		n := min(25, len(pending))
+		n := min(maxBatchWriteItems, len(pending))
 		chunk := pending[:n]
 		pending = pending[n:]
 		res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
@@ -126,6 +175,20 @@ func (s *Store) queryAll(ctx context.Context, q queryInput, max int, out func([]
 		}
 		start = res.LastEvaluatedKey
 	}
+}
+
+// allRows reads every page of q and decodes the rows.
+func allRows[R any](ctx context.Context, s *Store, q queryInput, max int) ([]R, error) {
+	var out []R
+	err := s.queryAll(ctx, q, max, func(items []map[string]types.AttributeValue) error {
+		var rows []R
+		if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
+			return err
+		}
+		out = append(out, rows...)
+		return nil
+	})
+	return out, err
 }
 
 func boolPtr(b bool) *bool { return &b }

@@ -1,3 +1,5 @@
+// Workspace collaborators (orgs) and workspace members.
+
 package ddbstore
 
 import (
@@ -11,6 +13,22 @@ import (
 	"github.com/annobridge/annobridge/internal/collab"
 )
 
+type collaboratorRow struct {
+	keys
+	gsi1
+	meta
+	WorkspaceID    string    `dynamodbav:"workspaceId"`
+	OrgID          string    `dynamodbav:"orgId"`
+	OrgName        string    `dynamodbav:"orgName"`
+	Types          []string  `dynamodbav:"types"`
+	AccessMode     string    `dynamodbav:"accessMode"`
+	AccessIDs      []string  `dynamodbav:"accessProjectIds,omitempty"`
+	AutoInvite     bool      `dynamodbav:"autoInvite"`
+	AutoInviteRole string    `dynamodbav:"autoInviteRole,omitempty"`
+	AddedAt        time.Time `dynamodbav:"addedAt"`
+	RemovingJob    string    `dynamodbav:"removingJob,omitempty"`
+}
+
 func toCollaboratorRow(c collab.Collaborator) collaboratorRow {
 	return collaboratorRow{keys: collaboratorKey(c.WorkspaceID, c.OrgID), gsi1: collaboratorIndex(c.WorkspaceID, c.OrgID),
 		meta: meta{Type: typeCollab, Version: c.Version}, WorkspaceID: c.WorkspaceID, OrgID: c.OrgID, OrgName: c.OrgName,
@@ -22,6 +40,22 @@ func (r collaboratorRow) domain() collab.Collaborator {
 	return collab.Collaborator{WorkspaceID: r.WorkspaceID, OrgID: r.OrgID, OrgName: r.OrgName, Types: typesIn(r.Types),
 		Access: collab.ProjectAccess{Mode: r.AccessMode, ProjectIDs: r.AccessIDs}, AutoInvite: r.AutoInvite,
 		AutoInviteRole: collab.WorkspaceRole(r.AutoInviteRole), AddedAt: r.AddedAt, RemovingJob: r.RemovingJob, Version: r.Version}
+}
+
+func typesOut(ts []collab.CollabType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}
+
+func typesIn(ts []string) []collab.CollabType {
+	out := make([]collab.CollabType, len(ts))
+	for i, t := range ts {
+		out[i] = collab.CollabType(t)
+	}
+	return out
 }
 
 // ListCollaborators lists a workspace's collaborators.
@@ -48,7 +82,7 @@ func (s *Store) ListOrgCollaborations(ctx context.Context, orgID string) ([]coll
 // GetCollaborator reads one collaborator.
 func (s *Store) GetCollaborator(ctx context.Context, wsID, orgID string) (collab.Collaborator, error) {
 	var r collaboratorRow
-	if err := s.get(ctx, collaboratorKey(wsID, orgID), &r, collab.Errorf(collab.CodeNotFound, "collaborator %q not found", orgID)); err != nil {
+	if err := s.get(ctx, collaboratorKey(wsID, orgID), &r, collab.NotFound(collab.RecordCollaborator, orgID)); err != nil {
 		return collab.Collaborator{}, err
 	}
 	return r.domain(), nil
@@ -57,7 +91,7 @@ func (s *Store) GetCollaborator(ctx context.Context, wsID, orgID string) (collab
 // PutCollaborator creates a collaborator, with its audit entries, in one
 // transaction.
 func (s *Store) PutCollaborator(ctx context.Context, c collab.Collaborator, audit ...collab.AuditEntry) error {
-	it, err := s.putNew(toCollaboratorRow(c), collab.Errorf(collab.CodeConflict, "org %q already collaborates in this workspace", c.OrgID))
+	it, err := s.putNew(toCollaboratorRow(c), collab.AlreadyCollaborator(c.OrgID))
 	if err != nil {
 		return err
 	}
@@ -76,9 +110,9 @@ func (s *Store) UpdateCollaborator(ctx context.Context, c collab.Collaborator, v
 	}
 	items := []txItem{{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 		ConditionExpression:       aws.String("v = :v AND attribute_not_exists(removingJob)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(version)}}}, onConflict: changed("the collaborator")}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(version)}}}, onConflict: collab.Stale(collab.RecordCollaborator)}}
 	for _, m := range remove {
-		items = append(items, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, changed("a workspace member")))
+		items = append(items, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, collab.Stale(collab.RecordWorkspaceRole)))
 	}
 	return s.transactAudited(ctx, audit, items...)
 }
@@ -86,12 +120,43 @@ func (s *Store) UpdateCollaborator(ctx context.Context, c collab.Collaborator, v
 // MarkCollaboratorRemoving flags the collaborator as being removed and
 // writes the removal job, in one transaction.
 func (s *Store) MarkCollaboratorRemoving(ctx context.Context, c collab.Collaborator, j collab.Job, audit ...collab.AuditEntry) error {
-	job, err := s.putNew(toJobRow(j), collab.Errorf(collab.CodeConflict, "job exists"))
+	job, err := s.putNew(toJobRow(j), collab.AlreadyExists(collab.RecordJob, j.ID))
 	if err != nil {
 		return err
 	}
 	return s.transactAudited(ctx, audit, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET removingJob = :j", nil,
-		map[string]types.AttributeValue{":j": str(j.ID)}, changed("the collaborator")), job)
+		map[string]types.AttributeValue{":j": str(j.ID)}, collab.Stale(collab.RecordCollaborator)), job)
+}
+
+// DeleteCollaborator deletes the collaborator item.
+func (s *Store) DeleteCollaborator(ctx context.Context, wsID, orgID string) error {
+	return s.transact(ctx, s.deleteKey(collaboratorKey(wsID, orgID)))
+}
+
+type workspaceMemberRow struct {
+	keys
+	gsi1
+	gsi2
+	meta
+	WorkspaceID string `dynamodbav:"workspaceId"`
+	UserID      string `dynamodbav:"userId"`
+	Email       string `dynamodbav:"email"`
+	Name        string `dynamodbav:"name"`
+	Role        string `dynamodbav:"role"`
+	OrgID       string `dynamodbav:"orgId"`
+	External    bool   `dynamodbav:"external"`
+}
+
+func toWorkspaceMemberRow(m collab.WorkspaceMember) workspaceMemberRow {
+	g1, g2 := workspaceMemberIndexes(m.WorkspaceID, m.OrgID, m.UserID)
+	return workspaceMemberRow{keys: workspaceMemberKey(m.WorkspaceID, m.UserID), gsi1: g1, gsi2: g2,
+		meta: meta{Type: typeWSMember, Version: m.Version}, WorkspaceID: m.WorkspaceID, UserID: m.UserID,
+		Email: m.Email, Name: m.Name, Role: string(m.Role), OrgID: m.OrgID, External: m.External}
+}
+
+func (r workspaceMemberRow) domain() collab.WorkspaceMember {
+	return collab.WorkspaceMember{WorkspaceID: r.WorkspaceID, UserID: r.UserID, Email: r.Email, Name: r.Name,
+		Role: collab.WorkspaceRole(r.Role), OrgID: r.OrgID, External: r.External, Version: r.Version}
 }
 
 // PutWorkspaceMember sets one workspace role. For a collaborator org's
@@ -110,19 +175,14 @@ func (s *Store) PutWorkspaceMember(ctx context.Context, m collab.WorkspaceMember
 			Key: keyAV(collaboratorKey(c.WorkspaceID, c.OrgID)), UpdateExpression: aws.String("ADD v :one"),
 			ConditionExpression:       aws.String("v = :v AND attribute_not_exists(removingJob)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(c.Version), ":one": n(1)}}},
-			onConflict: changed("the collaborator")})
+			onConflict: collab.Stale(collab.RecordCollaborator)})
 	}
 	return s.transactAudited(ctx, audit, items...)
 }
 
 // DeleteWorkspaceMember removes one workspace role (version-checked).
 func (s *Store) DeleteWorkspaceMember(ctx context.Context, m collab.WorkspaceMember, audit ...collab.AuditEntry) error {
-	return s.transactAudited(ctx, audit, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, changed("the workspace role")))
-}
-
-// DeleteCollaborator deletes the collaborator item.
-func (s *Store) DeleteCollaborator(ctx context.Context, wsID, orgID string) error {
-	return s.transact(ctx, s.deleteKey(collaboratorKey(wsID, orgID)))
+	return s.transactAudited(ctx, audit, s.deleteVersioned(workspaceMemberKey(m.WorkspaceID, m.UserID), m.Version, collab.Stale(collab.RecordWorkspaceRole)))
 }
 
 // GetWorkspaceMembers reads many workspace memberships.
@@ -159,7 +219,8 @@ func (s *Store) ListWorkspaceMembersPage(ctx context.Context, wsID, orgID string
 	return out, next, err
 }
 
-// PutWorkspaceMembers writes memberships in batches of 25 (idempotent puts;
+// PutWorkspaceMembers writes memberships in batches of maxBatchWriteItems
+// (idempotent puts;
 // unprocessed items are retried).
 func (s *Store) PutWorkspaceMembers(ctx context.Context, ms []collab.WorkspaceMember) error {
 	reqs := make([]types.WriteRequest, 0, len(ms))
@@ -173,123 +234,12 @@ func (s *Store) PutWorkspaceMembers(ctx context.Context, ms []collab.WorkspaceMe
 	return s.batchWrite(ctx, reqs)
 }
 
-// DeleteWorkspaceMembers deletes memberships in batches of 25.
+// DeleteWorkspaceMembers deletes memberships in batches of
+// maxBatchWriteItems.
 func (s *Store) DeleteWorkspaceMembers(ctx context.Context, ms []collab.WorkspaceMember) error {
 	ks := make([]keys, len(ms))
 	for i, m := range ms {
 		ks[i] = workspaceMemberKey(m.WorkspaceID, m.UserID)
 	}
 	return s.batchDelete(ctx, ks)
-}
-
-// ListWorkspaceProjects lists a workspace's projects through GSI2.
-func (s *Store) ListWorkspaceProjects(ctx context.Context, wsID string, p collab.Page) ([]collab.Project, string, error) {
-	pk, sk := workspaceProjectsOf(wsID)
-	var rows []projectRow
-	next, err := s.query(ctx, queryInput{index: indexGSI2, pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
-	out := make([]collab.Project, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, err
-}
-
-// DeletePartner deletes a partner item (version-checked) with its audit
-// entries.
-func (s *Store) DeletePartner(ctx context.Context, p collab.Partner, audit ...collab.AuditEntry) error {
-	return s.transactAudited(ctx, audit, s.deleteVersioned(partnerKey(p.ProjectID, p.OrgID), p.Version, changed("the partner")))
-}
-
-// RemoveOrgFromProject deletes the partner item, every project membership
-// of the org on the project (found through the per-org index) and the
-// links of the org's groups to the project, so nothing the org had there
-// grants anything later.
-func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error) {
-	ks := []keys{partnerKey(projectID, orgID)}
-	pk, sk := projectOrgMembersOf(projectID, orgID)
-	err := s.queryAll(ctx, queryInput{index: indexGSI2, pk: pk, skPrefix: sk}, 0, func(items []map[string]types.AttributeValue) error {
-		for _, it := range items {
-			ks = append(ks, keyOf(it))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	members := len(ks) - 1
-	gpk, gsk := projectGroupsOf(projectID)
-	links, err := allRows[groupLinkRow](ctx, s, queryInput{index: indexGSI2, pk: gpk, skPrefix: gsk}, 10000)
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range links {
-		if l.OrgID == orgID {
-			ks = append(ks, l.keys)
-		}
-	}
-	return members, s.batchDelete(ctx, ks)
-}
-
-type jobRow struct {
-	keys
-	meta
-	ID          string    `dynamodbav:"id"`
-	Kind        string    `dynamodbav:"kind"`
-	Status      string    `dynamodbav:"status"`
-	WorkspaceID string    `dynamodbav:"workspaceId"`
-	OrgID       string    `dynamodbav:"orgId"`
-	Role        string    `dynamodbav:"role,omitempty"`
-	CreatedBy   string    `dynamodbav:"createdBy"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
-	Done        int       `dynamodbav:"done"`
-	Total       int       `dynamodbav:"total"`
-	Written     int       `dynamodbav:"written"`
-	Errors      []string  `dynamodbav:"errors,omitempty"`
-	Phase       string    `dynamodbav:"phase,omitempty"`
-	Cursor      string    `dynamodbav:"cursor,omitempty"`
-}
-
-func toJobRow(j collab.Job) jobRow {
-	return jobRow{keys: jobKey(j.ID), meta: meta{Type: "job", Version: j.Version}, ID: j.ID, Kind: string(j.Kind),
-		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), CreatedBy: j.CreatedBy,
-		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Done: j.Done, Total: j.Total, Written: j.Written, Errors: j.Errors,
-		Phase: j.Phase, Cursor: j.Cursor}
-}
-
-func (r jobRow) domain() collab.Job {
-	return collab.Job{ID: r.ID, Kind: collab.JobKind(r.Kind), Status: collab.JobStatus(r.Status), WorkspaceID: r.WorkspaceID,
-		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
-}
-
-// CreateJob writes a new job with its audit entries.
-func (s *Store) CreateJob(ctx context.Context, j collab.Job, audit ...collab.AuditEntry) error {
-	it, err := s.putNew(toJobRow(j), collab.Errorf(collab.CodeConflict, "job exists"))
-	if err != nil {
-		return err
-	}
-	return s.transactAudited(ctx, audit, it)
-}
-
-// GetJob reads a job.
-func (s *Store) GetJob(ctx context.Context, id string) (collab.Job, error) {
-	var r jobRow
-	if err := s.get(ctx, jobKey(id), &r, collab.Errorf(collab.CodeNotFound, "job %q not found", id)); err != nil {
-		return collab.Job{}, err
-	}
-	return r.domain(), nil
-}
-
-// SaveJob writes a checkpoint if nobody else moved the job meanwhile.
-func (s *Store) SaveJob(ctx context.Context, j collab.Job) error {
-	row := toJobRow(j)
-	row.Version = j.Version + 1
-	av, err := attributevalue.MarshalMap(row)
-	if err != nil {
-		return err
-	}
-	return s.transact(ctx, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
-		ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(j.Version)}}},
-		onConflict: changed("the job")})
 }

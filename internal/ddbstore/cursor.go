@@ -1,3 +1,5 @@
+// Pagination cursors: signed, bound to the listing they came from.
+
 package ddbstore
 
 import (
@@ -43,12 +45,6 @@ func (c cursorCodec) encode(scope string, key map[string]types.AttributeValue) (
 	return enc.EncodeToString(payload) + "." + enc.EncodeToString(c.mac(scope, payload)), nil
 }
 
-func badCursor() error {
-	var v collab.Validation
-	v.Add("cursor", "is not a cursor of this listing")
-	return v.Err()
-}
-
 func (c cursorCodec) decode(scope, cursor string) (map[string]types.AttributeValue, error) {
 	if cursor == "" {
 		return nil, nil
@@ -56,16 +52,16 @@ func (c cursorCodec) decode(scope, cursor string) (map[string]types.AttributeVal
 	enc := base64.RawURLEncoding
 	body, sig, ok := strings.Cut(cursor, ".")
 	if !ok {
-		return nil, badCursor()
+		return nil, collab.BadCursor()
 	}
 	payload, err1 := enc.DecodeString(body)
 	mac, err2 := enc.DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, c.mac(scope, payload)) {
-		return nil, badCursor()
+		return nil, collab.BadCursor()
 	}
 	var plain map[string]string
 	if err := json.Unmarshal(payload, &plain); err != nil {
-		return nil, badCursor()
+		return nil, collab.BadCursor()
 	}
 	key := make(map[string]types.AttributeValue, len(plain))
 	for name, v := range plain {

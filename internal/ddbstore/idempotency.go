@@ -1,3 +1,5 @@
+// Idempotency records: the saved answers to requests with an Idempotency-Key.
+
 package ddbstore
 
 import (
@@ -6,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -41,14 +42,15 @@ func idemID(key string) string {
 
 // Claim writes an in-progress record unless one exists (an expired record,
 // not yet deleted by TTL, is taken over); one round trip either way.
-func (s *Store) Claim(ctx context.Context, callerID, key, requestHash string, expires time.Time) (collab.SavedResponse, bool, error) {
+func (s *Store) Claim(ctx context.Context, callerID, key, requestHash string) (collab.SavedResponse, bool, error) {
+	expires := s.now().Add(collab.IdempotencyTTL)
 	row := idempotencyRow{keys: idempotencyKey(callerID, idemID(key)), meta: meta{Type: typeIdempotency, Version: 1},
 		RequestHash: requestHash, TTL: expires.Unix()}
 	av, err := attributevalue.MarshalMap(row)
 	if err != nil {
 		return collab.SavedResponse{}, false, fmt.Errorf("marshal idempotency: %w", err)
 	}
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	res, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           &s.table,
 		Item:                                av,
@@ -75,7 +77,8 @@ func (s *Store) Claim(ctx context.Context, callerID, key, requestHash string, ex
 }
 
 // Complete stores the answer of the claimed request.
-func (s *Store) Complete(ctx context.Context, callerID, key string, r collab.SavedResponse, expires time.Time) error {
+func (s *Store) Complete(ctx context.Context, callerID, key string, r collab.SavedResponse) error {
+	expires := s.now().Add(collab.IdempotencyTTL)
 	row := idempotencyRow{keys: idempotencyKey(callerID, idemID(key)), meta: meta{Type: typeIdempotency, Version: 2},
 		RequestHash: r.RequestHash, Done: true, Status: r.Status, Header: r.Header, Body: r.Body, TTL: expires.Unix()}
 	av, err := attributevalue.MarshalMap(row)

@@ -1,8 +1,9 @@
+// Invitations, their token pointers, share links and acceptance.
+
 package ddbstore
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,22 +55,6 @@ func scopeOf(inv collab.Invitation) (string, string) {
 	return "project", inv.ProjectID
 }
 
-func typesOut(ts []collab.CollabType) []string {
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = string(t)
-	}
-	return out
-}
-
-func typesIn(ts []string) []collab.CollabType {
-	out := make([]collab.CollabType, len(ts))
-	for i, t := range ts {
-		out[i] = collab.CollabType(t)
-	}
-	return out
-}
-
 func toInvitationRow(inv collab.Invitation) invitationRow {
 	r := invitationRow{keys: invitationKey(inv.ID), meta: meta{Type: typeInvitation, Version: inv.Version},
 		ID: inv.ID, TokenHash: inv.TokenHash, Kind: string(inv.Kind), Status: string(inv.Status),
@@ -110,11 +95,7 @@ func (s *Store) pointer(inv collab.Invitation, hash string, expires time.Time) (
 	if !expires.IsZero() {
 		r.TTL = expires.Add(30 * 24 * time.Hour).Unix()
 	}
-	return s.putNew(r, collab.Errorf(collab.CodeConflict, "token collision; retry"))
-}
-
-func (s *Store) deleteKey(k keys) txItem {
-	return txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyAV(k)}}}
+	return s.putNew(r, collab.AlreadyExists(collab.RecordToken, ""))
 }
 
 // endPending moves a pending invitation (version-checked) to status and
@@ -129,13 +110,13 @@ func (s *Store) endPending(inv collab.Invitation, status collab.InvitationStatus
 		ConditionExpression:       aws.String("v = :v AND #st = :pending"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
 		ExpressionAttributeValues: values}},
-		onConflict: collab.Errorf(collab.CodeGone, "the invitation is no longer pending")}
+		onConflict: collab.InvitationGone("")}
 }
 
 // CreateInvitation stores the invitation and its token pointer; a share
 // link also becomes the project's current link, revoking the previous one.
 func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, previous *collab.Invitation, audit ...collab.AuditEntry) error {
-	it, err := s.putNew(toInvitationRow(inv), collab.Errorf(collab.CodeConflict, "invitation exists"))
+	it, err := s.putNew(toInvitationRow(inv), collab.AlreadyExists(collab.RecordInvitation, inv.ID))
 	if err != nil {
 		return err
 	}
@@ -157,10 +138,10 @@ func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, pre
 				items = append(items, s.endPending(*previous, collab.InvRevoked, "", nil))
 			}
 		}
-		items = append(items, txItem{write: types.TransactWriteItem{Put: put}, onConflict: changed("the share link")},
+		items = append(items, txItem{write: types.TransactWriteItem{Put: put}, onConflict: collab.Stale(collab.RecordShareLink)},
 			txItem{write: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
 				Key: keyAV(projectKey(inv.ProjectID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
-				onConflict: collab.Errorf(collab.CodeNotFound, "project %q not found", inv.ProjectID)})
+				onConflict: collab.NotFound(collab.RecordProject, inv.ProjectID)})
 	}
 	return s.transactAudited(ctx, audit, items...)
 }
@@ -168,7 +149,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, pre
 // GetInvitation reads an invitation by id.
 func (s *Store) GetInvitation(ctx context.Context, id string) (collab.Invitation, error) {
 	var r invitationRow
-	if err := s.get(ctx, invitationKey(id), &r, collab.Errorf(collab.CodeNotFound, "invitation %q not found", id)); err != nil {
+	if err := s.get(ctx, invitationKey(id), &r, collab.NotFound(collab.RecordInvitation, id)); err != nil {
 		return collab.Invitation{}, err
 	}
 	return r.domain(), nil
@@ -177,7 +158,7 @@ func (s *Store) GetInvitation(ctx context.Context, id string) (collab.Invitation
 // FindInvitationByToken follows a token hash to its invitation; a token
 // replaced by a resend no longer matches.
 func (s *Store) FindInvitationByToken(ctx context.Context, hash string) (collab.Invitation, error) {
-	nf := collab.Errorf(collab.CodeNotFound, "no invitation has this token")
+	nf := collab.NotFoundBy(collab.RecordInvitation, "token", "")
 	var ptr tokenRow
 	if err := s.get(ctx, tokenKey(hash), &ptr, nf); err != nil {
 		return collab.Invitation{}, err
@@ -195,7 +176,7 @@ func (s *Store) FindInvitationByToken(ctx context.Context, hash string) (collab.
 // GetShareLink returns the project's current share link invitation.
 func (s *Store) GetShareLink(ctx context.Context, projectID string) (collab.Invitation, error) {
 	var ptr tokenRow
-	if err := s.get(ctx, shareLinkKey(projectID), &ptr, collab.Errorf(collab.CodeNotFound, "the project has no share link")); err != nil {
+	if err := s.get(ctx, shareLinkKey(projectID), &ptr, collab.HasNo(collab.RecordProject, collab.RecordShareLink)); err != nil {
 		return collab.Invitation{}, err
 	}
 	return s.GetInvitation(ctx, ptr.InvitationID)
@@ -222,7 +203,7 @@ func (s *Store) SetInvitationStatus(ctx context.Context, inv collab.Invitation, 
 	if inv.Kind == collab.KindShareLink {
 		items = append(items, txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
 			Key: keyAV(shareLinkKey(inv.ProjectID)), ConditionExpression: aws.String("attribute_not_exists(PK) OR invitationId = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}}, onConflict: changed("the share link")})
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(inv.ID)}}}, onConflict: collab.Stale(collab.RecordShareLink)})
 	}
 	return s.transactAudited(ctx, audit, items...)
 }
@@ -245,33 +226,8 @@ func (s *Store) ReissueInvitation(ctx context.Context, old collab.Invitation, ne
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(newHash), ":e": exp, ":r": rs, ":one": n(1),
 			":v": n(old.Version), ":pending": str(string(collab.InvPending))}}},
-		onConflict: changed("the invitation")}
+		onConflict: collab.Stale(collab.RecordInvitation)}
 	return s.transactAudited(ctx, audit, upd, s.deleteKey(tokenKey(old.TokenHash)), ptr)
-}
-
-// GetUser reads a user.
-func (s *Store) GetUser(ctx context.Context, userID string) (collab.User, error) {
-	var r userRow
-	if err := s.get(ctx, userKey(userID), &r, collab.Errorf(collab.CodeNotFound, "user %q not found", userID)); err != nil {
-		return collab.User{}, err
-	}
-	return collab.User{ID: userID, Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt}, nil
-}
-
-type collaboratorRow struct {
-	keys
-	gsi1
-	meta
-	WorkspaceID    string    `dynamodbav:"workspaceId"`
-	OrgID          string    `dynamodbav:"orgId"`
-	OrgName        string    `dynamodbav:"orgName"`
-	Types          []string  `dynamodbav:"types"`
-	AccessMode     string    `dynamodbav:"accessMode"`
-	AccessIDs      []string  `dynamodbav:"accessProjectIds,omitempty"`
-	AutoInvite     bool      `dynamodbav:"autoInvite"`
-	AutoInviteRole string    `dynamodbav:"autoInviteRole,omitempty"`
-	AddedAt        time.Time `dynamodbav:"addedAt"`
-	RemovingJob    string    `dynamodbav:"removingJob,omitempty"`
 }
 
 // AcceptInvitation writes an acceptance in one transaction: the invitation
@@ -285,17 +241,17 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 		at, _ := attributevalue.Marshal(a.At)
 		items = append(items, s.endPending(inv, collab.InvAccepted, ", acceptedBy = :by, acceptedAt = :at, acceptCount = :one",
 			map[string]types.AttributeValue{":by": str(a.AcceptedBy), ":at": at}))
-		items[0].onConflict = &collab.Error{Code: collab.CodeGone, Message: "this invitation has already been used", Extra: map[string]any{"reason": "used"}}
+		items[0].onConflict = collab.InvitationGone(collab.GoneUsed)
 	} else {
 		items = append(items, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(invitationKey(inv.ID)),
 			UpdateExpression:          aws.String("ADD acceptCount :one"),
 			ConditionExpression:       aws.String("#st = :pending AND tokenHash = :h"),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":pending": str(string(collab.InvPending)), ":h": str(inv.TokenHash)}}},
-			onConflict: &collab.Error{Code: collab.CodeGone, Message: "this invitation has been revoked", Extra: map[string]any{"reason": "revoked"}}})
+			onConflict: collab.InvitationGone(collab.GoneRevoked)})
 	}
 	if a.Partner != nil {
-		it, err := s.putNew(toPartnerRow(*a.Partner, *a.Project), collab.Errorf(collab.CodeConflict, "org %q already partners this project", a.Partner.OrgID))
+		it, err := s.putNew(toPartnerRow(*a.Partner, *a.Project), collab.AlreadyPartner(a.Partner.OrgID))
 		if err != nil {
 			return err
 		}
@@ -303,7 +259,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 	}
 	owners := 0
 	for _, m := range a.Members {
-		it, err := s.putNew(toProjectMemberRow(m), collab.Errorf(collab.CodeConflict, "you are already a member of this project"))
+		it, err := s.putNew(toProjectMemberRow(m), collab.AlreadyMember(collab.RecordProject, ""))
 		if err != nil {
 			return err
 		}
@@ -316,10 +272,10 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 		items = append(items, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
 			Key: keyAV(projectKey(a.Members[0].ProjectID)), UpdateExpression: aws.String("ADD owners :n"),
 			ConditionExpression: aws.String("attribute_exists(PK)"), ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(owners)}}},
-			onConflict: collab.Errorf(collab.CodeGone, "the project no longer exists")})
+			onConflict: collab.NoLongerExists(collab.RecordProject)})
 	}
 	if m := a.OrgMember; m != nil {
-		it, err := s.putNew(toOrgMemberRow(*m), collab.Errorf(collab.CodeConflict, "you are already a member of this org"))
+		it, err := s.putNew(toOrgMemberRow(*m), collab.AlreadyMember(collab.RecordOrg, ""))
 		if err != nil {
 			return err
 		}
@@ -330,17 +286,17 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 		items = append(items, it, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(orgKey(m.OrgID)),
 			UpdateExpression: aws.String("ADD owners :n"), ConditionExpression: aws.String("attribute_exists(PK)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(inc)}}},
-			onConflict: collab.Errorf(collab.CodeGone, "the org no longer exists")})
+			onConflict: collab.NoLongerExists(collab.RecordOrg)})
 	}
 	if c := a.Collab; c != nil {
-		it, err := s.putNew(toCollaboratorRow(*c), collab.Errorf(collab.CodeConflict, "your org already collaborates in this workspace"))
+		it, err := s.putNew(toCollaboratorRow(*c), collab.AlreadyCollaborator(""))
 		if err != nil {
 			return err
 		}
 		items = append(items, it)
 	}
 	for _, w := range a.WSMembers {
-		it, err := s.putNew(toWorkspaceMemberRow(w), collab.Errorf(collab.CodeConflict, "you are already a member of this workspace"))
+		it, err := s.putNew(toWorkspaceMemberRow(w), collab.AlreadyMember(collab.RecordWorkspace, ""))
 		if err != nil {
 			return err
 		}
@@ -348,11 +304,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 	}
 	if p := a.NewManager; p != nil {
 		items = append(items, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET managerId = :m", nil,
-			map[string]types.AttributeValue{":m": str(p.ManagerID)}, changed("the partnership")))
+			map[string]types.AttributeValue{":m": str(p.ManagerID)}, collab.Stale(collab.RecordPartner)))
 	}
-	err := s.transactAudited(ctx, a.Audit, items...)
-	if err != nil && strings.Contains(err.Error(), "TransactionConflict") {
-		return collab.Wrap(collab.CodeConflict, err, "a concurrent acceptance conflicted; retry")
-	}
-	return err
+	return s.transactAudited(ctx, a.Audit, items...)
 }

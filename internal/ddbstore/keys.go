@@ -1,3 +1,5 @@
+// Table keys: every key and index key, and the time format inside them.
+
 package ddbstore
 
 import (
@@ -59,6 +61,15 @@ const (
 	typeShareLink   = "share_link"
 	typeCollab      = "collaborator"
 )
+
+// sortTimeLayout is the one format of a time inside a key: UTC, fixed
+// width, all nine fractional digits written, so the lexical order of keys is
+// the chronological order of their times. (time.RFC3339Nano drops trailing
+// zeros: "…05.1Z" sorts after "…05.12Z", and "…05Z" after both.)
+const sortTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// sortTime formats t for a key.
+func sortTime(t time.Time) string { return t.UTC().Format(sortTimeLayout) }
 
 type keys struct {
 	PK string `dynamodbav:"PK"`
@@ -208,7 +219,7 @@ func invitationKey(id string) keys { return keys{PK: prefixInv + id, SK: skMeta}
 // invitationIndex lists the pending invitations of a scope, oldest first;
 // the index attributes are removed when an invitation stops being pending.
 func invitationIndex(scopeKind, scopeID string, created time.Time, id string) gsi1 {
-	return gsi1{GSI1PK: prefixInvs + scopeKind + "#" + scopeID, GSI1SK: prefixInv + created.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return gsi1{GSI1PK: prefixInvs + scopeKind + "#" + scopeID, GSI1SK: prefixInv + sortTime(created) + "#" + id}
 }
 
 func invitationsOf(scopeKind, scopeID string) (pk, skPrefix string) {
@@ -249,7 +260,7 @@ func jobKey(id string) keys { return keys{PK: "JOB#" + id, SK: skMeta} }
 
 // auditKey: one partition per scope, sorted by time.
 func auditKey(scope string, at time.Time, id string) keys {
-	return keys{PK: "AUDIT#" + scope, SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: "AUDIT#" + scope, SK: sortTime(at) + "#" + id}
 }
 
 func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }
@@ -297,13 +308,13 @@ func orgItemsByStatus(projectID, orgID string, st collab.ItemStatus) (pk, skPref
 }
 
 func itemEventKey(itemID string, at time.Time, id string) keys {
-	return keys{PK: prefixItem + itemID, SK: "EV#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: prefixItem + itemID, SK: "EV#" + sortTime(at) + "#" + id}
 }
 
 func itemEventsOf(itemID string) (pk, skPrefix string) { return prefixItem + itemID, "EV#" }
 
 func commentKey(itemID string, at time.Time, id string) keys {
-	return keys{PK: prefixItem + itemID, SK: "CMT#" + at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: prefixItem + itemID, SK: "CMT#" + sortTime(at) + "#" + id}
 }
 
 func commentsOf(itemID string) (pk, skPrefix string) { return prefixItem + itemID, "CMT#" }
@@ -320,9 +331,9 @@ func statsRange(projectID, userID, fromDay, toDay string) (pk, from, to string) 
 
 // outboxBefore is the partition and the sort-key bound of the outbox
 // messages written before t.
-func outboxBefore(t time.Time) (pk, before string) { return pkOutbox, t.UTC().Format(time.RFC3339Nano) }
+func outboxBefore(t time.Time) (pk, before string) { return pkOutbox, sortTime(t) }
 
 // outboxKey: one partition of messages awaiting relay, oldest first.
 func outboxKey(at time.Time, id string) keys {
-	return keys{PK: pkOutbox, SK: at.UTC().Format(time.RFC3339Nano) + "#" + id}
+	return keys{PK: pkOutbox, SK: sortTime(at) + "#" + id}
 }

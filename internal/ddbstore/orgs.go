@@ -1,8 +1,11 @@
+// Users, orgs and org members.
+
 package ddbstore
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +15,62 @@ import (
 
 	"github.com/annobridge/annobridge/internal/collab"
 )
+
+type userRow struct {
+	keys
+	gsi1
+	meta
+	Email     string    `dynamodbav:"email"`
+	Name      string    `dynamodbav:"name"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+type orgRow struct {
+	keys
+	meta
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	CreatedBy string    `dynamodbav:"createdBy"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	// Owners counts owner memberships, so the last owner cannot go.
+	Owners int `dynamodbav:"owners"`
+}
+
+func toOrgRow(o collab.Org) orgRow {
+	return orgRow{keys: orgKey(o.ID), meta: meta{Type: typeOrg, Version: o.Version},
+		ID: o.ID, Name: o.Name, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt, Owners: 1}
+}
+
+func (r orgRow) domain() collab.Org {
+	return collab.Org{ID: r.ID, Name: r.Name, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Version: r.Version}
+}
+
+type orgMemberRow struct {
+	keys
+	gsi1
+	meta
+	OrgID    string    `dynamodbav:"orgId"`
+	OrgName  string    `dynamodbav:"orgName"`
+	UserID   string    `dynamodbav:"userId"`
+	Email    string    `dynamodbav:"email"`
+	Name     string    `dynamodbav:"name"`
+	Role     string    `dynamodbav:"role"`
+	JoinedAt time.Time `dynamodbav:"joinedAt"`
+}
+
+func toOrgMemberRow(m collab.OrgMembership) orgMemberRow {
+	return orgMemberRow{
+		keys: orgMemberKey(m.OrgID, m.UserID), gsi1: orgMemberIndex(m.OrgID, m.UserID),
+		meta:  meta{Type: typeOrgMember, Version: m.Version},
+		OrgID: m.OrgID, OrgName: m.OrgName, UserID: m.UserID, Email: m.Email, Name: m.Name,
+		Role: string(m.Role), JoinedAt: m.JoinedAt,
+	}
+}
+
+func (r orgMemberRow) domain() collab.OrgMembership {
+	return collab.OrgMembership{OrgID: r.OrgID, OrgName: r.OrgName, UserID: r.UserID, Email: r.Email,
+		Name: r.Name, Role: collab.OrgRole(r.Role), JoinedAt: r.JoinedAt, Version: r.Version}
+}
 
 // PutUser upserts the user: createdAt is kept from the first write, email and
 // name follow the latest verified claims.
@@ -48,10 +107,33 @@ func (s *Store) PutUser(ctx context.Context, u collab.User) error {
 	return nil
 }
 
+// GetUser reads a user.
+func (s *Store) GetUser(ctx context.Context, userID string) (collab.User, error) {
+	var r userRow
+	if err := s.get(ctx, userKey(userID), &r, collab.NotFound(collab.RecordUser, userID)); err != nil {
+		return collab.User{}, err
+	}
+	return collab.User{ID: userID, Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt}, nil
+}
+
+// FindUserByEmail finds a user by (normalized) email.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (collab.User, error) {
+	pk, sk := usersByEmail(email)
+	var rows []userRow
+	if _, err := s.query(ctx, queryInput{index: indexGSI1, pk: pk, skPrefix: sk, limit: 1}, &rows); err != nil {
+		return collab.User{}, err
+	}
+	if len(rows) == 0 {
+		return collab.User{}, collab.NotFoundBy(collab.RecordUser, "email", email)
+	}
+	r := rows[0]
+	return collab.User{ID: strings.TrimPrefix(r.PK, prefixUser), Email: r.Email, Name: r.Name, CreatedAt: r.CreatedAt}, nil
+}
+
 // CreateOrg writes the org, its owner membership and its default workspace in
 // one transaction; none of them may exist already.
 func (s *Store) CreateOrg(ctx context.Context, n collab.NewOrg) error {
-	exists := collab.Errorf(collab.CodeConflict, "org %q already exists", n.Org.ID)
+	exists := collab.AlreadyExists(collab.RecordOrg, n.Org.ID)
 	org, err := s.putNew(toOrgRow(n.Org), exists)
 	if err != nil {
 		return err
@@ -60,7 +142,7 @@ func (s *Store) CreateOrg(ctx context.Context, n collab.NewOrg) error {
 	if err != nil {
 		return err
 	}
-	ws, err := s.putNew(toWorkspaceRow(n.Workspace), collab.Errorf(collab.CodeConflict, "workspace %q already exists", n.Workspace.ID))
+	ws, err := s.putNew(toWorkspaceRow(n.Workspace), collab.AlreadyExists(collab.RecordWorkspace, n.Workspace.ID))
 	if err != nil {
 		return err
 	}
@@ -70,7 +152,7 @@ func (s *Store) CreateOrg(ctx context.Context, n collab.NewOrg) error {
 // GetOrg reads one org.
 func (s *Store) GetOrg(ctx context.Context, orgID string) (collab.Org, error) {
 	var r orgRow
-	if err := s.get(ctx, orgKey(orgID), &r, collab.Errorf(collab.CodeNotFound, "org %q not found", orgID)); err != nil {
+	if err := s.get(ctx, orgKey(orgID), &r, collab.NotFound(collab.RecordOrg, orgID)); err != nil {
 		return collab.Org{}, err
 	}
 	return r.domain(), nil
@@ -79,11 +161,22 @@ func (s *Store) GetOrg(ctx context.Context, orgID string) (collab.Org, error) {
 // GetOrgMembership reads one user's membership of an org.
 func (s *Store) GetOrgMembership(ctx context.Context, orgID, userID string) (collab.OrgMembership, error) {
 	var r orgMemberRow
-	nf := collab.Errorf(collab.CodeNotFound, "user %q is not a member of org %q", userID, orgID)
+	nf := collab.NotMember(userID, collab.RecordOrg, orgID)
 	if err := s.get(ctx, orgMemberKey(orgID, userID), &r, nf); err != nil {
 		return collab.OrgMembership{}, err
 	}
 	return r.domain(), nil
+}
+
+// GetOrgMemberships reads many users' memberships of one org in batches.
+func (s *Store) GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]collab.OrgMembership, error) {
+	rows, err := rowsByUser(ctx, s, userIDs, func(u string) keys { return orgMemberKey(orgID, u) },
+		func(r orgMemberRow) string { return r.UserID })
+	out := make(map[string]collab.OrgMembership, len(rows))
+	for u, r := range rows {
+		out[u] = r.domain()
+	}
+	return out, err
 }
 
 // ListUserOrgs lists a user's memberships through GSI1.
@@ -113,7 +206,7 @@ func (s *Store) listMembers(ctx context.Context, q queryInput) ([]collab.OrgMemb
 
 // AddOrgMember adds a membership to an existing org (and counts an owner).
 func (s *Store) AddOrgMember(ctx context.Context, m collab.OrgMembership) error {
-	it, err := s.putNew(toOrgMemberRow(m), collab.Errorf(collab.CodeConflict, "%s is already a member of this org", m.Email))
+	it, err := s.putNew(toOrgMemberRow(m), collab.AlreadyMember(collab.RecordOrg, m.Email))
 	if err != nil {
 		return err
 	}
@@ -124,12 +217,12 @@ func (s *Store) AddOrgMember(ctx context.Context, m collab.OrgMembership) error 
 	org := txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(orgKey(m.OrgID)),
 		UpdateExpression: aws.String("ADD owners :n"), ConditionExpression: aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": n(inc)}}},
-		onConflict: collab.Errorf(collab.CodeNotFound, "org %q not found", m.OrgID)}
+		onConflict: collab.NotFound(collab.RecordOrg, m.OrgID)}
 	return s.transact(ctx, it, org)
 }
 
 // SeedOrgMembers bulk-loads memberships into an existing org (batches of
-// 25, idempotent puts): for imports, migrations and scale runs. It does
+// maxBatchWriteItems, idempotent puts): for imports, migrations and scale runs. It does
 // not count owners; load members and admins only.
 func (s *Store) SeedOrgMembers(ctx context.Context, ms []collab.OrgMembership) error {
 	reqs := make([]types.WriteRequest, 0, len(ms))
@@ -144,4 +237,76 @@ func (s *Store) SeedOrgMembers(ctx context.Context, ms []collab.OrgMembership) e
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 	}
 	return s.batchWrite(ctx, reqs)
+}
+
+// SetOrgMemberRole changes a member's org role; the org keeps an owner.
+func (s *Store) SetOrgMemberRole(ctx context.Context, m collab.OrgMembership, role collab.OrgRole, audit ...collab.AuditEntry) error {
+	items := []txItem{s.versioned(orgMemberKey(m.OrgID, m.UserID), m.Version, "SET #r = :r",
+		map[string]string{"#r": "role"}, map[string]types.AttributeValue{":r": str(string(role))}, collab.Stale(collab.RecordMembership))}
+	if d, ok := s.ownerDelta(counted{kind: collab.RecordOrg, id: m.OrgID}, m.Role == collab.OrgOwner, role == collab.OrgOwner); ok {
+		items = append(items, d)
+	}
+	return s.transactAudited(ctx, audit, items...)
+}
+
+// RemoveOrgMember deletes an org membership together with every row that
+// granted rights through it (project memberships, workspace roles, group
+// memberships), with the audit entries, in one transaction; the org (and
+// every project) keeps an owner.
+func (s *Store) RemoveOrgMember(ctx context.Context, m collab.OrgMembership, fp collab.Footprint, audit ...collab.AuditEntry) error {
+	items := []txItem{s.deleteVersioned(orgMemberKey(m.OrgID, m.UserID), m.Version, collab.Stale(collab.RecordMembership))}
+	if d, ok := s.ownerDelta(counted{kind: collab.RecordOrg, id: m.OrgID}, m.Role == collab.OrgOwner, false); ok {
+		items = append(items, d)
+	}
+	for _, pm := range fp.Projects {
+		items = append(items, s.deleteVersioned(projectMemberKey(pm.ProjectID, pm.UserID), pm.Version, collab.Stale(collab.RecordMembership)))
+		if d, ok := s.ownerDelta(counted{kind: collab.RecordProject, id: pm.ProjectID, byID: true}, pm.Role == collab.RoleOwner, false); ok {
+			items = append(items, d)
+		}
+	}
+	for _, wm := range fp.Workspaces {
+		items = append(items, s.deleteKey(workspaceMemberKey(wm.WorkspaceID, wm.UserID)))
+	}
+	for _, gm := range fp.Groups {
+		items = append(items, s.deleteKey(groupMemberKey(gm.GroupID, gm.UserID)))
+	}
+	return s.transactAudited(ctx, audit, items...)
+}
+
+// Footprint lists what a user holds anywhere that may have come through
+// an org: their project memberships, workspace roles and, of the org's
+// groups, their memberships.
+func (s *Store) Footprint(ctx context.Context, orgID, userID string) (collab.Footprint, error) {
+	var fp collab.Footprint
+	var err error
+	if fp.Projects, err = s.ListUserProjects(ctx, userID); err != nil {
+		return fp, err
+	}
+	wpk, wsk := workspacesOfUser(userID)
+	wrows, err := allRows[workspaceMemberRow](ctx, s, queryInput{index: indexGSI1, pk: wpk, skPrefix: wsk}, 10000)
+	if err != nil {
+		return fp, err
+	}
+	for _, r := range wrows {
+		fp.Workspaces = append(fp.Workspaces, r.domain())
+	}
+	gpk, gsk := groupsOfUser(userID)
+	grows, err := allRows[groupMemberRow](ctx, s, queryInput{index: indexGSI1, pk: gpk, skPrefix: gsk}, 10000)
+	if err != nil || len(grows) == 0 {
+		return fp, err
+	}
+	ks := make([]keys, len(grows))
+	for i, r := range grows {
+		ks[i] = groupKey(orgID, r.GroupID)
+	}
+	found, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return fp, err
+	}
+	for _, r := range grows {
+		if _, ok := found[groupKey(orgID, r.GroupID)]; ok {
+			fp.Groups = append(fp.Groups, collab.GroupMember{GroupID: r.GroupID, UserID: r.UserID, Email: r.Email, Name: r.Name, OrgID: orgID})
+		}
+	}
+	return fp, nil
 }

@@ -1,12 +1,14 @@
-// Package ddbstore implements the collab.Store port on one DynamoDB table.
-// It alone knows the table's keys.
+// Package ddbstore implements the persistence ports of internal/collab on
+// one DynamoDB table. It alone knows the table's keys.
 package ddbstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -33,13 +35,40 @@ type Store struct {
 	db      API
 	table   string
 	cursors cursorCodec
+	now     func() time.Time // the clock (idempotency expiry)
+	// places caches what never changes about a project: projectID ->
+	// projectPlace.
+	places sync.Map
 }
 
-var _ collab.Store = (*Store)(nil)
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the store's clock (default: time.Now in UTC).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // New returns a store on table. cursorSecret signs pagination cursors.
-func New(db API, table string, cursorSecret []byte) *Store {
-	return &Store{db: db, table: table, cursors: cursorCodec{secret: cursorSecret}}
+func New(db API, table string, cursorSecret []byte, opts ...Option) *Store {
+	s := &Store{db: db, table: table, cursors: cursorCodec{secret: cursorSecret},
+		now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// meta is in every row: the item's type and its version. The row structs,
+// each in its capability's file, are the stored shape of an entity, with
+// its keys, and the converters to and from the domain types.
+type meta struct {
+	Type    string `dynamodbav:"typ"`
+	Version int    `dynamodbav:"v"`
+}
+
+func n(i int) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.Itoa(i)} }
+
+func str(v string) types.AttributeValue {
+	return &types.AttributeValueMemberS{Value: v}
 }
 
 // Meter counts DynamoDB round trips and consumed capacity for one operation.
@@ -135,8 +164,13 @@ func (s *Store) putNew(row any, onConflict error) (txItem, error) {
 }
 
 // transact runs the writes as one transaction and turns a cancellation into
-// the domain error of the write whose condition failed.
+// the domain error of the write whose condition failed. It refuses more
+// writes than one transaction takes (collab.MaxTransactionItems): a change
+// that can grow so large is split by its caller, never cut here.
 func (s *Store) transact(ctx context.Context, items ...txItem) error {
+	if len(items) > collab.MaxTransactionItems {
+		return collab.TooManyChanges(len(items))
+	}
 	writes := make([]types.TransactWriteItem, len(items))
 	for i, it := range items {
 		writes[i] = it.write
@@ -160,9 +194,11 @@ func translateTxError(err error, items []txItem) error {
 			case code == "ConditionalCheckFailed" && i < len(items) && items[i].onConflict != nil:
 				return items[i].onConflict
 			case code == "ConditionalCheckFailed":
-				return collab.Wrap(collab.CodeConflict, err, "the record changed; reload and retry")
+				stale := collab.Stale("")
+				stale.Err = err
+				return stale
 			case code == "TransactionConflict":
-				return collab.Wrap(collab.CodeConflict, err, "a concurrent change conflicted; retry")
+				return collab.Contended(err)
 			}
 		}
 		return fmt.Errorf("transaction canceled: %w", err)
@@ -173,9 +209,80 @@ func translateTxError(err error, items []txItem) error {
 	}
 	var tc *types.TransactionConflictException
 	if errors.As(err, &tc) {
-		return collab.Wrap(collab.CodeConflict, err, "a concurrent change conflicted; retry")
+		return collab.Contended(err)
 	}
 	return fmt.Errorf("transact write: %w", err)
+}
+
+func (s *Store) versioned(k keys, version int, update string, names map[string]string, values map[string]types.AttributeValue, onConflict error) txItem {
+	if values == nil {
+		values = map[string]types.AttributeValue{}
+	}
+	values[":v"] = n(version)
+	values[":one"] = n(1)
+	u := &types.Update{TableName: &s.table, Key: keyAV(k),
+		UpdateExpression:          aws.String(update + " ADD v :one"),
+		ConditionExpression:       aws.String("v = :v"),
+		ExpressionAttributeValues: values}
+	if len(names) > 0 {
+		u.ExpressionAttributeNames = names
+	}
+	return txItem{write: types.TransactWriteItem{Update: u}, onConflict: onConflict}
+}
+
+func (s *Store) deleteVersioned(k keys, version int, onConflict error) txItem {
+	return txItem{write: types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &s.table, Key: keyAV(k), ConditionExpression: aws.String("v = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(version)},
+	}}, onConflict: onConflict}
+}
+
+func (s *Store) deleteKey(k keys) txItem {
+	return txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyAV(k)}}}
+}
+
+// counted is a record that counts its owners (an org or a project), as
+// errors name it: by id, or as "the project" when the caller acts on it
+// (byID false).
+type counted struct {
+	kind collab.Record
+	id   string
+	byID bool
+}
+
+func (c counted) key() keys {
+	if c.kind == collab.RecordOrg {
+		return orgKey(c.id)
+	}
+	return projectKey(c.id)
+}
+
+// ownerDelta returns the update of c's owners counter for a role change
+// from → to: the counter may not drop below one, and c must still exist.
+func (s *Store) ownerDelta(c counted, wasOwner, isOwner bool) (txItem, bool) {
+	k := c.key()
+	name := ""
+	if c.byID {
+		name = c.id
+	}
+	switch {
+	case wasOwner && !isOwner:
+		return txItem{write: types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: keyAV(k),
+			UpdateExpression:          aws.String("ADD owners :minus"),
+			ConditionExpression:       aws.String("owners > :one"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":minus": n(-1), ":one": n(1)},
+		}}, onConflict: collab.LastOwner(c.kind, name)}, true
+	case !wasOwner && isOwner:
+		return txItem{write: types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: keyAV(k),
+			UpdateExpression:    aws.String("ADD owners :plus"),
+			ConditionExpression: aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":plus": n(1)},
+		}}, onConflict: collab.NotFound(c.kind, c.id)}, true
+	}
+	return txItem{}, false
 }
 
 // query runs one page of a key-condition query.

@@ -1,3 +1,5 @@
+// Integration tests against the local stack; they skip under -short.
+
 package ddbstore
 
 import (
@@ -16,8 +18,12 @@ var stack *devstack.Stack
 
 func TestMain(m *testing.M) { os.Exit(devstack.RunTests(m, &stack)) }
 
+// newStore connects a store to the local stack. Every test that needs the
+// stack starts with it: under -short, where TestMain starts no stack, it
+// skips the test.
 func newStore(t *testing.T) (*Store, *dynamodb.Client) {
 	t.Helper()
+	devstack.NeedStack(t)
 	cfg := stack.Config()
 	awsCfg, err := cfg.AWS(context.Background())
 	if err != nil {
@@ -80,7 +86,7 @@ func TestPutUserKeepsCreationTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r userRow
-	if err := s.get(ctx, userKey("u-keep"), &r, collab.Errorf(collab.CodeNotFound, "missing")); err != nil {
+	if err := s.get(ctx, userKey("u-keep"), &r, collab.NotFound(collab.RecordUser, "u-keep")); err != nil {
 		t.Fatal(err)
 	}
 	if !r.CreatedAt.Equal(t0) || r.Email != "new@example.com" || r.Name != "New" || r.Version != 2 || r.Type != typeUser {

@@ -96,7 +96,7 @@ func (a *API) authed(h handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), keyCaller, c)
 		r = r.WithContext(ctx)
-		if err := a.svc.EnsureUser(ctx, c); err != nil {
+		if err := a.svc.Orgs.EnsureUser(ctx, c); err != nil {
 			writeError(w, r, err)
 			return
 		}

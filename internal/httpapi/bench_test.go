@@ -43,7 +43,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 	}{{"host-member", tm.annHost}, {"external-member", tm.annExt}, {"org-owner", tm.owner}} {
 		b.Run(c.name, func(b *testing.B) {
 			metered(b, func(ctx context.Context) error {
-				_, err := svc.Permissions(ctx, caller(c.u), tm.project)
+				_, err := svc.Projects.Permissions(ctx, caller(c.u), tm.project)
 				return err
 			})
 		})
@@ -54,7 +54,7 @@ func BenchmarkCreateOrg(b *testing.B) {
 	u := newActor(b, "benchorg")
 	svc := store(b).Service
 	metered(b, func(ctx context.Context) error {
-		_, _, err := svc.CreateOrg(ctx, caller(u), "Bench Org")
+		_, _, err := svc.Orgs.CreateOrg(ctx, caller(u), "Bench Org")
 		return err
 	})
 }
@@ -68,7 +68,7 @@ func BenchmarkListProjectMembers(b *testing.B) {
 	}{{"host-all", tm.owner}, {"walled-partner", tm.amExt}} {
 		b.Run(c.name, func(b *testing.B) {
 			metered(b, func(ctx context.Context) error {
-				_, _, err := svc.ListProjectMembers(ctx, caller(c.u), tm.project, collab.MemberFilter{}, collab.Page{Limit: 50})
+				_, _, err := svc.Members.ListProjectMembers(ctx, caller(c.u), tm.project, collab.MemberFilter{}, collab.Page{Limit: 50})
 				return err
 			})
 		})
@@ -81,7 +81,7 @@ func BenchmarkSaveAnnotation(b *testing.B) {
 	svc := store(b).Service
 	doc := []byte(`{"objects":[{"label":"car","bbox":[1,2,3,4]}]}`)
 	metered(b, func(ctx context.Context) error {
-		_, err := svc.SaveAnnotation(ctx, caller(tm.annHost), tm.project, id, doc, 0)
+		_, err := svc.Review.SaveAnnotation(ctx, caller(tm.annHost), tm.project, id, doc, 0)
 		return err
 	})
 }

@@ -35,7 +35,7 @@ func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
 }
 
 func (a *API) listCollaborators(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	cols, err := a.svc.ListCollaborators(r.Context(), c, r.PathValue("wsId"))
+	cols, err := a.svc.Collaborators.ListCollaborators(r.Context(), c, r.PathValue("wsId"))
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c colla
 		role := collab.WorkspaceRole(*in.AutoInviteRole)
 		p.AutoInviteRole = &role
 	}
-	col, removed, err := a.svc.UpdateCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), p)
+	col, removed, err := a.svc.Collaborators.UpdateCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), p)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (a *API) addAllUsers(w http.ResponseWriter, r *http.Request, c collab.Calle
 			return err
 		}
 	}
-	j, err := a.svc.StartAddAllUsers(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), collab.WorkspaceRole(in.Role))
+	j, err := a.svc.Collaborators.StartAddAllUsers(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), collab.WorkspaceRole(in.Role))
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (a *API) addAllUsers(w http.ResponseWriter, r *http.Request, c collab.Calle
 }
 
 func (a *API) removeCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	j, err := a.svc.StartRemoveCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"))
+	j, err := a.svc.Collaborators.StartRemoveCollaborator(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (a *API) removeCollaborator(w http.ResponseWriter, r *http.Request, c colla
 }
 
 func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	j, err := a.svc.GetJob(r.Context(), c, r.PathValue("jobId"))
+	j, err := a.svc.Jobs.GetJob(r.Context(), c, r.PathValue("jobId"))
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func toWSMemberJSON(m collab.WorkspaceMember) wsMemberJSON {
 }
 
 func (a *API) getWorkspaceMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	m, err := a.svc.GetWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"))
+	m, err := a.svc.WorkspaceMembers.GetWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"))
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (a *API) putWorkspaceMember(w http.ResponseWriter, r *http.Request, c colla
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.PutWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"), collab.WorkspaceRole(in.Role))
+	m, err := a.svc.WorkspaceMembers.PutWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId"), collab.WorkspaceRole(in.Role))
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (a *API) putWorkspaceMember(w http.ResponseWriter, r *http.Request, c colla
 }
 
 func (a *API) deleteWorkspaceMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.DeleteWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId")); err != nil {
+	if err := a.svc.WorkspaceMembers.DeleteWorkspaceMember(r.Context(), c, r.PathValue("wsId"), r.PathValue("userId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -167,7 +167,7 @@ func (a *API) deleteWorkspaceMember(w http.ResponseWriter, r *http.Request, c co
 }
 
 func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	ps, err := a.svc.ListProjectPartners(r.Context(), c, r.PathValue("projectId"))
+	ps, err := a.svc.Partners.ListProjectPartners(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 }
 
 func (a *API) stopPartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId")); err != nil {
+	if err := a.svc.Partners.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

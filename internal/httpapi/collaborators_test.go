@@ -166,7 +166,7 @@ func TestCollaboratorsLifecycle(t *testing.T) {
 	}
 
 	// Add all users, as a job.
-	// A developer without workforce access to X does not see it (SPEC §3).
+	// A developer without workforce access to X does not see it (docs/permissions.md).
 	call(t, "POST", C+"/"+sc.xOrg+"/add-all-users", sc.dev.token, nil).problem(t, 404, "")
 	job := call(t, "POST", C+"/"+sc.xOrg+"/add-all-users", sc.owner.token, map[string]string{"role": "annotation_manager"}).want(t, 202)
 	done := waitJob(t, sc.owner, job.str("jobId"), 30*time.Second)
@@ -216,7 +216,7 @@ func TestJobsAreSafeToRerun(t *testing.T) {
 	}
 	first := waitJob(t, sc.owner, job, 30*time.Second)
 	time.Sleep(500 * time.Millisecond) // let the duplicates land
-	if _, err := a.Service.RunJob(context.Background(), job); err != nil {
+	if _, err := a.Service.Jobs.RunJob(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 	again := call(t, "GET", "/jobs/"+job, sc.owner.token, nil).want(t, 200)

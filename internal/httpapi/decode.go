@@ -17,7 +17,7 @@ import (
 	"github.com/annobridge/annobridge/internal/collab"
 )
 
-// MaxBodyBytes is the largest request body accepted (SPEC §8: 1 MiB).
+// MaxBodyBytes is the largest request body accepted (docs/architecture.md, HTTP conventions: 1 MiB).
 const MaxBodyBytes = 1 << 20
 
 // decodeJSON strictly decodes the request body into dst: JSON content type,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/aws/aws-lambda-go/events"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
@@ -20,12 +19,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/annobridge/annobridge/internal/app"
 	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -59,12 +61,12 @@ func api(t testing.TB) *httptest.Server {
 		t.Fatal(err)
 	}
 	theApp = a
-	server.Config.Handler = a.Router(httpapi.Functions...)
+	server.Config.Handler = a.Router(lambdafn.HTTP...)
 	server.Start()
 	// The queue consumers run as cmd/local runs them: the mailer writes
 	// the outbox, the jobs consumer works on background jobs.
 	retryNow := time.Duration(0) // failures come back at once, not after the visibility timeout
-	for fn, queue := range map[string]string{app.FnMailer: "MailQueue", app.FnJobs: "JobsQueue", app.FnHandoff: "ReviewHandoffQueue"} {
+	for fn, queue := range map[string]string{lambdafn.Mailer: "MailQueue", lambdafn.Jobs: "JobsQueue", lambdafn.Handoff: "ReviewHandoffQueue"} {
 		consumer, err := a.Consumer(fn)
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +79,7 @@ func api(t testing.TB) *httptest.Server {
 	// The outbox sweeper, as the handoff function's schedule runs it.
 	go func() {
 		for range time.Tick(time.Second) {
-			_, _ = a.Service.RelayOutbox(context.Background(), app.RelayAge)
+			_, _ = a.Service.Relay.RelayOutbox(context.Background(), app.RelayAge)
 		}
 	}()
 	return server
@@ -270,10 +272,13 @@ func (c shiftedClock) Now() time.Time { return time.Now().UTC().Add(c.by) }
 func apiLater(t testing.TB, by time.Duration) string {
 	t.Helper()
 	api(t)
-	svc := collab.NewService(theApp.Store, shiftedClock{by}, collab.RandomIDs{}, theApp.MailQueue, theApp.JobQueue,
-		collab.Config{PublicBaseURL: server.URL})
+	svc, err := collab.NewService(theApp.Store.Ports(), collab.Deps{Clock: shiftedClock{by}, IDs: collab.RandomIDs{},
+		Mailer: theApp.MailQueue, Jobs: theApp.JobQueue, Publisher: theApp.Outbox, Config: collab.Config{PublicBaseURL: server.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
-		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, httpapi.Functions...))
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"time"
 
 	"github.com/annobridge/annobridge/internal/collab"
 )
@@ -38,8 +37,7 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, c collab.Caller
 	hash := hex.EncodeToString(sum.Sum(nil))
 
 	ctx := r.Context()
-	expires := time.Now().Add(collab.IdempotencyTTL)
-	saved, claimed, err := a.idem.Claim(ctx, c.UserID, key, hash, expires)
+	saved, claimed, err := a.idem.Claim(ctx, c.UserID, key, hash)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -79,7 +77,7 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, c collab.Caller
 			}
 		}
 		resp := collab.SavedResponse{RequestHash: hash, Done: true, Status: rec.Code, Header: keep, Body: rec.Body.Bytes()}
-		if err := a.idem.Complete(ctx, c.UserID, key, resp, expires); err != nil {
+		if err := a.idem.Complete(ctx, c.UserID, key, resp); err != nil {
 			logger(ctx).WarnContext(ctx, "save idempotent answer", "err", err)
 		}
 	}

@@ -48,7 +48,7 @@ func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.C
 			return err
 		}
 	}
-	iss, err := a.svc.EnableShareLink(r.Context(), c, r.PathValue("projectId"), time.Duration(in.ExpiresInDays)*24*time.Hour)
+	iss, err := a.svc.Invitations.EnableShareLink(r.Context(), c, r.PathValue("projectId"), time.Duration(in.ExpiresInDays)*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.C
 }
 
 func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	inv, err := a.svc.ShareLink(r.Context(), c, r.PathValue("projectId"))
+	inv, err := a.svc.Invitations.ShareLink(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Call
 }
 
 func (a *API) disableShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.DisableShareLink(r.Context(), c, r.PathValue("projectId")); err != nil {
+	if err := a.svc.Invitations.DisableShareLink(r.Context(), c, r.PathValue("projectId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -83,7 +83,7 @@ func (a *API) inviteLabelingCompany(w http.ResponseWriter, r *http.Request, c co
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	iss, err := a.svc.InviteLabelingCompany(r.Context(), c, r.PathValue("projectId"), in.Name, in.AdminEmail)
+	iss, err := a.svc.Invitations.InviteLabelingCompany(r.Context(), c, r.PathValue("projectId"), in.Name, in.AdminEmail)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (a *API) inviteOrgMember(w http.ResponseWriter, r *http.Request, c collab.C
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	iss, err := a.svc.InviteOrgMember(r.Context(), c, r.PathValue("orgId"), in.Email, collab.OrgRole(in.Role))
+	iss, err := a.svc.Invitations.InviteOrgMember(r.Context(), c, r.PathValue("orgId"), in.Email, collab.OrgRole(in.Role))
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c collab.C
 	if len(scopes) != 1 {
 		return invalidField("projectId", "name exactly one of projectId, workspaceId, orgId")
 	}
-	invs, next, err := a.svc.ListInvitations(r.Context(), c, scopes[0], p)
+	invs, next, err := a.svc.Invitations.ListInvitations(r.Context(), c, scopes[0], p)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c collab.C
 }
 
 func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	iss, err := a.svc.ResendInvitation(r.Context(), c, r.PathValue("invitationId"))
+	iss, err := a.svc.Invitations.ResendInvitation(r.Context(), c, r.PathValue("invitationId"))
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c collab.
 }
 
 func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.RevokeInvitation(r.Context(), c, r.PathValue("invitationId")); err != nil {
+	if err := a.svc.Invitations.RevokeInvitation(r.Context(), c, r.PathValue("invitationId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -177,7 +177,7 @@ func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
 		a.page.Land(w, r, token)
 		return nil
 	}
-	inv, err := a.svc.PreviewInvitation(r.Context(), token)
+	inv, err := a.svc.Invitations.PreviewInvitation(r.Context(), token)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.
 			return err
 		}
 	}
-	res, err := a.svc.AcceptInvitation(r.Context(), c, r.PathValue("token"), in.OrgID)
+	res, err := a.svc.Invitations.AcceptInvitation(r.Context(), c, r.PathValue("token"), in.OrgID)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func acceptedJSON(res collab.Accepted) map[string]any {
 }
 
 func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.DeclineInvitation(r.Context(), c, r.PathValue("token")); err != nil {
+	if err := a.svc.Invitations.DeclineInvitation(r.Context(), c, r.PathValue("token")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": string(collab.InvDeclined)})
@@ -240,14 +240,14 @@ func (a *API) inviteCollaborator(w http.ResponseWriter, r *http.Request, c colla
 		if in.Email != "" || in.Role != "" {
 			return invalidField("orgId", "name either orgId (an org you administer, added at once) or email")
 		}
-		col, err := a.svc.AddCollaboratorOrg(r.Context(), c, r.PathValue("wsId"), in.OrgID, in.Types, access)
+		col, err := a.svc.Collaborators.AddCollaboratorOrg(r.Context(), c, r.PathValue("wsId"), in.OrgID, in.Types, access)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusCreated, toCollaboratorJSON(col))
 		return nil
 	}
-	iss, err := a.svc.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, in.Types, collab.WorkspaceRole(in.Role),
+	iss, err := a.svc.Invitations.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, in.Types, collab.WorkspaceRole(in.Role),
 		access)
 	if err != nil {
 		return err

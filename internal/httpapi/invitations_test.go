@@ -165,7 +165,7 @@ func TestLabelingCompanies(t *testing.T) {
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": workerA.email, "role": "annotator"}).want(t, 201)
 	call(t, "POST", P+"/members", adminB.token, map[string]string{"email": workerB.email, "role": "annotator"}).want(t, 201)
 	// Someone of another org gets what anyone outside A gets: an
-	// invitation for A, never a word about their org (SPEC §11.5).
+	// invitation for A, never a word about their org (docs/security.md, invariant 5).
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": workerB.email, "role": "annotator"}).want(t, 202)
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": adminB.email, "role": "annotator"}).want(t, 202)
 	call(t, "POST", P+"/members", adminA.token, map[string]string{"email": "x." + workerA.email, "role": "developer"}).problem(t, 403, "")

@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 // GET /openapi.yaml is public, parses, and lists every route the routers
@@ -24,7 +25,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		t.Fatalf("version %q", doc.OpenAPI)
 	}
 	n := 0
-	for _, fn := range httpapi.Functions {
+	for _, fn := range lambdafn.HTTP {
 		for _, p := range httpapi.Patterns(fn) {
 			method, path, _ := strings.Cut(p, " ")
 			op, ok := doc.Paths[path][strings.ToLower(method)]

@@ -30,7 +30,7 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request, c collab.Caller)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	org, ws, err := a.svc.CreateOrg(r.Context(), c, in.Name)
+	org, ws, err := a.svc.Orgs.CreateOrg(r.Context(), c, in.Name)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, c collab.Caller) 
 	if err != nil {
 		return err
 	}
-	ms, next, err := a.svc.ListOrgs(r.Context(), c, p)
+	ms, next, err := a.svc.Orgs.ListOrgs(r.Context(), c, p)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, c collab.Caller) 
 }
 
 func (a *API) getOrg(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	org, role, err := a.svc.GetOrg(r.Context(), c, r.PathValue("orgId"))
+	org, role, err := a.svc.Orgs.GetOrg(r.Context(), c, r.PathValue("orgId"))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (a *API) listOrgMembers(w http.ResponseWriter, r *http.Request, c collab.Ca
 	if err != nil {
 		return err
 	}
-	ms, next, err := a.svc.ListOrgMembers(r.Context(), c, r.PathValue("orgId"), p)
+	ms, next, err := a.svc.Orgs.ListOrgMembers(r.Context(), c, r.PathValue("orgId"), p)
 	if err != nil {
 		return err
 	}

@@ -178,7 +178,7 @@ func (p *Page) load(w http.ResponseWriter, r *http.Request) (string, *collab.Inv
 		p.render(w, r, http.StatusNotFound, view{Title: "No invitation", Problem: "Open the link from your invitation email to start."})
 		return "", nil, false
 	}
-	inv, err := p.svc.PreviewInvitation(r.Context(), ck.Value)
+	inv, err := p.svc.Invitations.PreviewInvitation(r.Context(), ck.Value)
 	if err != nil {
 		p.renderError(w, r, err)
 		return "", nil, false
@@ -197,9 +197,9 @@ func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	title := map[int]string{404: "This link is not valid", 410: "This invitation can no longer be used",
 		409: "You cannot accept this invitation", 403: "You cannot accept this invitation", 422: "One more step"}[status]
-	if reason, ok := de.Extra["reason"].(string); ok {
-		title = map[string]string{"expired": "This invitation has expired", "revoked": "This invitation was withdrawn",
-			"used": "This invitation has already been used", "declined": "This invitation was declined"}[reason]
+	if de.Reason != "" {
+		title = map[collab.GoneReason]string{collab.GoneExpired: "This invitation has expired", collab.GoneRevoked: "This invitation was withdrawn",
+			collab.GoneUsed: "This invitation has already been used", collab.GoneDeclined: "This invitation was declined"}[de.Reason]
 	}
 	if title == "" {
 		title = "Something went wrong"
@@ -225,7 +225,7 @@ func (p *Page) Show(w http.ResponseWriter, r *http.Request) {
 		v.SignInURL = link
 	}
 	if v.User != nil && inv.Kind.AttachesOrg() {
-		orgs, _, err := p.svc.ListOrgs(r.Context(), *v.User, collab.Page{Limit: collab.MaxPageLimit})
+		orgs, _, err := p.svc.Orgs.ListOrgs(r.Context(), *v.User, collab.Page{Limit: collab.MaxPageLimit})
 		if err != nil {
 			p.renderError(w, r, err)
 			return
@@ -345,12 +345,12 @@ func (p *Page) Decide(accept bool) http.HandlerFunc {
 			http.Redirect(w, r, pagePath, http.StatusSeeOther)
 			return
 		}
-		if err := p.svc.EnsureUser(r.Context(), *c); err != nil {
+		if err := p.svc.Orgs.EnsureUser(r.Context(), *c); err != nil {
 			p.renderError(w, r, err)
 			return
 		}
 		if !accept {
-			if err := p.svc.DeclineInvitation(r.Context(), *c, token); err != nil {
+			if err := p.svc.Invitations.DeclineInvitation(r.Context(), *c, token); err != nil {
 				p.renderError(w, r, err)
 				return
 			}
@@ -358,7 +358,7 @@ func (p *Page) Decide(accept bool) http.HandlerFunc {
 			p.render(w, r, http.StatusOK, view{Title: "Invitation declined", Declined: true, User: c})
 			return
 		}
-		res, err := p.svc.AcceptInvitation(r.Context(), *c, token, r.PostFormValue("orgId"))
+		res, err := p.svc.Invitations.AcceptInvitation(r.Context(), *c, token, r.PostFormValue("orgId"))
 		if err != nil {
 			p.renderError(w, r, err)
 			return

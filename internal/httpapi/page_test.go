@@ -16,6 +16,7 @@ import (
 	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 const testSignInURL = "https://idp.example/oauth2/authorize?client_id=annobridge&response_type=id_token"
@@ -35,7 +36,7 @@ func oidcPageServer(t *testing.T, baseURL string) *httptest.Server {
 	pc.SignInURL = testSignInURL
 	pc.DevSignIn = nil
 	srv.Config.Handler = httpapi.New(httpapi.Deps{Service: theApp.Service, Auth: theApp.Auth, Idempotency: theApp.Store,
-		Page: &pc, Log: slog.New(slog.DiscardHandler)}, httpapi.Functions...)
+		Page: &pc, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv

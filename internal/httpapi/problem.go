@@ -3,9 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/annobridge/annobridge/internal/collab"
 )
@@ -24,6 +24,46 @@ var statusOf = map[collab.Code]int{
 	collab.CodeInternal:        http.StatusInternalServerError,
 	collab.CodeRateLimited:     http.StatusTooManyRequests,
 	collab.CodeUnavailable:     http.StatusServiceUnavailable,
+}
+
+// problemMembers renders the typed facts a domain error carries as the
+// extra members of its problem document, and the Retry-After seconds (0:
+// no header). It is the one place they become JSON:
+//
+//	rate_limited   retryAfterSeconds: whole seconds of RetryAfter, plus one
+//	               (rounds up; an exact second waits one more)
+//	gone           reason: "used" | "revoked" | "expired" | "declined"
+//	unavailable    invitationId | jobId: the record saved before the failure
+//	unprocessable  orgs: [{"id", "name"}], empty when the caller has none
+//	conflict       manager: {"userId", "name"}, orgId: the partnering org
+func problemMembers(de *collab.Error) (members map[string]any, retryAfter int) {
+	members = map[string]any{}
+	if de.RetryAfter > 0 {
+		retryAfter = int(de.RetryAfter.Seconds()) + 1
+		members["retryAfterSeconds"] = retryAfter
+	}
+	if de.Reason != "" {
+		members["reason"] = string(de.Reason)
+	}
+	if s := de.Saved; s != nil {
+		members[string(s.Kind)+"Id"] = s.ID
+	}
+	if c := de.OrgChoice; c != nil {
+		type orgChoice struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		}
+		orgs := make([]orgChoice, len(c.Orgs))
+		for i, o := range c.Orgs {
+			orgs[i] = orgChoice{ID: o.ID, Name: o.Name}
+		}
+		members["orgs"] = orgs
+	}
+	if m := de.Manager; m != nil {
+		members["manager"] = map[string]string{"userId": m.UserID, "name": m.Name}
+		members["orgId"] = m.OrgID
+	}
+	return members, retryAfter
 }
 
 // problem is an RFC 9457 problem document.
@@ -54,7 +94,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		de = &collab.Error{Code: collab.CodeInternal, Message: "internal error"}
 		logger(r.Context()).ErrorContext(r.Context(), "internal error", slog.Any("err", err))
 	}
-	writeProblem(w, r, status, string(de.Code), de.Message, de.Fields, de.Extra)
+	members, retryAfter := problemMembers(de)
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	writeProblem(w, r, status, string(de.Code), de.Message, de.Fields, members)
 }
 
 // writeProblem writes one problem document; extra members never replace the
@@ -71,9 +115,6 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="annobridge"`)
-	}
-	if secs, ok := extra["retryAfterSeconds"].(int); ok {
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
 	}
 	body := map[string]any{}
 	raw, _ := json.Marshal(p)

@@ -74,7 +74,7 @@ func (a *API) changeOrgMemberRole(w http.ResponseWriter, r *http.Request, c coll
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.ChangeOrgMemberRole(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId"), collab.OrgRole(in.Role))
+	m, err := a.svc.Orgs.ChangeOrgMemberRole(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId"), collab.OrgRole(in.Role))
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (a *API) changeOrgMemberRole(w http.ResponseWriter, r *http.Request, c coll
 }
 
 func (a *API) removeOrgMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.RemoveOrgMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId")); err != nil {
+	if err := a.svc.Orgs.RemoveOrgMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("userId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -95,7 +95,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c collab.Calle
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	g, err := a.svc.CreateGroup(r.Context(), c, r.PathValue("orgId"), in.Name)
+	g, err := a.svc.Groups.CreateGroup(r.Context(), c, r.PathValue("orgId"), in.Name)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c collab.Calle
 }
 
 func (a *API) addGroupMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	joined, err := a.svc.AddGroupMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("groupId"), r.PathValue("userId"))
+	joined, err := a.svc.Groups.AddGroupMember(r.Context(), c, r.PathValue("orgId"), r.PathValue("groupId"), r.PathValue("userId"))
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (a *API) listOrgProjects(w http.ResponseWriter, r *http.Request, c collab.C
 	if err != nil {
 		return err
 	}
-	ps, next, err := a.svc.ListOrgProjects(r.Context(), c, r.PathValue("orgId"), p)
+	ps, next, err := a.svc.Workspaces.ListOrgProjects(r.Context(), c, r.PathValue("orgId"), p)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request, c collab.C
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	ws, err := a.svc.CreateWorkspace(r.Context(), c, r.PathValue("orgId"), in.Name)
+	ws, err := a.svc.Workspaces.CreateWorkspace(r.Context(), c, r.PathValue("orgId"), in.Name)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, c collab.Ca
 	if err != nil {
 		return err
 	}
-	wss, next, err := a.svc.ListWorkspaces(r.Context(), c, r.PathValue("orgId"), p)
+	wss, next, err := a.svc.Workspaces.ListWorkspaces(r.Context(), c, r.PathValue("orgId"), p)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, c collab.Cal
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	p, err := a.svc.CreateProject(r.Context(), c, r.PathValue("wsId"), in.Name)
+	p, err := a.svc.Projects.CreateProject(r.Context(), c, r.PathValue("wsId"), in.Name)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, c collab.Cal
 }
 
 func (a *API) getProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	acc, err := a.svc.GetProject(r.Context(), c, r.PathValue("projectId"))
+	acc, err := a.svc.Projects.GetProject(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
 	}
@@ -199,12 +199,12 @@ func (a *API) renameProject(w http.ResponseWriter, r *http.Request, c collab.Cal
 	var p collab.Project
 	var err error
 	if in.Name != nil {
-		if p, err = a.svc.RenameProject(r.Context(), c, r.PathValue("projectId"), *in.Name); err != nil {
+		if p, err = a.svc.Projects.RenameProject(r.Context(), c, r.PathValue("projectId"), *in.Name); err != nil {
 			return err
 		}
 	}
 	if in.HostMayBypassCollaboratorReview != nil {
-		if p, err = a.svc.SetReviewPolicy(r.Context(), c, r.PathValue("projectId"), *in.HostMayBypassCollaboratorReview); err != nil {
+		if p, err = a.svc.Projects.SetReviewPolicy(r.Context(), c, r.PathValue("projectId"), *in.HostMayBypassCollaboratorReview); err != nil {
 			return err
 		}
 	}
@@ -213,7 +213,7 @@ func (a *API) renameProject(w http.ResponseWriter, r *http.Request, c collab.Cal
 }
 
 func (a *API) deleteProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if _, err := a.svc.DeleteProject(r.Context(), c, r.PathValue("projectId")); err != nil {
+	if _, err := a.svc.Projects.DeleteProject(r.Context(), c, r.PathValue("projectId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -227,7 +227,7 @@ func (a *API) listProjectMembers(w http.ResponseWriter, r *http.Request, c colla
 	}
 	q := r.URL.Query()
 	f := collab.MemberFilter{Query: q.Get("q"), Role: collab.Role(q.Get("role")), OrgID: q.Get("orgId")}
-	ms, next, err := a.svc.ListProjectMembers(r.Context(), c, r.PathValue("projectId"), f, p)
+	ms, next, err := a.svc.Members.ListProjectMembers(r.Context(), c, r.PathValue("projectId"), f, p)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (a *API) addProjectMember(w http.ResponseWriter, r *http.Request, c collab.
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	m, iss, err := a.svc.AddProjectMember(r.Context(), c, r.PathValue("projectId"), in.Email, collab.Role(in.Role), in.CompanyOrgID)
+	m, iss, err := a.svc.Members.AddProjectMember(r.Context(), c, r.PathValue("projectId"), in.Email, collab.Role(in.Role), in.CompanyOrgID)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (a *API) changeProjectMemberRole(w http.ResponseWriter, r *http.Request, c 
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	m, err := a.svc.ChangeProjectMemberRole(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), collab.Role(in.Role))
+	m, err := a.svc.Members.ChangeProjectMemberRole(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), collab.Role(in.Role))
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (a *API) changeProjectMemberRole(w http.ResponseWriter, r *http.Request, c 
 }
 
 func (a *API) removeProjectMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.RemoveProjectMember(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId")); err != nil {
+	if err := a.svc.Members.RemoveProjectMember(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -290,7 +290,7 @@ func (a *API) addProjectGroup(w http.ResponseWriter, r *http.Request, c collab.C
 			return err
 		}
 	}
-	res, err := a.svc.AddGroupToProject(r.Context(), c, r.PathValue("projectId"), r.PathValue("groupId"), collab.Role(in.Role))
+	res, err := a.svc.Groups.AddGroupToProject(r.Context(), c, r.PathValue("projectId"), r.PathValue("groupId"), collab.Role(in.Role))
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (a *API) addProjectGroup(w http.ResponseWriter, r *http.Request, c collab.C
 }
 
 func (a *API) importTemplate(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if _, err := a.svc.Permissions(r.Context(), c, r.PathValue("projectId")); err != nil {
+	if _, err := a.svc.Projects.Permissions(r.Context(), c, r.PathValue("projectId")); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -331,7 +331,7 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, c collab.Cal
 		}
 		records = append(records, rec)
 	}
-	res, err := a.svc.ImportMembers(r.Context(), c, r.PathValue("projectId"), records)
+	res, err := a.svc.Members.ImportMembers(r.Context(), c, r.PathValue("projectId"), records)
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, c collab.Cal
 }
 
 func (a *API) projectPermissions(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	v, err := a.svc.Permissions(r.Context(), c, r.PathValue("projectId"))
+	v, err := a.svc.Projects.Permissions(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
 	}
@@ -374,7 +374,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, c collab.Caller)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	d, err := a.svc.Authorize(r.Context(), c, r.PathValue("projectId"), in.UserID, collab.Action(in.Action))
+	d, err := a.svc.Projects.Authorize(r.Context(), c, r.PathValue("projectId"), in.UserID, collab.Action(in.Action))
 	if err != nil {
 		return err
 	}

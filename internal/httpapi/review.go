@@ -37,7 +37,7 @@ func (a *API) registerItem(w http.ResponseWriter, r *http.Request, c collab.Call
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	it, err := a.svc.RegisterItem(r.Context(), c, r.PathValue("projectId"), in.Name, in.FileRef)
+	it, err := a.svc.Review.RegisterItem(r.Context(), c, r.PathValue("projectId"), in.Name, in.FileRef)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (a *API) listItems(w http.ResponseWriter, r *http.Request, c collab.Caller)
 	if st == "" {
 		st = collab.StNew
 	}
-	items, next, err := a.svc.ListItems(r.Context(), c, r.PathValue("projectId"), st, p)
+	items, next, err := a.svc.Review.ListItems(r.Context(), c, r.PathValue("projectId"), st, p)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (a *API) listItems(w http.ResponseWriter, r *http.Request, c collab.Caller)
 }
 
 func (a *API) getItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	it, err := a.svc.GetItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	it, err := a.svc.Review.GetItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (a *API) assignItem(w http.ResponseWriter, r *http.Request, c collab.Caller
 	if in.UserID == "" {
 		return invalidField("userId", "is required")
 	}
-	it, err := a.svc.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.UserID)
+	it, err := a.svc.Review.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.UserID)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (a *API) saveAnnotation(w http.ResponseWriter, r *http.Request, c collab.Ca
 			return invalidField("If-Match", "must be the item's version")
 		}
 	}
-	it, err := a.svc.SaveAnnotation(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), body, version)
+	it, err := a.svc.Review.SaveAnnotation(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), body, version)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (a *API) saveAnnotation(w http.ResponseWriter, r *http.Request, c collab.Ca
 }
 
 func (a *API) submitItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	it, err := a.svc.SubmitItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	it, err := a.svc.Review.SubmitItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a *API) submitItem(w http.ResponseWriter, r *http.Request, c collab.Caller
 }
 
 func (a *API) skipItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	it, err := a.svc.SkipItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
+	it, err := a.svc.Review.SkipItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"))
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (a *API) reviewItem(w http.ResponseWriter, r *http.Request, c collab.Caller
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	res, err := a.svc.ReviewItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Decision, in.Comment)
+	res, err := a.svc.Review.ReviewItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Decision, in.Comment)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request, c collab.Calle
 	if err != nil {
 		return err
 	}
-	evs, next, err := a.svc.History(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
+	evs, next, err := a.svc.Review.History(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (a *API) addComment(w http.ResponseWriter, r *http.Request, c collab.Caller
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	cm, err := a.svc.AddComment(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Text)
+	cm, err := a.svc.Review.AddComment(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.Text)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (a *API) listComments(w http.ResponseWriter, r *http.Request, c collab.Call
 	if err != nil {
 		return err
 	}
-	cs, next, err := a.svc.ListComments(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
+	cs, next, err := a.svc.Review.ListComments(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), p)
 	if err != nil {
 		return err
 	}
@@ -226,13 +226,13 @@ func (a *API) listComments(w http.ResponseWriter, r *http.Request, c collab.Call
 
 func (a *API) projectAudit(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	return a.auditList(w, r, func(p collab.Page) ([]collab.AuditEntry, string, error) {
-		return a.svc.ProjectAudit(r.Context(), c, r.PathValue("projectId"), p)
+		return a.svc.Projects.ProjectAudit(r.Context(), c, r.PathValue("projectId"), p)
 	})
 }
 
 func (a *API) workspaceAudit(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	return a.auditList(w, r, func(p collab.Page) ([]collab.AuditEntry, string, error) {
-		return a.svc.WorkspaceAudit(r.Context(), c, r.PathValue("wsId"), p)
+		return a.svc.Collaborators.WorkspaceAudit(r.Context(), c, r.PathValue("wsId"), p)
 	})
 }
 
@@ -275,16 +275,16 @@ func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.C
 		}
 		return t, nil
 	}
-	now := time.Now().UTC()
-	from, err := parse("from", now.AddDate(0, 0, -30))
+	// Absent dates are the use case's to default (the last 30 days).
+	from, err := parse("from", time.Time{})
 	if err != nil {
 		return err
 	}
-	to, err := parse("to", now)
+	to, err := parse("to", time.Time{})
 	if err != nil {
 		return err
 	}
-	an, err := a.svc.MemberAnalytics(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), from, to)
+	an, err := a.svc.Review.MemberAnalytics(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), from, to)
 	if err != nil {
 		return err
 	}

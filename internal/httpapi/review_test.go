@@ -287,13 +287,15 @@ func TestOutboxSurvivesAFailedSend(t *testing.T) {
 	tm := newTeam(t)
 	api(t)
 	// A service whose publisher fails, as if SQS were down.
-	broken := collab.NewService(theApp.Store, collab.SystemClock{}, collab.RandomIDs{}, theApp.MailQueue, theApp.JobQueue,
-		collab.Config{PublicBaseURL: server.URL})
-	broken.SetPublisher(failingPublisher{})
+	broken, err := collab.NewService(theApp.Store.Ports(), collab.Deps{Clock: collab.SystemClock{}, IDs: collab.RandomIDs{},
+		Mailer: theApp.MailQueue, Jobs: theApp.JobQueue, Publisher: failingPublisher{}, Config: collab.Config{PublicBaseURL: server.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := newItem(t, tm, "outbox.jpg", tm.annExt)
 	call(t, "POST", itemPath(tm, id)+"/submit", tm.annExt.token, nil).want(t, 200)
 	caller := collab.Caller{UserID: tm.amExt.id, Email: tm.amExt.email}
-	res, err := broken.ReviewItem(context.Background(), caller, tm.project, id, "approve", "")
+	res, err := broken.Review.ReviewItem(context.Background(), caller, tm.project, id, "approve", "")
 	if err != nil || !res.Pending {
 		t.Fatalf("review %v %+v", err, res)
 	}
@@ -304,7 +306,7 @@ func TestOutboxSurvivesAFailedSend(t *testing.T) {
 	// The relay (the handoff function's schedule; a ticker locally) sends it.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := theApp.Service.RelayOutbox(context.Background(), 0); err != nil {
+		if _, err := theApp.Service.Relay.RelayOutbox(context.Background(), 0); err != nil {
 			t.Fatal(err)
 		}
 		if call(t, "GET", itemPath(tm, id), tm.owner.token, nil).str("status") == "waiting_for_owner_review" {
@@ -449,7 +451,7 @@ func TestAssignmentRulesAndLimits(t *testing.T) {
 	id := newItem(t, tm, "assign.jpg", tm.annExt)
 	I := itemPath(tm, id)
 	// An annotation manager reassigns only among their own org's annotators.
-	// Anyone else gets one answer, whether on the project or not (SPEC §11.5).
+	// Anyone else gets one answer, whether on the project or not (docs/security.md, invariant 5).
 	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.annHost.id}).problem(t, 400, "userId")
 	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.amExt.id}).problem(t, 400, "userId")
 	call(t, "POST", I+"/assign", tm.amExt.token, map[string]string{"userId": tm.tenant.id}).problem(t, 400, "userId")

@@ -4,19 +4,11 @@ import (
 	"net/http"
 
 	"github.com/annobridge/annobridge/internal/collab"
-)
-
-// Function names, as in template.yaml and functions/.
-const (
-	FnMembership    = "membership"
-	FnInvite        = "invite"
-	FnAccept        = "accept"
-	FnCollaborators = "collaborators"
-	FnReview        = "review"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 // Functions lists every HTTP function.
-var Functions = []string{FnMembership, FnInvite, FnAccept, FnCollaborators, FnReview}
+var Functions = lambdafn.HTTP
 
 type route struct {
 	pattern string
@@ -29,7 +21,7 @@ type route struct {
 func (a *API) routes(fn string) []route {
 	health := route{"GET /healthz", public(a.healthz)}
 	switch fn {
-	case FnMembership:
+	case lambdafn.Membership:
 		return []route{
 			health,
 			{"GET /openapi.yaml", public(a.openapi)},
@@ -58,7 +50,7 @@ func (a *API) routes(fn string) []route {
 			{"GET /projects/{projectId}/permissions", a.authed(a.projectPermissions)},
 			{"POST /projects/{projectId}/authorize", a.authed(a.authorize)},
 		}
-	case FnInvite:
+	case lambdafn.Invite:
 		return []route{
 			health,
 			{"PUT /projects/{projectId}/share-link", a.authed(a.enableShareLink)},
@@ -71,7 +63,7 @@ func (a *API) routes(fn string) []route {
 			{"POST /invitations/{invitationId}/resend", a.authed(a.resendInvitation)},
 			{"DELETE /invitations/{invitationId}", a.authed(a.revokeInvitation)},
 		}
-	case FnAccept:
+	case lambdafn.Accept:
 		return []route{
 			health,
 			{"GET /invitations/{token}", public(a.previewInvitation)},
@@ -85,7 +77,7 @@ func (a *API) routes(fn string) []route {
 			{"POST /invitations/page/accept", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(true) })},
 			{"POST /invitations/page/decline", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Decide(false) })},
 		}
-	case FnCollaborators:
+	case lambdafn.Collaborators:
 		return []route{
 			health,
 			{"GET /workspaces/{wsId}/collaborators", a.authed(a.listCollaborators)},
@@ -99,7 +91,7 @@ func (a *API) routes(fn string) []route {
 			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner)},
 			{"GET /jobs/{jobId}", a.authed(a.getJob)},
 		}
-	case FnReview:
+	case lambdafn.Review:
 		const it = "/projects/{projectId}/items/{itemId}"
 		return []route{
 			health,

@@ -9,9 +9,10 @@ import (
 
 	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/httpapi"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
-// The route × caller matrix of SPEC §11: every route of every router (read
+// The route × caller matrix of docs/security.md: every route of every router (read
 // from the route table, so a route added without a row here fails) for
 // every kind of caller, each cell asserting the status and that the answer
 // holds no other tenant's or other wall's ids or emails.
@@ -406,7 +407,7 @@ func TestRouteMatrix(t *testing.T) {
 	}
 
 	var patterns []string
-	for _, fn := range httpapi.Functions {
+	for _, fn := range lambdafn.HTTP {
 		patterns = append(patterns, httpapi.Patterns(fn)...)
 	}
 	patterns = uniq(patterns)

@@ -45,8 +45,8 @@ var (
 	testApp   *app.App
 )
 
-// store gives tests the store adapter for what has no route in this issue
-// (partners arrive with invitations).
+// store gives tests the store adapter, to set up facts faster than
+// through their routes.
 func store(t testing.TB) *app.App {
 	storeOnce.Do(func() {
 		a, err := app.New(context.Background(), stack.Config(), slog.New(slog.DiscardHandler))
@@ -58,8 +58,8 @@ func store(t testing.TB) *app.App {
 	return testApp
 }
 
-// joinOrg makes u a member of org with role, through the store (org
-// invitations arrive with their issue).
+// joinOrg makes u a member of org with role, through the store (the
+// invitation round trip is tested in invitations_test.go).
 func joinOrg(t testing.TB, org string, u actor, role collab.OrgRole, orgName string) {
 	t.Helper()
 	a := store(t)

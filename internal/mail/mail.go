@@ -23,18 +23,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
 // KindSend is the message kind of an email on the mail queue.
-const KindSend = "mail.send"
+const KindSend = collab.KindMail
 
-// Message is one email.
-type Message struct {
-	To      string `json:"to"`
-	Subject string `json:"subject"`
-	Text    string `json:"text"`
-}
+// Message is one email: the domain's mail body, with the checks a sender
+// needs.
+type Message collab.MailBody
 
 // Validate checks the message can be sent safely (no header injection).
 func (m Message) Validate() error {

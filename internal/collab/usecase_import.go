@@ -10,10 +10,6 @@ import (
 // ImportTemplate is the CSV template of a member import.
 const ImportTemplate = "email,role,company\nannotator@example.com,annotator,\nmanager@example.com,annotation_manager,\n"
 
-// importChunk is how many members one transaction adds: with the owners
-// counter and the audit entry, within DynamoDB's 100 writes.
-const importChunk = 98
-
 // MaxImportRows bounds one import.
 const MaxImportRows = 5000
 
@@ -23,6 +19,10 @@ const (
 	ImportAlreadyMember = "already_member"
 	ImportError         = "error"
 )
+
+// importChunk is how many members one transaction adds: with the owners
+// counter and the audit entry, within MaxTransactionItems.
+const importChunk = MaxTransactionItems - 2
 
 // ImportRow is the result of one CSV row.
 type ImportRow struct {
@@ -51,7 +51,7 @@ func formulaLike(cell string) bool {
 // ImportMembers adds project members from CSV records (`email,role[,company]`
 // after a header row). Each row is checked on its own; good rows are added,
 // bad ones reported with the field at fault, none half-applied.
-func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string, records [][]string) (ImportResult, error) {
+func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string, records [][]string) (ImportResult, error) {
 	if len(records) == 0 {
 		return ImportResult{}, invalid("file", "is empty; the first line must be the header email,role[,company]")
 	}
@@ -136,7 +136,7 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	// Rows are added for the org the importer acts for (SPEC §11.4): the
+	// Rows are added for the org the importer acts for (docs/security.md, invariant 4): the
 	// host org for the host, their own org for a partner's manager.
 	home, err := s.place(a, "")
 	if err != nil {
@@ -166,7 +166,7 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 		pl := home
 		u, ok := users[r.Email]
 		// One answer whether the email has no account or belongs to
-		// someone outside the importer's org (SPEC §11.5).
+		// someone outside the importer's org (docs/security.md, invariant 5).
 		if _, member := inHome[u.ID]; !ok || !member {
 			fail(r, "email", "is not a member of the organization you add people for; invite them by email instead")
 			continue
@@ -228,7 +228,7 @@ func (s *Service) ImportMembers(ctx context.Context, c Caller, projectID string,
 
 // findUsers looks users up by email, eight lookups at a time; an email
 // without an account is absent from the answer.
-func (s *Service) findUsers(ctx context.Context, emails []string) (map[string]User, error) {
+func (s *Members) findUsers(ctx context.Context, emails []string) (map[string]User, error) {
 	out := make(map[string]User, len(emails))
 	var (
 		mu       sync.Mutex

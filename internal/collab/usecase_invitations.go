@@ -8,6 +8,48 @@ import (
 	"time"
 )
 
+// Invitations issues, lists, resends, revokes, declines and accepts invitations of every kind.
+type Invitations struct {
+	base
+	store  InvitationStore
+	dir    Directory
+	mailer Mailer
+}
+
+// InvitationStore keeps invitations and applies acceptances.
+type InvitationStore interface {
+	// CreateInvitation stores an invitation and its token pointer; for a
+	// share link it also points the project at it and revokes the previous
+	// link, in the same transaction.
+	CreateInvitation(ctx context.Context, inv Invitation, previous *Invitation, audit ...AuditEntry) error
+	GetInvitation(ctx context.Context, id string) (Invitation, error)
+	FindInvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	GetShareLink(ctx context.Context, projectID string) (Invitation, error)
+	ListInvitations(ctx context.Context, scope InvitationScope, p Page) ([]Invitation, string, error)
+	// SetInvitationStatus moves a pending invitation (version-checked) to
+	// revoked or declined and voids its token.
+	SetInvitationStatus(ctx context.Context, inv Invitation, status InvitationStatus, audit ...AuditEntry) error
+	// ReissueInvitation gives a pending invitation a new token (voiding the
+	// old one), a new expiry and its resend log (version-checked).
+	ReissueInvitation(ctx context.Context, old Invitation, newHash string, expires time.Time, resends []time.Time, audit ...AuditEntry) error
+	AcceptInvitation(ctx context.Context, a Acceptance) error
+	// PutWorkspaceMembers writes workspace roles in batches (idempotent).
+	PutWorkspaceMembers(ctx context.Context, ms []WorkspaceMember) error
+}
+
+// Directory reads who and where: users, orgs, workspaces, partners and collaborators.
+type Directory interface {
+	GetUser(ctx context.Context, userID string) (User, error)
+	FindUserByEmail(ctx context.Context, email string) (User, error)
+	GetOrg(ctx context.Context, orgID string) (Org, error)
+	GetWorkspace(ctx context.Context, wsID string) (Workspace, error)
+	ListUserOrgs(ctx context.Context, userID string, p Page) ([]OrgMembership, string, error)
+	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
+	// ListOrgCollaborations lists the workspaces an org collaborates in.
+	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
+}
+
 // Issued is a created invitation with its token, shown once.
 type Issued struct {
 	Invitation Invitation
@@ -15,38 +57,26 @@ type Issued struct {
 	URL        string
 }
 
-func (s *Service) link(token string) string { return s.cfg.PublicBaseURL + "/invitations/" + token }
+func (s *Invitations) link(token string) string { return s.cfg.PublicBaseURL + "/invitations/" + token }
 
 // mail sends the invitation email with its acceptance link.
-func (s *Service) mail(ctx context.Context, inv Invitation, token string) error {
-	var what string
-	switch inv.Kind {
-	case KindLabelingCompany:
-		what = fmt.Sprintf("to work on project %q as the labeling company %q", inv.ProjectName, inv.CompanyName)
-	case KindProjectMember:
-		what = fmt.Sprintf("to join project %q as %s", inv.ProjectName, inv.Role)
-	case KindOrgMember:
-		what = fmt.Sprintf("to join the organization %q as %s", inv.OrgName, inv.Role)
-	case KindCollaborator:
-		what = fmt.Sprintf("to collaborate in the workspace %q of %q", inv.WorkspaceName, inv.OrgName)
-	default:
-		what = fmt.Sprintf("to project %q", inv.ProjectName)
-	}
-	text := fmt.Sprintf("Hello,\n\n%s (%s) invites you %s.\n\nOpen this link to accept or decline:\n%s\n\n"+
-		"The link works once and expires on %s. If you did not expect this, ignore this message.\n",
-		inv.InvitedByName, inv.OrgName, what, s.link(token), inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST"))
+func (s *Invitations) mail(ctx context.Context, inv Invitation, token string) error {
 	// The id changes with each token, so a resend is a new message.
-	id := inv.ID + "-" + inv.TokenHash[:12]
-	err := s.mailer.Send(ctx, Email{ID: id, To: inv.Email, Subject: "You are invited " + what, Text: text})
+	e, err := ComposeNotice(NoticeInvitation, inv.ID+"-"+inv.TokenHash[:12], inv.Email, InvitationNotice{
+		Kind: inv.Kind, InvitedBy: inv.InvitedByName, OrgName: inv.OrgName, ProjectName: inv.ProjectName,
+		CompanyName: inv.CompanyName, WorkspaceName: inv.WorkspaceName, Role: inv.Role, Link: s.link(token), ExpiresAt: inv.ExpiresAt})
+	if err == nil {
+		err = s.mailer.Send(ctx, e)
+	}
 	if err != nil {
 		return &Error{Code: CodeUnavailable, Message: "the invitation was saved but its email could not be queued; resend it",
-			Extra: map[string]any{"invitationId": inv.ID}, Err: err}
+			Saved: &SavedRecord{Kind: RecordInvitation, ID: inv.ID}, Err: err}
 	}
 	return nil
 }
 
 // newInvitation fills the common fields of an invitation.
-func (s *Service) newInvitation(c Caller, kind InvitationKind) (Invitation, string) {
+func (s *Invitations) newInvitation(c Caller, kind InvitationKind) (Invitation, string) {
 	token, hash := NewToken()
 	now := s.clock.Now()
 	inv := Invitation{ID: s.ids.New("inv"), TokenHash: hash, Kind: kind, Status: InvPending,
@@ -65,8 +95,8 @@ func displayName(c Caller) string {
 }
 
 // projectScope fills an invitation's project fields.
-func (s *Service) projectScope(ctx context.Context, inv *Invitation, p Project) error {
-	org, err := s.store.GetOrg(ctx, p.HostOrgID)
+func (s *Invitations) projectScope(ctx context.Context, inv *Invitation, p Project) error {
+	org, err := s.dir.GetOrg(ctx, p.HostOrgID)
 	if err != nil {
 		return err
 	}
@@ -76,7 +106,7 @@ func (s *Service) projectScope(ctx context.Context, inv *Invitation, p Project) 
 
 // EnableShareLink makes a new share link for a project (project.settings);
 // a link already enabled stops working. expiresIn zero means no expiry.
-func (s *Service) EnableShareLink(ctx context.Context, c Caller, projectID string, expiresIn time.Duration) (Issued, error) {
+func (s *Invitations) EnableShareLink(ctx context.Context, c Caller, projectID string, expiresIn time.Duration) (Issued, error) {
 	if expiresIn < 0 || expiresIn > 365*24*time.Hour {
 		return Issued{}, invalid("expiresInDays", "must be between 0 (never) and 365")
 	}
@@ -111,7 +141,7 @@ func (s *Service) EnableShareLink(ctx context.Context, c Caller, projectID strin
 
 // ShareLink returns the project's share link (without its URL, which is
 // shown only when enabled).
-func (s *Service) ShareLink(ctx context.Context, c Caller, projectID string) (Invitation, error) {
+func (s *Invitations) ShareLink(ctx context.Context, c Caller, projectID string) (Invitation, error) {
 	a, err := s.access(ctx, c, projectID)
 	if err != nil {
 		return Invitation{}, err
@@ -128,7 +158,7 @@ func (s *Service) ShareLink(ctx context.Context, c Caller, projectID string) (In
 }
 
 // DisableShareLink revokes the project's share link.
-func (s *Service) DisableShareLink(ctx context.Context, c Caller, projectID string) error {
+func (s *Invitations) DisableShareLink(ctx context.Context, c Caller, projectID string) error {
 	inv, err := s.ShareLink(ctx, c, projectID)
 	if err != nil {
 		return err
@@ -139,7 +169,7 @@ func (s *Service) DisableShareLink(ctx context.Context, c Caller, projectID stri
 
 // InviteLabelingCompany invites a labeling company by its admin's email
 // (partners.manage: the owner).
-func (s *Service) InviteLabelingCompany(ctx context.Context, c Caller, projectID, name, adminEmail string) (Issued, error) {
+func (s *Invitations) InviteLabelingCompany(ctx context.Context, c Caller, projectID, name, adminEmail string) (Issued, error) {
 	var v Validation
 	name = CleanName("name", name, &v)
 	adminEmail = NormalizeEmail(adminEmail)
@@ -181,12 +211,12 @@ func invitationAudit(inv Invitation) (scope, org string) {
 }
 
 // invitationEntry is the audit entry of an invitation event.
-func (s *Service) invitationEntry(c Caller, inv Invitation, what string) AuditEntry {
+func (s *Invitations) invitationEntry(c Caller, inv Invitation, what string) AuditEntry {
 	scope, org := invitationAudit(inv)
 	return s.entry(scope, c, org, what, nil, map[string]any{"invitationId": inv.ID, "kind": inv.Kind, "role": inv.Role})
 }
 
-func (s *Service) issue(ctx context.Context, c Caller, inv Invitation, token string) (Issued, error) {
+func (s *Invitations) issue(ctx context.Context, c Caller, inv Invitation, token string) (Issued, error) {
 	if err := s.store.CreateInvitation(ctx, inv, nil, s.invitationEntry(c, inv, "invitation.created")); err != nil {
 		return Issued{}, err
 	}
@@ -198,7 +228,7 @@ func (s *Service) issue(ctx context.Context, c Caller, inv Invitation, token str
 
 // InviteOrgMember invites someone by email to join an org (its owners and
 // admins; only an owner invites an owner).
-func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email string, role OrgRole) (Issued, error) {
+func (s *Invitations) InviteOrgMember(ctx context.Context, c Caller, orgID, email string, role OrgRole) (Issued, error) {
 	email = NormalizeEmail(email)
 	var v Validation
 	if !ValidEmail(email) {
@@ -217,9 +247,9 @@ func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email st
 	if role == OrgOwner && actor.Role != OrgOwner {
 		return Issued{}, Errorf(CodeForbidden, "only an owner invites an owner")
 	}
-	if u, err := s.store.FindUserByEmail(ctx, email); err == nil {
-		if _, err := s.store.GetOrgMembership(ctx, orgID, u.ID); err == nil {
-			return Issued{}, Errorf(CodeConflict, "%s is already a member of this org", email)
+	if u, err := s.dir.FindUserByEmail(ctx, email); err == nil {
+		if _, err := s.rights.GetOrgMembership(ctx, orgID, u.ID); err == nil {
+			return Issued{}, AlreadyMember(RecordOrg, email)
 		}
 	}
 	inv, token := s.newInvitation(c, KindOrgMember)
@@ -229,7 +259,7 @@ func (s *Service) InviteOrgMember(ctx context.Context, c Caller, orgID, email st
 
 // inviteProjectMember invites someone by email to a project (the path of
 // AddProjectMember for people who cannot be added at once).
-func (s *Service) inviteProjectMember(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Issued, error) {
+func (s *Invitations) inviteProjectMember(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Issued, error) {
 	inv, token := s.newInvitation(c, KindProjectMember)
 	inv.Email, inv.Role = email, string(role)
 	if pl.side == SideExternal {
@@ -245,7 +275,7 @@ func (s *Service) inviteProjectMember(ctx context.Context, c Caller, a Access, e
 }
 
 // manages checks the caller may see and manage an invitation.
-func (s *Service) manages(ctx context.Context, c Caller, inv Invitation) error {
+func (s *Invitations) manages(ctx context.Context, c Caller, inv Invitation) error {
 	switch inv.Kind {
 	case KindOrgMember:
 		_, err := s.orgPermit(ctx, c, inv.OrgID, OrgInvite)
@@ -274,7 +304,7 @@ func (s *Service) manages(ctx context.Context, c Caller, inv Invitation) error {
 			orgOf = a.Project.HostOrgID
 		}
 		if g == OwnOrg && orgOf != a.OrgID {
-			return Errorf(CodeNotFound, "invitation %q not found", inv.ID)
+			return NotFound(RecordInvitation, inv.ID)
 		}
 		return nil
 	}
@@ -282,7 +312,7 @@ func (s *Service) manages(ctx context.Context, c Caller, inv Invitation) error {
 
 // ListInvitations lists the pending invitations of a project, workspace or
 // org to those who manage them.
-func (s *Service) ListInvitations(ctx context.Context, c Caller, scope InvitationScope, p Page) ([]Invitation, string, error) {
+func (s *Invitations) ListInvitations(ctx context.Context, c Caller, scope InvitationScope, p Page) ([]Invitation, string, error) {
 	p, err := p.Normalize()
 	if err != nil {
 		return nil, "", err
@@ -294,13 +324,13 @@ func (s *Service) ListInvitations(ctx context.Context, c Caller, scope Invitatio
 			return nil, "", err
 		}
 	case "workspace":
-		w, err := s.store.GetWorkspace(ctx, scope.ID)
+		w, err := s.dir.GetWorkspace(ctx, scope.ID)
 		if err != nil {
 			return nil, "", err
 		}
 		if _, err := s.orgPermit(ctx, c, w.OrgID, OrgInvite); err != nil {
 			if IsCode(err, CodeNotFound) {
-				return nil, "", Errorf(CodeNotFound, "workspace %q not found", scope.ID)
+				return nil, "", NotFound(RecordWorkspace, scope.ID)
 			}
 			return nil, "", err
 		}
@@ -337,7 +367,7 @@ func (s *Service) ListInvitations(ctx context.Context, c Caller, scope Invitatio
 
 // ResendInvitation issues a new token for a pending email invitation (the
 // old link stops working) and mails it: at most five times an hour.
-func (s *Service) ResendInvitation(ctx context.Context, c Caller, id string) (Issued, error) {
+func (s *Invitations) ResendInvitation(ctx context.Context, c Caller, id string) (Issued, error) {
 	inv, err := s.store.GetInvitation(ctx, id)
 	if err != nil {
 		return Issued{}, err
@@ -359,9 +389,8 @@ func (s *Service) ResendInvitation(ctx context.Context, c Caller, id string) (Is
 		}
 	}
 	if len(recent) >= MaxResendsPerHour {
-		retry := recent[0].Add(time.Hour).Sub(now)
 		return Issued{}, &Error{Code: CodeRateLimited, Message: fmt.Sprintf("at most %d resends an hour", MaxResendsPerHour),
-			Extra: map[string]any{"retryAfterSeconds": int(retry.Seconds()) + 1}}
+			RetryAfter: recent[0].Add(time.Hour).Sub(now)}
 	}
 	token, hash := NewToken()
 	expires := now.Add(EmailInvitationTTL)
@@ -376,7 +405,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c Caller, id string) (Is
 }
 
 // RevokeInvitation revokes a pending invitation.
-func (s *Service) RevokeInvitation(ctx context.Context, c Caller, id string) error {
+func (s *Invitations) RevokeInvitation(ctx context.Context, c Caller, id string) error {
 	inv, err := s.store.GetInvitation(ctx, id)
 	if err != nil {
 		return err
@@ -392,7 +421,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, c Caller, id string) err
 
 // usable finds a token's invitation and refuses it unless pending:
 // unknown 404; revoked, used, declined or expired 410 saying which.
-func (s *Service) usable(ctx context.Context, token string) (Invitation, error) {
+func (s *Invitations) usable(ctx context.Context, token string) (Invitation, error) {
 	if !WellFormedToken(token) {
 		return Invitation{}, Errorf(CodeNotFound, "this invitation link is not valid")
 	}
@@ -407,14 +436,14 @@ func (s *Service) usable(ctx context.Context, token string) (Invitation, error) 
 	case InvPending:
 		return inv, nil
 	case InvAccepted:
-		return inv, &Error{Code: CodeGone, Message: "this invitation has already been used", Extra: map[string]any{"reason": "used"}}
-	default:
-		return inv, &Error{Code: CodeGone, Message: "this invitation has been " + string(st), Extra: map[string]any{"reason": string(st)}}
+		return inv, InvitationGone(GoneUsed)
+	default: // revoked, declined or expired
+		return inv, InvitationGone(GoneReason(st))
 	}
 }
 
 // PreviewInvitation shows what a token offers; it needs no sign-in.
-func (s *Service) PreviewInvitation(ctx context.Context, token string) (Invitation, error) {
+func (s *Invitations) PreviewInvitation(ctx context.Context, token string) (Invitation, error) {
 	return s.usable(ctx, token)
 }
 
@@ -429,7 +458,7 @@ type Accepted struct {
 
 // DeclineInvitation declines an email invitation addressed to the caller;
 // declining a share link records nothing.
-func (s *Service) DeclineInvitation(ctx context.Context, c Caller, token string) error {
+func (s *Invitations) DeclineInvitation(ctx context.Context, c Caller, token string) error {
 	inv, err := s.usable(ctx, token)
 	if err != nil {
 		return err
@@ -452,39 +481,39 @@ func boundTo(inv Invitation, c Caller) error {
 
 // chooseOrg picks the org an acceptance attaches: the named one (which the
 // user must belong to), or the user's only org; several without a name is
-// 422 listing them; none is 422. Whether the user may attach it (SPEC
-// §11.4: only its owners and admins) is mayAttach's to say.
-func (s *Service) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
+// 422 listing them; none is 422. Whether the user may attach it (only its
+// owners and admins; docs/security.md, invariant 4) is mayAttach's to say.
+func (s *Invitations) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
 	if orgID != "" {
-		m, err := s.store.GetOrgMembership(ctx, orgID, c.UserID)
+		m, err := s.rights.GetOrgMembership(ctx, orgID, c.UserID)
 		if IsCode(err, CodeNotFound) {
 			return OrgMembership{}, &Error{Code: CodeForbidden, Message: "you are not a member of that org",
 				Fields: []FieldError{{Field: "orgId", Message: "is not one of your orgs"}}}
 		}
 		return m, err
 	}
-	orgs, _, err := s.store.ListUserOrgs(ctx, c.UserID, Page{Limit: MaxPageLimit})
+	orgs, _, err := s.dir.ListUserOrgs(ctx, c.UserID, Page{Limit: MaxPageLimit})
 	if err != nil {
 		return OrgMembership{}, err
 	}
 	switch len(orgs) {
 	case 0:
 		return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "only members of an organization can accept this invitation; create or join an organization first",
-			Extra: map[string]any{"orgs": []any{}}}
+			OrgChoice: &OrgChoice{Orgs: []OrgRef{}}}
 	case 1:
 		return orgs[0], nil
 	}
-	choices := make([]map[string]string, len(orgs))
+	choices := make([]OrgRef, len(orgs))
 	for i, o := range orgs {
-		choices[i] = map[string]string{"id": o.OrgID, "name": o.OrgName}
+		choices[i] = OrgRef{ID: o.OrgID, Name: o.OrgName}
 	}
 	return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "you belong to several organizations: choose one as orgId",
-		Fields: []FieldError{{Field: "orgId", Message: "is required: choose one of your orgs"}}, Extra: map[string]any{"orgs": choices}}
+		Fields: []FieldError{{Field: "orgId", Message: "is required: choose one of your orgs"}}, OrgChoice: &OrgChoice{Orgs: choices}}
 }
 
 // mayAttach refuses an acceptance that would attach an org the user is
 // only a plain member of: membership and partnerships of an org come only
-// from its owners and admins (SPEC §11.4).
+// from its owners and admins (docs/security.md, invariant 4).
 func mayAttach(m OrgMembership) error {
 	if m.Role.HasWorkforceAccess() {
 		return nil
@@ -494,7 +523,7 @@ func mayAttach(m OrgMembership) error {
 }
 
 // AcceptInvitation accepts the invitation behind token as the caller.
-func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID string) (Accepted, error) {
+func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, orgID string) (Accepted, error) {
 	inv, err := s.usable(ctx, token)
 	if err != nil {
 		return Accepted{}, err
@@ -504,6 +533,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 	}
 	now := s.clock.Now()
 	acc := Acceptance{Invitation: inv, AcceptedBy: c.UserID, At: now}
+	var later []WorkspaceMember // auto-invite workspaces beyond the transaction
 	out := Accepted{Kind: inv.Kind, ProjectID: inv.ProjectID, WorkspaceID: inv.WorkspaceID, Role: inv.Role}
 	member := func(role Role, org string, side Side) ProjectMember {
 		return ProjectMember{ProjectID: inv.ProjectID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name, Role: role,
@@ -515,22 +545,22 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		if err != nil {
 			return Accepted{}, err
 		}
-		p, st, err := s.store.LoadStanding(ctx, inv.ProjectID, c.UserID)
+		p, st, err := s.rights.LoadStanding(ctx, inv.ProjectID, c.UserID)
 		if err != nil {
 			return Accepted{}, err
 		}
 		if org.OrgID == p.HostOrgID {
 			return Accepted{}, Errorf(CodeConflict, "your org hosts this project; it cannot partner it")
 		}
-		if col, err := s.store.GetCollaborator(ctx, p.WorkspaceID, org.OrgID); err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {
+		if col, err := s.dir.GetCollaborator(ctx, p.WorkspaceID, org.OrgID); err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {
 			return Accepted{}, Errorf(CodeConflict, "%s already takes part in this project as a collaborator of its workspace", org.OrgName)
 		} else if err != nil && !IsCode(err, CodeNotFound) {
 			return Accepted{}, err
 		}
-		if existing, err := s.store.GetPartner(ctx, p.ID, org.OrgID); err == nil {
+		if existing, err := s.dir.GetPartner(ctx, p.ID, org.OrgID); err == nil {
 			// The org partners already: its manager stays, unless they
 			// have left the org, when this owner or admin takes over.
-			if _, merr := s.store.GetOrgMembership(ctx, org.OrgID, existing.ManagerID); !IsCode(merr, CodeNotFound) {
+			if _, merr := s.rights.GetOrgMembership(ctx, org.OrgID, existing.ManagerID); !IsCode(merr, CodeNotFound) {
 				if merr != nil {
 					return Accepted{}, merr
 				}
@@ -540,7 +570,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 				return Accepted{}, err
 			}
 			if st.Member != nil {
-				return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+				return Accepted{}, AlreadyMember(RecordProject, "")
 			}
 			next := existing
 			next.ManagerID = c.UserID
@@ -557,7 +587,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 			return Accepted{}, err
 		}
 		if st.Member != nil {
-			return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+			return Accepted{}, AlreadyMember(RecordProject, "")
 		}
 
 		kind := PartnerShareLink
@@ -573,12 +603,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.joined", nil, acc.Partner)}
 		out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
 	case KindProjectMember:
-		p, st, err := s.store.LoadStanding(ctx, inv.ProjectID, c.UserID)
+		p, st, err := s.rights.LoadStanding(ctx, inv.ProjectID, c.UserID)
 		if err != nil {
 			return Accepted{}, err
 		}
 		if st.Member != nil {
-			return Accepted{}, Errorf(CodeConflict, "you are already a member of this project")
+			return Accepted{}, AlreadyMember(RecordProject, "")
 		}
 		org, side := p.HostOrgID, SideHost
 		if inv.CompanyOrgID != "" {
@@ -594,23 +624,28 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 		acc.Members = []ProjectMember{m}
 		out.OrgID = org
 	case KindOrgMember:
-		if _, err := s.store.GetOrgMembership(ctx, inv.OrgID, c.UserID); err == nil {
-			return Accepted{}, Errorf(CodeConflict, "you are already a member of this org")
+		if _, err := s.rights.GetOrgMembership(ctx, inv.OrgID, c.UserID); err == nil {
+			return Accepted{}, AlreadyMember(RecordOrg, "")
 		}
 		acc.OrgMember = &OrgMembership{OrgID: inv.OrgID, OrgName: inv.OrgName, UserID: c.UserID, Email: NormalizeEmail(c.Email),
 			Name: c.Name, Role: OrgRole(inv.Role), JoinedAt: now, Version: 1}
 		out.OrgID = inv.OrgID
 		// Workspaces where the org collaborates with auto invite on take the
 		// new member in at once, with the auto-invite role.
-		cols, err := s.store.ListOrgCollaborations(ctx, inv.OrgID)
+		cols, err := s.dir.ListOrgCollaborations(ctx, inv.OrgID)
 		if err != nil {
 			return Accepted{}, err
 		}
 		for _, col := range cols {
-			if col.AutoInvite && col.RemovingJob == "" && len(acc.WSMembers) < 90 {
+			if col.AutoInvite && col.RemovingJob == "" {
 				acc.WSMembers = append(acc.WSMembers, WorkspaceMember{WorkspaceID: col.WorkspaceID, UserID: c.UserID,
 					Email: NormalizeEmail(c.Email), Name: c.Name, Role: col.AutoInviteRole, OrgID: inv.OrgID, External: true, Version: 1})
 			}
+		}
+		// The acceptance's own records and the first workspaces go in one
+		// transaction; the rest follow in batches once it has committed.
+		if len(acc.WSMembers) > autoInviteInTransaction {
+			acc.WSMembers, later = acc.WSMembers[:autoInviteInTransaction], acc.WSMembers[autoInviteInTransaction:]
 		}
 	case KindCollaborator:
 		org, err := s.chooseOrg(ctx, c, orgID)
@@ -637,30 +672,42 @@ func (s *Service) AcceptInvitation(ctx context.Context, c Caller, token, orgID s
 	acc.Audit = append(acc.Audit, s.invitationEntry(c, inv, "invitation.accepted"))
 	if err := s.store.AcceptInvitation(ctx, acc); err != nil {
 		if acc.Partner != nil && IsCode(err, CodeConflict) {
-			if existing, gerr := s.store.GetPartner(ctx, acc.Partner.ProjectID, acc.Partner.OrgID); gerr == nil {
+			if existing, gerr := s.dir.GetPartner(ctx, acc.Partner.ProjectID, acc.Partner.OrgID); gerr == nil {
 				return Accepted{}, s.alreadyPartner(ctx, existing, c)
 			}
 		}
 		return Accepted{}, err
 	}
+	if len(later) > 0 {
+		if err := s.store.PutWorkspaceMembers(ctx, later); err != nil {
+			return Accepted{}, fmt.Errorf("accept: join auto-invite workspaces: %w", err)
+		}
+	}
 	return out, nil
 }
 
+// autoInviteInTransaction is how many auto-invite workspaces an org
+// member's acceptance joins in its own transaction, leaving room within
+// MaxTransactionItems for the invitation, the membership, the org's owner
+// counter and the audit entry (4 records, with room to spare); the rest
+// join in batches once it has committed.
+const autoInviteInTransaction = MaxTransactionItems - 10
+
 // alreadyPartner is the 409 for a second member of a partnering org: it
 // names the org's current manager.
-func (s *Service) alreadyPartner(ctx context.Context, p Partner, c Caller) error {
+func (s *Invitations) alreadyPartner(ctx context.Context, p Partner, c Caller) error {
 	if p.ManagerID == c.UserID {
 		return Errorf(CodeConflict, "you already manage this project for %s", p.OrgName)
 	}
 	manager := p.ManagerID
 	name := ""
-	if u, err := s.store.GetUser(ctx, p.ManagerID); err == nil {
+	if u, err := s.dir.GetUser(ctx, p.ManagerID); err == nil {
 		name = u.Name
 		manager = strings.TrimSpace(u.Name + " <" + u.Email + ">")
 	}
 	return &Error{Code: CodeConflict,
 		Message: fmt.Sprintf("%s already works on this project; its manager is %s: ask them to add you", p.OrgName, manager),
-		Extra:   map[string]any{"manager": map[string]string{"userId": p.ManagerID, "name": name}, "orgId": p.OrgID}}
+		Manager: &PartnerManager{OrgID: p.OrgID, UserID: p.ManagerID, Name: name}}
 }
 
 // InviteCollaborator invites an org, through one of its people's email, to
@@ -668,7 +715,7 @@ func (s *Service) alreadyPartner(ctx context.Context, p Partner, c Caller) error
 // the invitee also becomes a workspace member with role (allowed by the
 // types). Workspace admins and developers invite any type; project
 // managers only annotation_partner.
-func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email string, types []CollabType, role WorkspaceRole, access ProjectAccess) (Issued, error) {
+func (s *Invitations) InviteCollaborator(ctx context.Context, c Caller, wsID, email string, types []CollabType, role WorkspaceRole, access ProjectAccess) (Issued, error) {
 	email = NormalizeEmail(email)
 	var v Validation
 	if !ValidEmail(email) {
@@ -709,7 +756,7 @@ func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email 
 		return Issued{}, err
 	}
 	w := a.Workspace
-	org, err := s.store.GetOrg(ctx, w.OrgID)
+	org, err := s.dir.GetOrg(ctx, w.OrgID)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -721,20 +768,20 @@ func (s *Service) InviteCollaborator(ctx context.Context, c Caller, wsID, email 
 
 // companyJoin decides, for a project invitation for a partner org, whether
 // accepting also makes the invitee a member of that org. Membership of an
-// org comes only from the org itself (SPEC §11.4): the invitation must have
+// org comes only from the org itself (docs/security.md, invariant 4): the invitation must have
 // been made by someone acting for that org who still belongs to it, and,
 // unless they are its owner or admin, manages a labeling company's staff
 // there. An invitee who is a member already needs nothing.
-func (s *Service) companyJoin(ctx context.Context, inv Invitation, c Caller) (*OrgMembership, error) {
+func (s *Invitations) companyJoin(ctx context.Context, inv Invitation, c Caller) (*OrgMembership, error) {
 	org := inv.CompanyOrgID
-	pa, err := s.store.GetPartner(ctx, inv.ProjectID, org)
+	pa, err := s.dir.GetPartner(ctx, inv.ProjectID, org)
 	if IsCode(err, CodeNotFound) {
 		return nil, Errorf(CodeGone, "the organization you were invited for no longer takes part in this project")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetOrgMembership(ctx, org, c.UserID); err == nil {
+	if _, err := s.rights.GetOrgMembership(ctx, org, c.UserID); err == nil {
 		return nil, nil
 	} else if !IsCode(err, CodeNotFound) {
 		return nil, err
@@ -743,7 +790,7 @@ func (s *Service) companyJoin(ctx context.Context, inv Invitation, c Caller) (*O
 	if inv.InvitedForOrg != org {
 		return nil, refused
 	}
-	inviter, err := s.store.GetOrgMembership(ctx, org, inv.InvitedBy)
+	inviter, err := s.rights.GetOrgMembership(ctx, org, inv.InvitedBy)
 	if IsCode(err, CodeNotFound) {
 		return nil, refused
 	}

@@ -1,0 +1,75 @@
+// Package collab is annobridge's domain: the rules of cross-organization
+// collaboration and the use cases that apply them. It imports no AWS or
+// HTTP package; adapters fill its ports (internal/ddbstore for the table,
+// internal/app for the queues and mail) and internal/httpapi turns requests
+// into use-case calls.
+//
+// # Where each rule lives
+//
+// The vocabulary, as data with pure functions (tested by `make test-unit`):
+//
+//   - roles.go: project roles and their ranks, sides (host, external),
+//     workspace roles, collaboration types and the roles each type allows.
+//   - permissions.go: the project permission matrix ([Permissions]), one row
+//     per action with a grant per role and the ceiling for external members;
+//     who may grant which role ([MayGrant]). docs/permissions.md is
+//     generated from it.
+//   - authz.go: the authorization core. [Standing] (the live facts about a
+//     caller on a project) resolves to an [Effective] role and side; the
+//     workspace table ([WorkspacePermissions]) and the org table
+//     ([OrgPermissions]) answer workspace and org actions. Every use case
+//     asks these, never a role by hand.
+//   - review.go: the item state machine ([Transitions]): every edge, who may
+//     fire it and whether it crosses organizations through the handoff
+//     queue. docs/review.md is generated from it.
+//   - errors.go: the error codes and typed errors; internal/httpapi maps
+//     them to HTTP statuses in one table.
+//   - org.go, project.go, invitation.go, jobs.go, audit.go: the records
+//     (orgs, projects, members, partners, groups, invitations, collaborators,
+//     jobs, audit entries) and their small rules (names, emails, pages,
+//     token hashing, invitation status over time).
+//
+// # Use cases, by capability
+//
+// [Service] groups the use cases. Each capability is a type in its own
+// usecase_*.go file and depends on a narrow store port declared at the top
+// of that file, plus the authorization core's reads ([RightsStore]):
+//
+//   - [Orgs] (usecase_orgs.go, [OrgStore]): orgs, their members, users.
+//   - [Workspaces] (usecase_workspaces.go, [WorkspaceStore]): workspaces and
+//     the projects an org reaches.
+//   - [Groups] (usecase_groups.go, [GroupStore]): groups and their links to
+//     projects.
+//   - [Projects] (usecase_projects.go, [ProjectStore]): projects, settings,
+//     rights questions and the project audit log.
+//   - [Members] (usecase_members.go, usecase_import.go, [MemberStore]):
+//     project members one by one or by CSV import; placement and delegation
+//     (who may add whom, for which org, with which role).
+//   - [Invitations] (usecase_invitations.go, [InvitationStore], [Directory]):
+//     share links, labeling companies, org, project and collaborator
+//     invitations, from issue to acceptance.
+//   - [Collaborators] (usecase_collaborators.go, [CollaboratorStore]) and its
+//     jobs (usecase_collabjobs.go, [CollabJobStore]): workspace
+//     collaborators, their types and access, adding all users and removal.
+//   - [WorkspaceMembers] (usecase_wsmembers.go, [WorkspaceMemberStore]):
+//     people's workspace roles.
+//   - [Partners] (usecase_partners.go, [PartnerStore]): project partners and
+//     stopping a collaboration (items in flight return to the host).
+//   - [Review] (usecase_review.go, [ItemStore]): items through the two-stage
+//     review, comments, history, analytics.
+//   - [Relay] (usecase_handoff.go, [RelayStore]): the transactional outbox's
+//     relay and the handoff consumer, which checks each crossing against
+//     the transition table.
+//   - [Jobs] (usecase_jobs.go, [JobStore]): checkpointed background jobs and
+//     their runners.
+//
+// Every change that touches several records is one store call, which the
+// adapter makes one transaction (at most [MaxTransactionItems] records,
+// audit entries included); read-modify-write calls carry the version they
+// read. Each change's audit entries travel in the same transaction.
+//
+// The project's docs say why: docs/architecture.md (decisions),
+// docs/security.md (the tenant walls), docs/permissions.md and
+// docs/review.md (generated from the tables above), docs/data-model.md (the
+// table's keys).
+package collab

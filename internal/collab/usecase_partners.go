@@ -1,0 +1,127 @@
+package collab
+
+import (
+	"context"
+	"slices"
+)
+
+// Partners lists a project's partners and stops collaborations.
+type Partners struct {
+	base
+	store PartnerStore
+}
+
+// PartnerStore is what the partner use cases need.
+type PartnerStore interface {
+	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
+	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	DeletePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
+	// RemoveOrgFromProject deletes every project membership of an org's
+	// people on a project, and its partner item; it returns how many items
+	// went.
+	RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error)
+	ListCollaborators(ctx context.Context, wsID string) ([]Collaborator, error)
+	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
+	// ListOrgItems lists one org's items in every non-final status.
+	ListOrgItems(ctx context.Context, projectID, orgID string) ([]Item, error)
+	ApplyItemChange(ctx context.Context, ch ItemChange) error
+}
+
+// returnItemsToHost hands a leaving org's in-flight items back to the
+// host: each goes back to new, unassigned, owned by the host org; a pending
+// handoff is dropped (its message then finds the item moved on).
+func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID string) error {
+	items, err := s.store.ListOrgItems(ctx, projectID, orgID)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	p, _, err := s.rights.LoadStanding(ctx, projectID, "")
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	for _, it := range items {
+		after := it
+		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = StNew, "", p.HostOrgID, "", now
+		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: StNew,
+			OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
+		if err := s.store.ApplyItemChange(ctx, ch); err != nil && !IsCode(err, CodeConflict) {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListProjectPartners lists every partner of a project: orgs attached by
+// share link or as labeling companies, and workspace collaborators whose
+// project access covers it. The host sees all; a partner sees itself.
+func (s *Partners) ListProjectPartners(ctx context.Context, c Caller, projectID string) ([]Partner, error) {
+	a, err := s.access(ctx, c, projectID)
+	if err != nil {
+		return nil, err
+	}
+	partners, err := s.store.ListPartners(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := s.store.ListCollaborators(ctx, a.Project.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, col := range cols {
+		if col.Access.Covers(projectID) && !slices.ContainsFunc(partners, func(p Partner) bool { return p.OrgID == col.OrgID }) {
+			partners = append(partners, Partner{ProjectID: projectID, OrgID: col.OrgID, OrgName: col.OrgName, Kind: PartnerCollaborator,
+				Types: col.Types, HostOrgID: a.Project.HostOrgID, AddedAt: col.AddedAt})
+		}
+	}
+	if a.Side == SideExternal {
+		partners = slices.DeleteFunc(partners, func(p Partner) bool { return p.OrgID != a.OrgID })
+	}
+	return partners, nil
+}
+
+// StopCollaboration ends a partner's work on a project, from either end:
+// the host's owner (partners.manage), or the partner's side (its manager on
+// the project, or an owner or admin of the partner org, who need no project
+// standing of their own). The partner item goes first, with its audit
+// entry, so access stops at once; then the partner's project memberships
+// and group links; their in-flight items return to the host.
+func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) error {
+	p, st, err := s.rights.LoadStanding(ctx, projectID, c.UserID)
+	if err != nil {
+		return err
+	}
+	e := st.Resolve()
+	hostOwner := e.Can(ActPartnersManage) == Allow
+	partnerSide := e.Side == SideExternal && e.OrgID == orgID && e.Role.Rank() >= RoleAnnotationManager.Rank()
+	if !hostOwner && !partnerSide {
+		ok, err := s.hasWorkforce(ctx, c, orgID)
+		if err != nil {
+			return err
+		}
+		partnerSide = ok && orgID != p.HostOrgID
+	}
+	if !hostOwner && !partnerSide {
+		if e.None() || e.Side == SideExternal {
+			return Errorf(CodeNotFound, "project %q not found", projectID)
+		}
+		return Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
+	}
+	pa, err := s.store.GetPartner(ctx, projectID, orgID)
+	if IsCode(err, CodeNotFound) {
+		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) && hostOwner {
+			return Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
+		}
+		return Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeletePartner(ctx, pa, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, nil)); err != nil {
+		return err
+	}
+	if _, err := s.store.RemoveOrgFromProject(ctx, projectID, orgID); err != nil {
+		return err
+	}
+	return s.returnItemsToHost(ctx, projectID, orgID)
+}

@@ -1,0 +1,78 @@
+// Background jobs and their checkpoints.
+
+package ddbstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/annobridge/annobridge/internal/collab"
+)
+
+type jobRow struct {
+	keys
+	meta
+	ID          string    `dynamodbav:"id"`
+	Kind        string    `dynamodbav:"kind"`
+	Status      string    `dynamodbav:"status"`
+	WorkspaceID string    `dynamodbav:"workspaceId"`
+	OrgID       string    `dynamodbav:"orgId"`
+	Role        string    `dynamodbav:"role,omitempty"`
+	CreatedBy   string    `dynamodbav:"createdBy"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+	Done        int       `dynamodbav:"done"`
+	Total       int       `dynamodbav:"total"`
+	Written     int       `dynamodbav:"written"`
+	Errors      []string  `dynamodbav:"errors,omitempty"`
+	Phase       string    `dynamodbav:"phase,omitempty"`
+	Cursor      string    `dynamodbav:"cursor,omitempty"`
+}
+
+func toJobRow(j collab.Job) jobRow {
+	return jobRow{keys: jobKey(j.ID), meta: meta{Type: "job", Version: j.Version}, ID: j.ID, Kind: string(j.Kind),
+		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), CreatedBy: j.CreatedBy,
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Done: j.Done, Total: j.Total, Written: j.Written, Errors: j.Errors,
+		Phase: j.Phase, Cursor: j.Cursor}
+}
+
+func (r jobRow) domain() collab.Job {
+	return collab.Job{ID: r.ID, Kind: collab.JobKind(r.Kind), Status: collab.JobStatus(r.Status), WorkspaceID: r.WorkspaceID,
+		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
+}
+
+// CreateJob writes a new job with its audit entries.
+func (s *Store) CreateJob(ctx context.Context, j collab.Job, audit ...collab.AuditEntry) error {
+	it, err := s.putNew(toJobRow(j), collab.AlreadyExists(collab.RecordJob, j.ID))
+	if err != nil {
+		return err
+	}
+	return s.transactAudited(ctx, audit, it)
+}
+
+// GetJob reads a job.
+func (s *Store) GetJob(ctx context.Context, id string) (collab.Job, error) {
+	var r jobRow
+	if err := s.get(ctx, jobKey(id), &r, collab.NotFound(collab.RecordJob, id)); err != nil {
+		return collab.Job{}, err
+	}
+	return r.domain(), nil
+}
+
+// SaveJob writes a checkpoint if nobody else moved the job meanwhile.
+func (s *Store) SaveJob(ctx context.Context, j collab.Job) error {
+	row := toJobRow(j)
+	row.Version = j.Version + 1
+	av, err := attributevalue.MarshalMap(row)
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+		ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(j.Version)}}},
+		onConflict: collab.Stale(collab.RecordJob)})
+}

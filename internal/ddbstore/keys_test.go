@@ -1,0 +1,91 @@
+// Pure tests of the table keys: no stack needed, they run under -short.
+
+package ddbstore
+
+import (
+	"slices"
+	"sort"
+	"testing"
+	"time"
+)
+
+// orderedTimes are in chronological order: fractions of one second that
+// RFC3339Nano writes with different widths, the whole second itself, and
+// neighbours across second, minute, day and year boundaries; one is in
+// another zone.
+func orderedTimes() []time.Time {
+	base := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	return []time.Time{
+		time.Date(2025, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		base.Add(-time.Nanosecond),
+		base, // whole second: "…07Z" in RFC3339Nano
+		base.Add(time.Nanosecond),
+		base.Add(9 * time.Nanosecond),
+		base.Add(100 * time.Millisecond), // .1
+		base.Add(120 * time.Millisecond), // .12
+		base.Add(123 * time.Millisecond), // .123
+		base.Add(123_456_789),            // .123456789
+		base.Add(200 * time.Millisecond), // .2
+		base.Add(999_999_999),
+		base.Add(time.Second), // next whole second
+		base.Add(time.Second + 5*time.Millisecond),
+		base.Add(time.Minute - time.Nanosecond).In(time.FixedZone("UTC+3", 3*3600)),
+		base.Add(time.Minute),
+	}
+}
+
+func TestSortTimeIsFixedWidth(t *testing.T) {
+	for _, at := range orderedTimes() {
+		if got := sortTime(at); len(got) != len(sortTimeLayout) {
+			t.Errorf("sortTime(%v) = %q: %d characters, want %d", at, got, len(got), len(sortTimeLayout))
+		}
+	}
+}
+
+// TestTimeKeysSortChronologically checks every key that embeds a time:
+// sorting the keys lexically (as DynamoDB sorts a sort key) must give the
+// times in chronological order.
+func TestTimeKeysSortChronologically(t *testing.T) {
+	kinds := map[string]func(at time.Time, id string) string{
+		"invitation GSI1SK": func(at time.Time, id string) string { return invitationIndex("project", "p1", at, id).GSI1SK },
+		"audit SK":          func(at time.Time, id string) string { return auditKey("PROJ#p1", at, id).SK },
+		"audit GSI2SK": func(at time.Time, id string) string {
+			return auditOrgIndex("PROJ#p1", "o1", auditKey("PROJ#p1", at, id).SK).GSI2SK
+		},
+		"item event SK": func(at time.Time, id string) string { return itemEventKey("i1", at, id).SK },
+		"comment SK":    func(at time.Time, id string) string { return commentKey("i1", at, id).SK },
+		"outbox SK":     func(at time.Time, id string) string { return outboxKey(at, id).SK },
+	}
+	times := orderedTimes()
+	for name, key := range kinds {
+		want := make([]string, len(times))
+		for i, at := range times {
+			// Ids sort against time, so only the time can order the keys.
+			want[i] = key(at, string(rune('z'-i)))
+		}
+		got := slices.Clone(want)
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: lexical order is not chronological:\n got %q\nwant %q", name, got, want)
+		}
+	}
+}
+
+// TestOutboxCutOff checks that the outbox bound selects exactly the
+// messages written strictly before it.
+func TestOutboxCutOff(t *testing.T) {
+	times := orderedTimes()
+	for _, cut := range times {
+		pk, before := outboxBefore(cut)
+		for _, at := range times {
+			k := outboxKey(at, "m1")
+			if k.PK != pk {
+				t.Fatalf("outbox partition %q, bound's %q", k.PK, pk)
+			}
+			if listed, want := k.SK < before, at.Before(cut); listed != want {
+				t.Errorf("message at %v, cut-off %v: listed %v, want %v (%q < %q)", at, cut, listed, want, k.SK, before)
+			}
+		}
+	}
+}
