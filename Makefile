@@ -100,9 +100,9 @@ test: stack-deps browser-deps lint
 	$(GO) test $(TEST_FLAGS) ./...
 
 # The fast tier: the authorization core, matrix, standing, transitions,
-# delegation and validation, and every other package's pure tests; -short
+# delegation and validation, and the pure packages' tests; -short
 # keeps the local stack down (tests that need it skip).
-UNIT_PACKAGES := ./internal/collab/... ./internal/auth ./internal/config ./internal/mail ./internal/worker ./internal/ddbstore
+UNIT_PACKAGES := ./internal/collab/... ./internal/auth ./internal/config ./internal/mail ./internal/worker ./internal/ddbstore ./internal/lambdafn
 test-unit:
 	$(GO) test -short -count=1 $(UNIT_PACKAGES)
 

@@ -54,11 +54,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
-	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret))
+	clock := collab.SystemClock{}
+	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret), ddbstore.WithClock(clock.Now))
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
 	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
-	clock := collab.SystemClock{}
 	if a.Service, err = collab.NewService(a.Store.Ports(), collab.Deps{Clock: clock, IDs: collab.RandomIDs{Clock: clock},
 		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL}}); err != nil {
 		return nil, err

@@ -17,13 +17,20 @@
 //   - authz.go: the authorization core. [Standing] (the live facts about a
 //     caller on a project) resolves to an [Effective] role and side; the
 //     workspace table ([WorkspacePermissions]) and the org table
-//     ([OrgPermissions]) answer workspace and org actions. Every use case
-//     asks these, never a role by hand.
+//     ([OrgPermissions]) answer workspace and org actions. Use cases ask
+//     these for rights; the few role comparisons left are delegation rules
+//     (who may grant or remove whom), which the matrix's rules state.
 //   - review.go: the item state machine ([Transitions]): every edge, who may
-//     fire it and whether it crosses organizations through the handoff
-//     queue. docs/review.md is generated from it.
+//     fire it (an [Actor]) and whether it crosses organizations through the
+//     handoff queue. docs/review.md is generated from it. review_rules.go
+//     is its one evaluator: who each actor is, which row a command fires,
+//     which handoff messages the table admits ([CheckHandoff]).
 //   - errors.go: the error codes and typed errors; internal/httpapi maps
 //     them to HTTP statuses in one table.
+//   - notices.go: every mail's subject and text, as templates.
+//   - ports.go: [MaxTransactionItems], the [Mailer], [Clock] and [IDs]
+//     ports; idempotency.go: [IdempotencyStore]; ids.go, email.go: ids and
+//     email comparison.
 //   - org.go, project.go, invitation.go, jobs.go, audit.go: the records
 //     (orgs, projects, members, partners, groups, invitations, collaborators,
 //     jobs, audit entries) and their small rules (names, emails, pages,
@@ -33,7 +40,11 @@
 //
 // [Service] groups the use cases. Each capability is a type in its own
 // usecase_*.go file and depends on a narrow store port declared at the top
-// of that file, plus the authorization core's reads ([RightsStore]):
+// of that file, plus the authorization core's reads ([RightsStore]). A
+// capability calls another only for a use case that one owns: Members
+// invites through Invitations, Review relays through Relay, Collaborators
+// starts jobs through Jobs, and the collaborator jobs return items through
+// Partners.
 //
 //   - [Orgs] (usecase_orgs.go, [OrgStore]): orgs, their members, users.
 //   - [Workspaces] (usecase_workspaces.go, [WorkspaceStore]): workspaces and
@@ -48,9 +59,10 @@
 //   - [Invitations] (usecase_invitations.go, [InvitationStore], [Directory]):
 //     share links, labeling companies, org, project and collaborator
 //     invitations, from issue to acceptance.
-//   - [Collaborators] (usecase_collaborators.go, [CollaboratorStore]) and its
-//     jobs (usecase_collabjobs.go, [CollabJobStore]): workspace
-//     collaborators, their types and access, adding all users and removal.
+//   - [Collaborators] (usecase_collaborators.go, [CollaboratorStore]):
+//     workspace collaborators, their types and access; it starts the
+//     add-all-users and removal jobs, whose runners (usecase_collabjobs.go,
+//     [CollabJobStore]) [Jobs] calls by kind.
 //   - [WorkspaceMembers] (usecase_wsmembers.go, [WorkspaceMemberStore]):
 //     people's workspace roles.
 //   - [Partners] (usecase_partners.go, [PartnerStore]): project partners and
@@ -63,10 +75,13 @@
 //   - [Jobs] (usecase_jobs.go, [JobStore]): checkpointed background jobs and
 //     their runners.
 //
-// Every change that touches several records is one store call, which the
-// adapter makes one transaction (at most [MaxTransactionItems] records,
-// audit entries included); read-modify-write calls carry the version they
-// read. Each change's audit entries travel in the same transaction.
+// A change that touches several records is one store call, which the
+// adapter makes one transaction of at most [MaxTransactionItems] records,
+// its audit entries included; read-modify-write calls carry the version
+// they read. The changes that can grow past that limit are split into
+// batches, each one transaction and each safe to repeat: CSV import, a
+// group's new member joining its projects, linking a group, an org
+// member's auto-invite workspaces, and the background jobs.
 //
 // The project's docs say why: docs/architecture.md (decisions),
 // docs/security.md (the tenant walls), docs/permissions.md and

@@ -45,7 +45,7 @@ type Error struct {
 	// RetryAfter (rate_limited) is how long until a retry can succeed,
 	// measured on the domain's clock when the error was made, so the HTTP
 	// layer needs no clock of its own: it answers Retry-After and
-	// retryAfterSeconds with the whole seconds, rounded up.
+	// retryAfterSeconds with the whole seconds plus one.
 	RetryAfter time.Duration
 	// Reason (gone) says why an invitation can no longer be used.
 	Reason GoneReason

@@ -46,10 +46,11 @@ const (
 	EvApproveHost    ReviewEvent = "approve_host"    // the host's final approval
 	EvReject         ReviewEvent = "reject"
 	EvSkip           ReviewEvent = "skip"
+	EvReturnToHost   ReviewEvent = "return_to_host" // the partner stopped collaborating
 )
 
 // ReviewEvents lists every event.
-var ReviewEvents = []ReviewEvent{EvAnnotate, EvSubmitPartner, EvSubmitHost, EvApprovePartner, EvApproveBypass, EvApproveHost, EvReject, EvSkip}
+var ReviewEvents = []ReviewEvent{EvAnnotate, EvSubmitPartner, EvSubmitHost, EvApprovePartner, EvApproveBypass, EvApproveHost, EvReject, EvSkip, EvReturnToHost}
 
 // Command is the call that fires a transition.
 type Command string
@@ -61,6 +62,7 @@ const (
 	CmdApprove Command = "approve" // POST .../review {decision: approve}
 	CmdReject  Command = "reject"  // POST .../review {decision: reject}
 	CmdSkip    Command = "skip"    // POST .../skip
+	CmdReturn  Command = "return"  // the partner's collaboration stops
 )
 
 // Commands lists every command with the HTTP call it is.
@@ -73,6 +75,7 @@ var Commands = []struct {
 	{CmdApprove, "`POST .../items/{itemId}/review` with `decision: approve`"},
 	{CmdReject, "`POST .../items/{itemId}/review` with `decision: reject` and a comment"},
 	{CmdSkip, "`POST .../items/{itemId}/skip`"},
+	{CmdReturn, "stopping the partner (`DELETE /projects/{projectId}/partners/{orgId}`) or removing the collaborator (its job)"},
 }
 
 // Actor is a kind of caller a row lets fire its transition. Who is which
@@ -86,6 +89,7 @@ const (
 	ActorReviewer        Actor = "reviewer"
 	ActorPartnerReviewer Actor = "partner_reviewer"
 	ActorHostReviewer    Actor = "host_reviewer"
+	ActorPlatform        Actor = "platform"
 )
 
 // Actors lists every actor kind with its description for the docs.
@@ -98,6 +102,7 @@ var Actors = []struct {
 	{ActorReviewer, "anyone with items.review who sees the item"},
 	{ActorPartnerReviewer, "a reviewer of the item's partner org (items.review, acting for that org)"},
 	{ActorHostReviewer, "a host reviewer (owner, developer, project_manager on the host side)"},
+	{ActorPlatform, "the platform itself, as a collaboration ends (no caller fires it)"},
 }
 
 // Describe returns the actor's description.
@@ -206,6 +211,20 @@ var Transitions = []Transition{
 		Who: []Actor{ActorHostReviewer}, Handoff: true, Refusal: refuseHostStage},
 	{From: []ItemStatus{StNew, StInProgress}, Command: CmdSkip, Event: EvSkip, To: StSkipped,
 		Who: []Actor{ActorAssignee, ActorReviewer}, Refusal: refuseSkip},
+	// A partner that stops collaborating hands its unfinished items back:
+	// new, unassigned, the host's; a pending crossing is dropped.
+	{From: []ItemStatus{StNew, StInProgress, StWaitingChange, StWaitingCollabReview, StWaitingOwnerReview}, Command: CmdReturn,
+		Event: EvReturnToHost, To: StNew, When: PartnerItem, Who: []Actor{ActorPlatform}, Refusal: "items return to the host only as a collaboration stops"},
+}
+
+// ReturnToHost is the row that hands a leaving partner's item back.
+func ReturnToHost(from ItemStatus) (Transition, bool) {
+	for _, t := range Transitions {
+		if t.Command == CmdReturn && slices.Contains(t.From, from) {
+			return t, true
+		}
+	}
+	return Transition{}, false
 }
 
 // conditions renders what a row needs besides its actors.

@@ -42,6 +42,7 @@ var actorRules = map[Actor]func(a Access, it Item) bool{
 		return a.Can(ActItemsReview).Allowed() && a.partnerItem(it) && a.OrgID == it.OrgID && a.Side == SideExternal
 	},
 	ActorHostReviewer: func(a Access, _ Item) bool { return a.Can(ActItemsReview).Allowed() && a.hostReviewer() },
+	ActorPlatform:     func(Access, Item) bool { return false },
 }
 
 // is reports whether the caller is an actor of that kind for the item.

@@ -29,6 +29,11 @@ var wantEdges = []string{
 	"waiting_for_owner_review -reject/reject-> waiting_for_change [partner_item] {} host_reviewer (handoff)",
 	"new -skip/skip-> skipped [] {} assignee|reviewer",
 	"in_progress -skip/skip-> skipped [] {} assignee|reviewer",
+	"new -return/return_to_host-> new [partner_item] {} platform",
+	"in_progress -return/return_to_host-> new [partner_item] {} platform",
+	"waiting_for_change -return/return_to_host-> new [partner_item] {} platform",
+	"waiting_for_collaborator_review -return/return_to_host-> new [partner_item] {} platform",
+	"waiting_for_owner_review -return/return_to_host-> new [partner_item] {} platform",
 }
 
 func edgesOf(ts []Transition) []string {

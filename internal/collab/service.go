@@ -47,8 +47,8 @@ type Stores struct {
 	Jobs             JobStore
 }
 
-// Deps are the service's other ports and its configuration; every one is
-// required.
+// Deps are the service's other ports (every one required) and its
+// configuration.
 type Deps struct {
 	Clock     Clock
 	IDs       IDs

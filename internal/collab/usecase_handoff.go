@@ -72,9 +72,6 @@ type HandoffMessage struct {
 // relay publishes outbox messages at once, best effort: what fails stays in
 // the outbox for RelayOutbox.
 func (s *Relay) relay(ctx context.Context, msgs []OutboxMessage) {
-	if s.publisher == nil {
-		return
-	}
 	for _, m := range msgs {
 		if err := s.publisher.Publish(ctx, m); err != nil {
 			continue

@@ -41,9 +41,13 @@ func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID strin
 	}
 	now := s.clock.Now()
 	for _, it := range items {
+		t, ok := ReturnToHost(it.Status)
+		if !ok || it.OrgID == p.HostOrgID {
+			continue // final, or already the host's
+		}
 		after := it
-		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = StNew, "", p.HostOrgID, "", now
-		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: StNew,
+		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = t.To, "", p.HostOrgID, "", now
+		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: t.To,
 			OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
 		if err := s.store.ApplyItemChange(ctx, ch); err != nil && !IsCode(err, CodeConflict) {
 			return err
