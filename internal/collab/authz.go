@@ -37,6 +37,10 @@ type Standing struct {
 	// and MemberOrg the user's membership of that org.
 	Partner   *Partner
 	MemberOrg *OrgMembership
+	// MemberCollab is the collaborator row of an external Member's org,
+	// when that org takes part through the workspace (a collaborator's
+	// annotators are project members of their own org).
+	MemberCollab *Collaborator
 	// Collab is the collaborator an external WorkspaceRow acts through, and
 	// CollabOrg the user's membership of that org.
 	Collab    *Collaborator
@@ -104,6 +108,15 @@ func (s Standing) partnerLive() bool {
 		s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
 }
 
+// memberCollabLive reports whether an external project row counts through
+// its org's workspace collaboration: live, covering the project, and the
+// user still in that org.
+func (s Standing) memberCollabLive() bool {
+	m, c := s.Member, s.MemberCollab
+	return m != nil && m.Side == SideExternal && c != nil && c.OrgID == m.OrgID && c.RemovingJob == "" &&
+		c.Access.Covers(s.ProjectID) && s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
+}
+
 // Resolve computes the effective role from live facts: the highest of the
 // project role and the workspace role, with host standing winning over
 // external. Host standing needs a live membership of the host org (an
@@ -134,6 +147,8 @@ func (s Standing) Resolve() Effective {
 			raise(&host, m.Role, SideHost, s.HostOrgID, projectBasis(m))
 		case s.partnerLive():
 			raise(&ext, capRole(m.Role, ExternalRoles(s.Partner.Types)), SideExternal, m.OrgID, projectBasis(m))
+		case s.memberCollabLive():
+			raise(&ext, capRole(m.Role, ExternalRoles(s.MemberCollab.Types)), SideExternal, m.OrgID, projectBasis(m))
 		}
 	}
 	if !host.None() {

@@ -156,6 +156,7 @@ const (
 	RecordWorkspace     Record = "workspace"
 	RecordProject       Record = "project"
 	RecordItem          Record = "item"
+	RecordTask          Record = "task"
 	RecordGroup         Record = "group"
 	RecordJob           Record = "job"
 	RecordInvitation    Record = "invitation"

@@ -11,6 +11,7 @@ type JobKind string
 const (
 	JobAddAllUsers        JobKind = "add_all_users"
 	JobRemoveCollaborator JobKind = "remove_collaborator"
+	JobDistributeTask     JobKind = "distribute_task"
 )
 
 // JobStatus is where a job stands.
@@ -32,6 +33,9 @@ type Job struct {
 	WorkspaceID string
 	OrgID       string
 	Role        WorkspaceRole // add_all_users: the role given
+	ProjectID   string        // distribute_task: the task's project
+	TaskID      string        // distribute_task: the task
+	Targets     []string      // distribute_task: the users the items go to, in turn
 	CreatedBy   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -101,7 +101,7 @@ var Actors = []struct {
 	{ActorAssignee, "the item's assignee"},
 	{ActorReviewer, "anyone with items.review who sees the item"},
 	{ActorPartnerReviewer, "a reviewer of the item's partner org (items.review, acting for that org)"},
-	{ActorHostReviewer, "a host reviewer (owner, developer, project_manager on the host side)"},
+	{ActorHostReviewer, "a host reviewer (any host member whose role has items.review: owner, developer, project_manager, annotation_manager)"},
 	{ActorPlatform, "the platform itself, as a collaboration ends (no caller fires it)"},
 }
 
@@ -167,7 +167,7 @@ const (
 	refuseEdit        = "you may not edit this item now"
 	refuseSubmit      = "only the assignee or a reviewer of the item's org submits it"
 	refuseCollabStage = "at the collaborator stage only the partner's reviewers decide"
-	refuseHostStage   = "only the host's reviewers (owner, developer, project_manager) decide at this stage"
+	refuseHostStage   = "only the host's reviewers decide at this stage"
 	refuseSkip        = "only the assignee or a reviewer skips an item"
 )
 
@@ -309,7 +309,11 @@ type Item struct {
 	FileRef        string
 	Status         ItemStatus
 	AssigneeID     string
-	OrgID          string // the assignee's org; the host org when unassigned
+	OrgID          string // the org the item belongs to for the walls: its task's org, else its assignee's, else the host
+	TaskID         string // the task holding the item, if any
+	TaskKind       TaskKind
+	ReviewerID     string    // a review task's reviewer for the item
+	SegmentStart   time.Time // when the item came to OrgID: a partner sees history and comments from then on
 	LastAnnotator  string
 	Annotation     []byte // JSON document
 	PendingHandoff string // the transition id a handoff message carries
@@ -346,6 +350,7 @@ const MaxAnnotationBytes = 256 << 10
 
 // StatDelta adds to one member's analytics counters for one day.
 type StatDelta struct {
+	TaskID    string // also counted for the task, per member
 	ProjectID string
 	UserID    string
 	Day       string // 2006-01-02

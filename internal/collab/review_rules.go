@@ -6,8 +6,9 @@ import "slices"
 // row a command fires, and which handoff messages the table admits. The
 // review use cases and the handoff consumer ask only this.
 
-// finalReviewer: owner, developer and project_manager review for the host.
-func finalReviewer(r Role) bool { return r.Rank() >= RoleProjectManager.Rank() }
+// finalReviewer: every role whose grant of items.review allows reviews for
+// the host (owner, developer, project_manager, annotation_manager).
+func finalReviewer(r Role) bool { return GrantOf(r, ActItemsReview).Allowed() }
 
 // hostReviewer: a final reviewer acting for the host. The one definition
 // of a host reviewer.

@@ -23,6 +23,7 @@ type Service struct {
 	WorkspaceMembers *WorkspaceMembers // workspace roles of people
 	Partners         *Partners         // project partners and stopping a collaboration
 	Review           *Review           // items through the two-stage review
+	Tasks            *Tasks            // work handed to orgs, distributed and pulled
 	Relay            *Relay            // the outbox relay and the handoff consumer
 	Jobs             *Jobs             // checkpointed background jobs
 }
@@ -43,6 +44,7 @@ type Stores struct {
 	WorkspaceMembers WorkspaceMemberStore
 	Partners         PartnerStore
 	Items            ItemStore
+	Tasks            TaskStore
 	Relay            RelayStore
 	Jobs             JobStore
 }
@@ -83,7 +85,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	if err := required(map[string]any{
 		"Rights": st.Rights, "Orgs": st.Orgs, "Workspaces": st.Workspaces, "Groups": st.Groups, "Projects": st.Projects,
 		"Members": st.Members, "Invitations": st.Invitations, "Directory": st.Directory, "Collaborators": st.Collaborators,
-		"CollabJobs": st.CollabJobs, "WorkspaceMembers": st.WorkspaceMembers, "Partners": st.Partners, "Items": st.Items,
+		"CollabJobs": st.CollabJobs, "WorkspaceMembers": st.WorkspaceMembers, "Partners": st.Partners, "Items": st.Items, "Tasks": st.Tasks,
 		"Relay": st.Relay, "Jobs": st.Jobs,
 		"Deps.Clock": d.Clock, "Deps.IDs": d.IDs, "Deps.Mailer": d.Mailer, "Deps.Jobs": d.Jobs, "Deps.Publisher": d.Publisher,
 	}); err != nil {
@@ -104,6 +106,8 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	s.Partners = &Partners{base: b, store: st.Partners}
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
 	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs}
+	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs}
+	s.Jobs.runners[JobDistributeTask] = s.Tasks.distributeChunk
 	cj := &collabJobs{base: b, store: st.CollabJobs, partners: s.Partners}
 	s.Jobs.runners[JobAddAllUsers] = cj.addAllChunk
 	s.Jobs.runners[JobRemoveCollaborator] = cj.removeCollabChunk

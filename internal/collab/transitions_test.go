@@ -99,7 +99,9 @@ func oldOutcome(a Access, cmd Command, it Item) outcome {
 	conflict := outcome{code: CodeConflict}
 	forbid := func(msg string) outcome { return outcome{code: CodeForbidden, msg: msg} }
 	user := a.Standing.UserID
-	hostReviewer := a.Side == SideHost && a.Role.Rank() >= RoleProjectManager.Rank()
+	// The host reviewers of the review workflow: every host member whose
+	// role has items.review, annotation managers included.
+	hostReviewer := a.Side == SideHost && a.Role.Rank() >= RoleAnnotationManager.Rank()
 	partnerItem := it.OrgID != a.Project.HostOrgID
 	canEdit := func() bool {
 		g := a.Can(ActAnnotationsEdit)
@@ -178,7 +180,7 @@ func oldOutcome(a Access, cmd Command, it Item) outcome {
 		}
 	default:
 		if !hostReviewer {
-			return forbid("only the host's reviewers (owner, developer, project_manager) decide at this stage")
+			return forbid("only the host's reviewers decide at this stage")
 		}
 	}
 	to := e.to
@@ -279,7 +281,7 @@ func TestBypassAndCrossingRows(t *testing.T) {
 		{pm, true, CmdApprove, partner, "approve_bypass>done"},
 		{pm, false, CmdReject, partner, "forbidden"},
 		{pm, true, CmdReject, partner, "reject>waiting_for_change"},
-		{amH, true, CmdApprove, partner, "forbidden"},
+		{amH, true, CmdApprove, partner, "approve_bypass>done"}, // a host reviewer, with the bypass on
 		// The partner's reviewers decide whatever the setting; approval crosses.
 		{amX, false, CmdApprove, partner, "approve_partner>waiting_for_owner_review handoff"},
 		{amX, true, CmdApprove, partner, "approve_partner>waiting_for_owner_review handoff"},
@@ -290,7 +292,8 @@ func TestBypassAndCrossingRows(t *testing.T) {
 		{pm, false, CmdReject, hostOwner, "reject>waiting_for_change"},
 		{pm, true, CmdApprove, owner, "approve_host>done"},
 		{amX, true, CmdApprove, owner, "forbidden"},
-		{amH, false, CmdReject, owner, "forbidden"},
+		// A host annotation manager reviews at the host stages too.
+		{amH, false, CmdReject, owner, "reject>waiting_for_change handoff"},
 	}
 	for _, c := range cases {
 		tr, err := c.who.access(c.bypass).decide(c.cmd, c.it)

@@ -130,7 +130,7 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 		Audit: &AuditEntry{Scope: ProjectScope(m.ProjectID), At: now, ID: s.ids.New("aud"), Actor: m.ActorID, OrgID: m.OrgID,
 			What: "item.handoff", Before: map[string]any{"itemId": it.ID, "status": it.Status}, After: map[string]any{"itemId": it.ID, "status": m.ToStatus, "transitionId": m.TransitionID}}}
 	if it.AssigneeID != "" {
-		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, Day: day(now),
+		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now),
 			Counts: map[Counter]int{SecondsInCounter(it.Status): int(now.Sub(it.StatusSince).Seconds()), TimesInCounter(it.Status): 1}}}
 	}
 	if m.ToStatus == StWaitingOwnerReview {

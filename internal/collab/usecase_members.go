@@ -105,11 +105,17 @@ func (s *Members) place(a Access, companyOrgID string) (placement, error) {
 		if companyOrgID != "" && companyOrgID != a.OrgID {
 			return placement{}, notYourOrg()
 		}
-		pa := a.Standing.Partner
-		if pa == nil || pa.OrgID != a.OrgID {
-			return placement{}, invalid("email", "your org takes part in this project through its workspace; give workspace roles instead")
+		if pa := a.Standing.Partner; pa != nil && pa.OrgID == a.OrgID {
+			return placement{orgID: a.OrgID, side: SideExternal, types: pa.Types}, nil
 		}
-		return placement{orgID: a.OrgID, side: SideExternal, types: pa.Types}, nil
+		// A workspace collaborator's managers put their own people on the
+		// projects its access covers.
+		for _, col := range []*Collaborator{a.Standing.Collab, a.Standing.MemberCollab} {
+			if col != nil && col.OrgID == a.OrgID {
+				return placement{orgID: a.OrgID, side: SideExternal, types: col.Types}, nil
+			}
+		}
+		return placement{}, invalid("email", "your org does not take part in this project")
 	}
 	if companyOrgID != "" && companyOrgID != a.Project.HostOrgID {
 		return placement{}, notYourOrg()

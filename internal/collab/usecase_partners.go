@@ -47,6 +47,9 @@ func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID strin
 		}
 		after := it
 		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = t.To, "", p.HostOrgID, "", now
+		// Out of the leaving org's task, in a new segment the partner's
+		// work stays out of.
+		after.TaskID, after.TaskKind, after.ReviewerID, after.SegmentStart = "", "", "", now
 		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: t.To,
 			OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
 		if err := s.store.ApplyItemChange(ctx, ch); err != nil && !IsCode(err, CodeConflict) {

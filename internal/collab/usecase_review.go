@@ -22,9 +22,10 @@ type ItemStore interface {
 	// org's (the walled-off view), optionally only one assignee's.
 	ListItems(ctx context.Context, projectID string, status ItemStatus, orgID, assigneeID string, p Page) ([]Item, string, error)
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
-	ListHistory(ctx context.Context, itemID string, p Page) ([]ItemEvent, string, error)
+	// ListHistory and ListComments list from since on (zero: everything).
+	ListHistory(ctx context.Context, itemID string, since time.Time, p Page) ([]ItemEvent, string, error)
 	AddComment(ctx context.Context, c Comment) error
-	ListComments(ctx context.Context, itemID string, p Page) ([]Comment, string, error)
+	ListComments(ctx context.Context, itemID string, since time.Time, p Page) ([]Comment, string, error)
 	ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (Analytics, error)
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 }
@@ -37,6 +38,17 @@ func (a Access) seesItem(it Item) bool {
 		return it.AssigneeID == a.Standing.UserID
 	}
 	return (a.Side == SideHost && a.Role.Rank() >= RoleAnnotationManager.Rank() && a.OrgID == a.Project.HostOrgID) || it.OrgID == a.OrgID
+}
+
+// segmentStart is where the caller's view of an item's history and
+// comments begins: the host side sees all of it, an org the item came to
+// only what happened since it came (a previous partner's work stays
+// theirs).
+func (a Access) segmentStart(it Item) time.Time {
+	if a.Side == SideHost {
+		return time.Time{}
+	}
+	return it.SegmentStart
 }
 
 // accessItem reads the caller's access and an item they may see.
@@ -132,14 +144,16 @@ func (s *Review) change(a Access, c Caller, it Item, to ItemStatus, comment stri
 		}
 		counts[SecondsInCounter(it.Status)] += int(now.Sub(it.StatusSince).Seconds())
 		counts[TimesInCounter(it.Status)]++
-		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, Day: day(now), Counts: counts}}
+		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now), Counts: counts}}
 	}
 	return ch
 }
 
-// AssignItem gives an item to a project member who may annotate:
-// owner, developer and project_manager anyone; an annotation_manager only
-// annotators of their own org.
+// AssignItem gives an item to a project member who may annotate, or takes
+// it back from its assignee (userID ""): owner, developer and
+// project_manager anyone; an annotation_manager only annotators of their
+// own org. An item in a task stays with the task's org; an item outside
+// tasks moves to its assignee's org, starting a new history segment there.
 func (s *Review) AssignItem(ctx context.Context, c Caller, projectID, itemID, userID string) (Item, error) {
 	a, it, err := s.accessItem(ctx, c, projectID, itemID)
 	if err != nil {
@@ -149,8 +163,22 @@ func (s *Review) AssignItem(ctx context.Context, c Caller, projectID, itemID, us
 	if err != nil {
 		return Item{}, err
 	}
+	if g == OwnOrg && it.OrgID != a.OrgID {
+		return Item{}, Errorf(CodeForbidden, "you assign only your own org's items")
+	}
 	if it.Status.InReview() || it.Status == StDone || it.Status == StSkipped || it.PendingHandoff != "" {
 		return Item{}, Errorf(CodeConflict, "an item in %s cannot be reassigned", it.Status)
+	}
+	now := s.clock.Now()
+	ch := ItemChange{Before: it, After: it,
+		Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: it.Status, ActorID: c.UserID, OrgID: a.OrgID, At: now}}
+	if userID == "" {
+		if it.AssigneeID == "" {
+			return it, nil
+		}
+		ch.After.AssigneeID = ""
+		ch.Event.Comment = "unassigned"
+		return s.apply(ctx, ch)
 	}
 	_, st, err := s.rights.LoadStanding(ctx, projectID, userID)
 	if err != nil {
@@ -159,15 +187,16 @@ func (s *Review) AssignItem(ctx context.Context, c Caller, projectID, itemID, us
 	target := st.Resolve()
 	// One answer for anyone the caller may not assign, inside or outside
 	// their wall: it does not tell who is on the project (docs/security.md, invariant 5).
-	if target.None() || !target.Can(ActAnnotationsEdit).Allowed() || (g == OwnOrg && (target.OrgID != a.OrgID || target.Role != RoleAnnotator)) {
+	if target.None() || !target.Can(ActAnnotationsEdit).Allowed() || (g == OwnOrg && (target.OrgID != a.OrgID || target.Role != RoleAnnotator)) ||
+		(it.TaskID != "" && target.OrgID != it.OrgID) {
 		return Item{}, invalid("userId", "is not an annotator you may assign on this project")
 	}
-	ch := s.change(a, c, it, it.Status, "", nil)
 	ch.Event.Comment = "assigned to " + userID
-	ch.Stats = nil
-	ch.After.StatusSince = it.StatusSince
-	ch.After.AssigneeID, ch.After.OrgID = userID, target.OrgID
-	ch.Stats = []StatDelta{{ProjectID: projectID, UserID: userID, Day: day(s.clock.Now()), Counts: map[Counter]int{CountAssigned: 1}}}
+	ch.After.AssigneeID = userID
+	if it.TaskID == "" && target.OrgID != it.OrgID {
+		ch.After.OrgID, ch.After.SegmentStart = target.OrgID, now
+	}
+	ch.Stats = []StatDelta{{ProjectID: projectID, UserID: userID, TaskID: it.TaskID, Day: day(now), Counts: map[Counter]int{CountAssigned: 1}}}
 	return s.apply(ctx, ch)
 }
 
@@ -310,7 +339,7 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 	ch := ItemChange{Before: it, After: after, Audit: audit,
 		Outbox: []OutboxMessage{{ID: tid, Queue: QueueHandoff, Group: it.ID, Kind: KindHandoff, Body: body, At: now}}}
 	if it.AssigneeID != "" {
-		ch.Stats = []StatDelta{{ProjectID: projectID, UserID: it.AssigneeID, Day: day(now), Counts: counts}}
+		ch.Stats = []StatDelta{{ProjectID: projectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now), Counts: counts}}
 	}
 	audit.What = "item." + decision + ".handoff"
 	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
@@ -327,10 +356,11 @@ func (s *Review) History(ctx context.Context, c Caller, projectID, itemID string
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.GetItem(ctx, c, projectID, itemID); err != nil {
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
+	if err != nil {
 		return nil, "", err
 	}
-	return s.store.ListHistory(ctx, itemID, p)
+	return s.store.ListHistory(ctx, itemID, a.segmentStart(it), p)
 }
 
 // AddComment comments on an item the caller sees (comments.create).
@@ -356,10 +386,11 @@ func (s *Review) ListComments(ctx context.Context, c Caller, projectID, itemID s
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.GetItem(ctx, c, projectID, itemID); err != nil {
+	a, it, err := s.accessItem(ctx, c, projectID, itemID)
+	if err != nil {
 		return nil, "", err
 	}
-	return s.store.ListComments(ctx, itemID, p)
+	return s.store.ListComments(ctx, itemID, a.segmentStart(it), p)
 }
 
 // AnalyticsDefaultDays is the span of a member's figures when no from is

@@ -16,6 +16,7 @@ type itemRow struct {
 	keys
 	gsi1
 	gsi2
+	gsi3
 	meta
 	ID             string    `dynamodbav:"id"`
 	ProjectID      string    `dynamodbav:"projectId"`
@@ -24,6 +25,10 @@ type itemRow struct {
 	Status         string    `dynamodbav:"status"`
 	AssigneeID     string    `dynamodbav:"assigneeId,omitempty"`
 	OrgID          string    `dynamodbav:"orgId"`
+	TaskID         string    `dynamodbav:"taskId,omitempty"`
+	TaskKind       string    `dynamodbav:"taskKind,omitempty"`
+	ReviewerID     string    `dynamodbav:"reviewerId,omitempty"`
+	SegmentStart   time.Time `dynamodbav:"segmentStart,omitempty"`
 	LastAnnotator  string    `dynamodbav:"lastAnnotator,omitempty"`
 	Annotation     []byte    `dynamodbav:"annotation,omitempty"`
 	PendingHandoff string    `dynamodbav:"pendingHandoff,omitempty"`
@@ -34,15 +39,16 @@ type itemRow struct {
 
 func toItemRow(it collab.Item) itemRow {
 	g1, g2 := itemIndexes(it)
-	return itemRow{keys: itemKey(it.ProjectID, it.ID), gsi1: g1, gsi2: g2, meta: meta{Type: "item", Version: it.Version},
+	return itemRow{keys: itemKey(it.ProjectID, it.ID), gsi1: g1, gsi2: g2, gsi3: taskItemIndex(it), meta: meta{Type: "item", Version: it.Version},
 		ID: it.ID, ProjectID: it.ProjectID, Name: it.Name, FileRef: it.FileRef, Status: string(it.Status), AssigneeID: it.AssigneeID,
-		OrgID: it.OrgID, LastAnnotator: it.LastAnnotator, Annotation: it.Annotation, PendingHandoff: it.PendingHandoff,
+		OrgID: it.OrgID, TaskID: it.TaskID, TaskKind: string(it.TaskKind), ReviewerID: it.ReviewerID, SegmentStart: it.SegmentStart, LastAnnotator: it.LastAnnotator, Annotation: it.Annotation, PendingHandoff: it.PendingHandoff,
 		StatusSince: it.StatusSince, CreatedAt: it.CreatedAt, CreatedBy: it.CreatedBy}
 }
 
 func (r itemRow) domain() collab.Item {
 	return collab.Item{ID: r.ID, ProjectID: r.ProjectID, Name: r.Name, FileRef: r.FileRef, Status: collab.ItemStatus(r.Status),
-		AssigneeID: r.AssigneeID, OrgID: r.OrgID, LastAnnotator: r.LastAnnotator, Annotation: r.Annotation,
+		AssigneeID: r.AssigneeID, OrgID: r.OrgID, TaskID: r.TaskID, TaskKind: collab.TaskKind(r.TaskKind), ReviewerID: r.ReviewerID,
+		SegmentStart: r.SegmentStart, LastAnnotator: r.LastAnnotator, Annotation: r.Annotation,
 		PendingHandoff: r.PendingHandoff, StatusSince: r.StatusSince, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, Version: r.Version}
 }
 

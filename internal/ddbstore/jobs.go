@@ -22,6 +22,9 @@ type jobRow struct {
 	WorkspaceID string    `dynamodbav:"workspaceId"`
 	OrgID       string    `dynamodbav:"orgId"`
 	Role        string    `dynamodbav:"role,omitempty"`
+	ProjectID   string    `dynamodbav:"projectId,omitempty"`
+	TaskID      string    `dynamodbav:"taskId,omitempty"`
+	Targets     []string  `dynamodbav:"targets,omitempty"`
 	CreatedBy   string    `dynamodbav:"createdBy"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
@@ -35,14 +38,14 @@ type jobRow struct {
 
 func toJobRow(j collab.Job) jobRow {
 	return jobRow{keys: jobKey(j.ID), meta: meta{Type: "job", Version: j.Version}, ID: j.ID, Kind: string(j.Kind),
-		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), CreatedBy: j.CreatedBy,
+		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), ProjectID: j.ProjectID, TaskID: j.TaskID, Targets: j.Targets, CreatedBy: j.CreatedBy,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Done: j.Done, Total: j.Total, Written: j.Written, Errors: j.Errors,
 		Phase: j.Phase, Cursor: j.Cursor}
 }
 
 func (r jobRow) domain() collab.Job {
 	return collab.Job{ID: r.ID, Kind: collab.JobKind(r.Kind), Status: collab.JobStatus(r.Status), WorkspaceID: r.WorkspaceID,
-		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), ProjectID: r.ProjectID, TaskID: r.TaskID, Targets: r.Targets, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
 }
 

@@ -19,8 +19,11 @@ const (
 	attrGSI1SK = "GSI1SK"
 	attrGSI2PK = "GSI2PK"
 	attrGSI2SK = "GSI2SK"
+	attrGSI3PK = "GSI3PK"
+	attrGSI3SK = "GSI3SK"
 	indexGSI1  = "GSI1"
 	indexGSI2  = "GSI2"
+	indexGSI3  = "GSI3"
 
 	skMeta = "META"
 
@@ -84,6 +87,12 @@ type gsi1 struct {
 type gsi2 struct {
 	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
 	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+}
+
+// gsi3 is the task index: only items in a task carry it.
+type gsi3 struct {
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 }
 
 func userKey(userID string) keys { return keys{PK: prefixUser + userID, SK: skMeta} }
@@ -336,4 +345,93 @@ func outboxBefore(t time.Time) (pk, before string) { return pkOutbox, sortTime(t
 // outboxKey: one partition of messages awaiting relay, oldest first.
 func outboxKey(at time.Time, id string) keys {
 	return keys{PK: pkOutbox, SK: sortTime(at) + "#" + id}
+}
+
+const (
+	prefixTask   = "TASK#"
+	prefixHolder = "H#"
+	noHolder     = "-"
+)
+
+// taskKey: a project's tasks live in its partition.
+func taskKey(projectID, taskID string) keys {
+	return keys{PK: prefixProj + projectID, SK: prefixTask + taskID}
+}
+
+func tasksOf(projectID string) (pk, skPrefix string) { return prefixProj + projectID, prefixTask }
+
+// orgTaskIndex lists one org's tasks of a project on GSI2 (the walled-off
+// view).
+func orgTaskIndex(projectID, orgID, taskID string) gsi2 {
+	return gsi2{GSI2PK: prefixProj + projectID + infixOrg + orgID + "#TASKS", GSI2SK: prefixTask + taskID}
+}
+
+func orgTasksOf(projectID, orgID string) (pk, skPrefix string) {
+	return prefixProj + projectID + infixOrg + orgID + "#TASKS", prefixTask
+}
+
+// taskItemIndex: a task's items on GSI3 by holder and status, so the next
+// item of an annotator, the unassigned ones and the task's progress are
+// each one query, and progress reads no item.
+func taskItemIndex(it collab.Item) gsi3 {
+	if it.TaskID == "" {
+		return gsi3{}
+	}
+	return gsi3{GSI3PK: prefixTask + it.TaskID, GSI3SK: taskItemSK(holderOr(it.Holder()), it.Status, it.ID)}
+}
+
+func holderOr(h string) string {
+	if h == "" {
+		return noHolder
+	}
+	return h
+}
+
+func taskItemSK(holder string, st collab.ItemStatus, itemID string) string {
+	return prefixHolder + holder + "#" + string(st) + "#" + itemID
+}
+
+// taskItemsOf is the task's index partition and the sort-key prefix of one
+// holder's items in one status (holder or status empty: all of them).
+func taskItemsOf(taskID, holder string, st collab.ItemStatus) (pk, skPrefix string) {
+	pk = prefixTask + taskID
+	switch {
+	case holder == "":
+		return pk, ""
+	case st == "":
+		return pk, prefixHolder + holder + "#"
+	}
+	return pk, prefixHolder + holder + "#" + string(st) + "#"
+}
+
+// parseTaskItemSK reads a task index sort key back.
+func parseTaskItemSK(sk string) (holder string, st collab.ItemStatus, itemID string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(sk, prefixHolder), "#", 3)
+	if len(parts) != 3 || !strings.HasPrefix(sk, prefixHolder) {
+		return "", "", "", false
+	}
+	if parts[0] == noHolder {
+		parts[0] = ""
+	}
+	return parts[0], collab.ItemStatus(parts[1]), parts[2], true
+}
+
+// taskStatsKey: a task's counters, one row per member and day, in the
+// task's partition (read in one query for the task's figures).
+func taskStatsKey(projectID, taskID, userID, day string) keys {
+	return keys{PK: prefixStats + projectID + "#" + prefixTask + taskID, SK: prefixDay + day + "#" + prefixUser + userID}
+}
+
+// taskStatsRange is the task's counter partition and the sort keys that
+// bound [fromDay, toDay].
+func taskStatsRange(projectID, taskID, fromDay, toDay string) (pk, from, to string) {
+	return taskStatsKey(projectID, taskID, "", "").PK, prefixDay + fromDay, prefixDay + toDay + "#~"
+}
+
+// taskStatsUser reads the member back from a task counter's sort key.
+func taskStatsUser(sk string) string {
+	if i := strings.Index(sk, "#"+prefixUser); i >= 0 {
+		return sk[i+1+len(prefixUser):]
+	}
+	return ""
 }

@@ -5,6 +5,8 @@ package ddbstore
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,11 +35,41 @@ type eventRow struct {
 // (conditioned on the version read), its history event, the analytics
 // counters, the outbox messages and the audit entry.
 func (s *Store) ApplyItemChange(ctx context.Context, ch collab.ItemChange) error {
+	items, err := s.itemChangeWrites(ch)
+	if err != nil {
+		return err
+	}
+	items = append(items, s.statWrites(ch.Stats)...)
+	return s.transact(ctx, items...)
+}
+
+// ApplyItemChanges writes several item changes in one transaction, each
+// conditioned on the version read, with their counters merged (a
+// transaction writes each counter row once) and the audit entries.
+func (s *Store) ApplyItemChanges(ctx context.Context, chs []collab.ItemChange, audit ...collab.AuditEntry) error {
+	var items []txItem
+	var stats []collab.StatDelta
+	for _, ch := range chs {
+		w, err := s.itemChangeWrites(ch)
+		if err != nil {
+			return err
+		}
+		items = append(items, w...)
+		stats = append(stats, ch.Stats...)
+	}
+	items = append(items, s.statWrites(stats)...)
+	return s.transactAudited(ctx, audit, items...)
+}
+
+// itemChangeWrites are an item change's writes but its counters: the item
+// (conditioned on the version read), its history event, the outbox
+// messages and the audit entry.
+func (s *Store) itemChangeWrites(ch collab.ItemChange) ([]txItem, error) {
 	row := toItemRow(ch.After)
 	row.Version = ch.Before.Version + 1
 	av, err := attributevalue.MarshalMap(row)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	items := []txItem{{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 		ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(ch.Before.Version)}}},
@@ -46,51 +78,91 @@ func (s *Store) ApplyItemChange(ctx context.Context, ch collab.ItemChange) error
 		it, err := s.putNew(eventRow{keys: itemEventKey(e.ItemID, e.At, e.ID), meta: meta{Type: "item_event", Version: 1},
 			ItemID: e.ItemID, ID: e.ID, From: string(e.From), To: string(e.To), ActorID: e.ActorID, OrgID: e.OrgID, At: e.At, Comment: e.Comment}, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, it)
-	}
-	for _, d := range ch.Stats {
-		var sets []string
-		vals := map[string]types.AttributeValue{}
-		names := map[string]string{}
-		i := 0
-		for k, v := range d.Counts {
-			sets = append(sets, fmt.Sprintf("#c%d :c%d", i, i))
-			names[fmt.Sprintf("#c%d", i)] = string(k)
-			vals[fmt.Sprintf(":c%d", i)] = n(v)
-			i++
-		}
-		if len(sets) == 0 {
-			continue
-		}
-		items = append(items, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
-			Key: keyAV(statsKey(d.ProjectID, d.UserID, d.Day)), UpdateExpression: aws.String("ADD " + strings.Join(sets, ", ")),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: vals}}})
 	}
 	for _, m := range ch.Outbox {
 		it, err := s.putNew(outboxRow{keys: outboxKey(m.At, m.ID), meta: meta{Type: "outbox", Version: 1}, ID: m.ID, Queue: m.Queue,
 			Group: m.Group, Kind: m.Kind, Body: m.Body, At: m.At}, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, it)
 	}
 	if e := ch.Audit; e != nil {
 		av, err := attributevalue.MarshalMap(toAuditRow(*e))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}}})
 	}
-	return s.transact(ctx, items...)
+	return items, nil
+}
+
+// statWrites adds counters: one row per member and day, and for an item in
+// a task one per task, member and day too. Deltas on the same row are
+// merged first.
+func (s *Store) statWrites(stats []collab.StatDelta) []txItem {
+	type row struct {
+		k      keys
+		counts map[collab.Counter]int
+	}
+	var order []keys
+	rows := map[keys]*row{}
+	add := func(k keys, counts map[collab.Counter]int) {
+		r, ok := rows[k]
+		if !ok {
+			r = &row{k: k, counts: map[collab.Counter]int{}}
+			rows[k] = r
+			order = append(order, k)
+		}
+		for c, v := range counts {
+			r.counts[c] += v
+		}
+	}
+	for _, d := range stats {
+		add(statsKey(d.ProjectID, d.UserID, d.Day), d.Counts)
+		if d.TaskID != "" {
+			add(taskStatsKey(d.ProjectID, d.TaskID, d.UserID, d.Day), d.Counts)
+		}
+	}
+	var items []txItem
+	for _, k := range order {
+		r := rows[k]
+		counters := slices.Sorted(maps.Keys(r.counts))
+		if len(counters) == 0 {
+			continue
+		}
+		var sets []string
+		vals := map[string]types.AttributeValue{}
+		names := map[string]string{}
+		for i, c := range counters {
+			sets = append(sets, fmt.Sprintf("#c%d :c%d", i, i))
+			names[fmt.Sprintf("#c%d", i)] = string(c)
+			vals[fmt.Sprintf(":c%d", i)] = n(r.counts[c])
+		}
+		items = append(items, txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+			Key: keyAV(k), UpdateExpression: aws.String("ADD " + strings.Join(sets, ", ")),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: vals}}})
+	}
+	return items
+}
+
+// from is the sort key a listing from since on starts at (none for the
+// zero time).
+func from(prefix string, since time.Time) string {
+	if since.IsZero() {
+		return ""
+	}
+	return prefix + sortTime(since)
 }
 
 // ListHistory lists an item's transitions, oldest first.
-func (s *Store) ListHistory(ctx context.Context, itemID string, p collab.Page) ([]collab.ItemEvent, string, error) {
+func (s *Store) ListHistory(ctx context.Context, itemID string, since time.Time, p collab.Page) ([]collab.ItemEvent, string, error) {
 	pk, sk := itemEventsOf(itemID)
 	var rows []eventRow
-	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
+	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, skFrom: from(sk, since), limit: p.Limit, cursor: p.Cursor}, &rows)
 	out := make([]collab.ItemEvent, len(rows))
 	for i, r := range rows {
 		out[i] = collab.ItemEvent{ItemID: r.ItemID, ID: r.ID, From: collab.ItemStatus(r.From), To: collab.ItemStatus(r.To),
@@ -121,10 +193,10 @@ func (s *Store) AddComment(ctx context.Context, c collab.Comment) error {
 }
 
 // ListComments lists an item's comments, oldest first.
-func (s *Store) ListComments(ctx context.Context, itemID string, p collab.Page) ([]collab.Comment, string, error) {
+func (s *Store) ListComments(ctx context.Context, itemID string, since time.Time, p collab.Page) ([]collab.Comment, string, error) {
 	pk, sk := commentsOf(itemID)
 	var rows []commentRow
-	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
+	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, skFrom: from(sk, since), limit: p.Limit, cursor: p.Cursor}, &rows)
 	out := make([]collab.Comment, len(rows))
 	for i, r := range rows {
 		out[i] = collab.Comment{ID: r.ID, ItemID: r.ItemID, AuthorID: r.AuthorID, OrgID: r.OrgID, Text: r.Text, At: r.At}

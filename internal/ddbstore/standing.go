@@ -91,7 +91,7 @@ func (s *Store) loadStanding(ctx context.Context, projectID, userID string, extr
 	// of that org now. The domain decides what they are worth.
 	var more []keys
 	if m := st.Member; m != nil && m.Side == collab.SideExternal {
-		more = append(more, partnerKey(projectID, m.OrgID), orgMemberKey(m.OrgID, userID))
+		more = append(more, partnerKey(projectID, m.OrgID), orgMemberKey(m.OrgID, userID), collaboratorKey(pl.workspaceID, m.OrgID))
 	}
 	if w := st.WorkspaceRow; w != nil && w.External {
 		more = append(more, collaboratorKey(pl.workspaceID, w.OrgID), orgMemberKey(w.OrgID, userID))
@@ -104,7 +104,8 @@ func (s *Store) loadStanding(ctx context.Context, projectID, userID string, extr
 		var errs []error
 		if m := st.Member; m != nil && m.Side == collab.SideExternal {
 			errs = append(errs, decodeInto(got, partnerKey(projectID, m.OrgID), &st.Partner, partnerRow.domain),
-				decodeInto(got, orgMemberKey(m.OrgID, userID), &st.MemberOrg, orgMemberRow.domain))
+				decodeInto(got, orgMemberKey(m.OrgID, userID), &st.MemberOrg, orgMemberRow.domain),
+				decodeInto(got, collaboratorKey(pl.workspaceID, m.OrgID), &st.MemberCollab, collaboratorRow.domain))
 		}
 		if w := st.WorkspaceRow; w != nil && w.External {
 			errs = append(errs, decodeInto(got, collaboratorKey(pl.workspaceID, w.OrgID), &st.Collab, collaboratorRow.domain),

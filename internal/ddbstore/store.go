@@ -290,6 +290,7 @@ type queryInput struct {
 	index    string // "" for the table
 	pk       string
 	skPrefix string
+	skFrom   string // with skPrefix: only sort keys from this one on
 	limit    int
 	cursor   string
 	// optional filter over the partition's items (never across tenants)
@@ -308,6 +309,8 @@ func (s *Store) queryInput(q queryInput) *dynamodb.QueryInput {
 		pkAttr, skAttr, index = attrGSI1PK, attrGSI1SK, aws.String(q.index)
 	case indexGSI2:
 		pkAttr, skAttr, index = attrGSI2PK, attrGSI2SK, aws.String(q.index)
+	case indexGSI3:
+		pkAttr, skAttr, index = attrGSI3PK, attrGSI3SK, aws.String(q.index)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
@@ -317,7 +320,12 @@ func (s *Store) queryInput(q queryInput) *dynamodb.QueryInput {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: q.pk}, ":sk": &types.AttributeValueMemberS{Value: q.skPrefix}},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
-	if q.skPrefix == "" { // the whole partition
+	if q.skFrom != "" { // from skFrom on, within the prefix
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :from AND :to")
+		delete(in.ExpressionAttributeValues, ":sk")
+		in.ExpressionAttributeValues[":from"] = &types.AttributeValueMemberS{Value: q.skFrom}
+		in.ExpressionAttributeValues[":to"] = &types.AttributeValueMemberS{Value: q.skPrefix + "~"}
+	} else if q.skPrefix == "" { // the whole partition
 		in.KeyConditionExpression = aws.String("#pk = :pk")
 		in.ExpressionAttributeNames = map[string]string{"#pk": pkAttr}
 		delete(in.ExpressionAttributeValues, ":sk")

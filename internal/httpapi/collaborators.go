@@ -116,8 +116,12 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 	if errs == nil {
 		errs = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": j.ID, "kind": j.Kind, "status": j.Status, "done": j.Done, "total": j.Total,
-		"written": j.Written, "errors": errs, "workspaceId": j.WorkspaceID, "orgId": j.OrgID, "updatedAt": j.UpdatedAt})
+	out := map[string]any{"id": j.ID, "kind": j.Kind, "status": j.Status, "done": j.Done, "total": j.Total,
+		"written": j.Written, "errors": errs, "workspaceId": j.WorkspaceID, "orgId": j.OrgID, "updatedAt": j.UpdatedAt}
+	if j.TaskID != "" {
+		out["projectId"], out["taskId"] = j.ProjectID, j.TaskID
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

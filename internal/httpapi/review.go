@@ -20,13 +20,14 @@ type itemJSON struct {
 	Version        int             `json:"version"`
 	AssigneeID     string          `json:"assigneeId"`
 	OrgID          string          `json:"orgId"`
+	TaskID         string          `json:"taskId"`
 	HandoffPending bool            `json:"handoffPending"`
 	Annotation     json.RawMessage `json:"annotation,omitempty"`
 }
 
 func toItemJSON(it collab.Item) itemJSON {
 	return itemJSON{ID: it.ID, Name: it.Name, FileRef: it.FileRef, Status: string(it.Status), Version: it.Version,
-		AssigneeID: it.AssigneeID, OrgID: it.OrgID, HandoffPending: it.PendingHandoff != "", Annotation: it.Annotation}
+		AssigneeID: it.AssigneeID, OrgID: it.OrgID, TaskID: it.TaskID, HandoffPending: it.PendingHandoff != "", Annotation: it.Annotation}
 }
 
 func (a *API) registerItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
@@ -76,17 +77,24 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request, c collab.Caller) e
 	return nil
 }
 
+// assignItem assigns the item to {"userId": "u"}, or unassigns it with
+// {"userId": null}.
 func (a *API) assignItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in struct {
-		UserID string `json:"userId"`
+		UserID json.RawMessage `json:"userId"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.UserID == "" {
-		return invalidField("userId", "is required")
+	userID, present, null, err := nullable("userId", in.UserID)
+	if err != nil {
+		return err
 	}
-	it, err := a.svc.Review.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), in.UserID)
+	if !present || (!null && userID == "") {
+		return invalidField("userId", "is required; null unassigns")
+	}
+	// "" unassigns.
+	it, err := a.svc.Review.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), userID)
 	if err != nil {
 		return err
 	}
@@ -262,12 +270,14 @@ func (a *API) auditList(w http.ResponseWriter, r *http.Request, list func(collab
 	return nil
 }
 
-func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+// analyticsRange reads the from and to dates of an analytics query; absent
+// dates are the zero time, the use case's to default (the last 30 days).
+func analyticsRange(r *http.Request) (from, to time.Time, err error) {
 	q := r.URL.Query()
-	parse := func(name string, def time.Time) (time.Time, error) {
+	parse := func(name string) (time.Time, error) {
 		s := q.Get(name)
 		if s == "" {
-			return def, nil
+			return time.Time{}, nil
 		}
 		t, err := time.Parse("2006-01-02", s)
 		if err != nil {
@@ -275,19 +285,25 @@ func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.C
 		}
 		return t, nil
 	}
-	// Absent dates are the use case's to default (the last 30 days).
-	from, err := parse("from", time.Time{})
-	if err != nil {
-		return err
+	if from, err = parse("from"); err != nil {
+		return from, to, err
 	}
-	to, err := parse("to", time.Time{})
-	if err != nil {
-		return err
-	}
-	an, err := a.svc.Review.MemberAnalytics(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), from, to)
-	if err != nil {
-		return err
-	}
+	to, err = parse("to")
+	return from, to, err
+}
+
+// analyticsJSON is one set of analytics figures: the counters, the
+// rejection rate (rejected / decisions) and the time in each stage.
+type analyticsJSON struct {
+	Assigned      int                           `json:"assigned"`
+	Submitted     int                           `json:"submitted"`
+	Approved      int                           `json:"approved"`
+	Rejected      int                           `json:"rejected"`
+	RejectionRate float64                       `json:"rejectionRate"`
+	TimeInStage   map[string]map[string]float64 `json:"timeInStage"`
+}
+
+func toAnalyticsJSON(an collab.Analytics) analyticsJSON {
 	reviewed := an.Approved + an.Rejected
 	rate := 0.0
 	if reviewed > 0 {
@@ -302,8 +318,24 @@ func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.C
 		}
 		stages[string(st)] = map[string]float64{"totalSeconds": float64(secs), "count": float64(n), "averageSeconds": avg}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"userId": r.PathValue("userId"), "from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"),
-		"assigned": an.Assigned, "submitted": an.Submitted, "approved": an.Approved, "rejected": an.Rejected,
-		"rejectionRate": rate, "timeInStage": stages})
+	return analyticsJSON{Assigned: an.Assigned, Submitted: an.Submitted, Approved: an.Approved, Rejected: an.Rejected,
+		RejectionRate: rate, TimeInStage: stages}
+}
+
+func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	from, to, err := analyticsRange(r)
+	if err != nil {
+		return err
+	}
+	an, err := a.svc.Review.MemberAnalytics(r.Context(), c, r.PathValue("projectId"), r.PathValue("userId"), from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		UserID string `json:"userId"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+		analyticsJSON
+	}{r.PathValue("userId"), from.Format("2006-01-02"), to.Format("2006-01-02"), toAnalyticsJSON(an)})
 	return nil
 }

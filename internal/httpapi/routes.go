@@ -93,6 +93,7 @@ func (a *API) routes(fn string) []route {
 		}
 	case lambdafn.Review:
 		const it = "/projects/{projectId}/items/{itemId}"
+		const task = "/projects/{projectId}/tasks/{taskId}"
 		return []route{
 			health,
 			{"POST /projects/{projectId}/items", a.authed(a.registerItem)},
@@ -109,6 +110,16 @@ func (a *API) routes(fn string) []route {
 			{"GET /projects/{projectId}/audit", a.authed(a.projectAudit)},
 			{"GET /workspaces/{wsId}/audit", a.authed(a.workspaceAudit)},
 			{"GET /projects/{projectId}/members/{userId}/analytics", a.authed(a.memberAnalytics)},
+			{"POST /projects/{projectId}/tasks", a.authed(a.createTask)},
+			{"GET /projects/{projectId}/tasks", a.authed(a.listTasks)},
+			{"GET " + task, a.authed(a.getTask)},
+			{"PATCH " + task, a.authed(a.updateTask)},
+			{"DELETE " + task, a.authed(a.deleteTask)},
+			{"POST " + task + "/items", a.authed(a.addTaskItems)},
+			{"DELETE " + task + "/items/{itemId}", a.authed(a.removeTaskItem)},
+			{"POST " + task + "/distribute", a.authed(a.distributeTask)},
+			{"GET " + task + "/next", a.authed(a.nextTaskItem)},
+			{"GET " + task + "/analytics", a.authed(a.taskAnalytics)},
 		}
 	}
 	return nil

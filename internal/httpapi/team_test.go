@@ -487,10 +487,10 @@ func TestDeleteProjectRemovesEverything(t *testing.T) {
 	call(t, "POST", itemPath(tm, item)+"/comments", tm.owner.token, map[string]string{"text": "bye"}).want(t, 201)
 	call(t, "DELETE", P, tm.owner.token, nil).want(t, 204)
 	ctx := context.Background()
-	if h, _, err := store(t).Store.ListHistory(ctx, item, collab.Page{Limit: 10}); err != nil || len(h) != 0 {
+	if h, _, err := store(t).Store.ListHistory(ctx, item, time.Time{}, collab.Page{Limit: 10}); err != nil || len(h) != 0 {
 		t.Fatalf("item history left: %v %v", h, err)
 	}
-	if c, _, err := store(t).Store.ListComments(ctx, item, collab.Page{Limit: 10}); err != nil || len(c) != 0 {
+	if c, _, err := store(t).Store.ListComments(ctx, item, time.Time{}, collab.Page{Limit: 10}); err != nil || len(c) != 0 {
 		t.Fatalf("comments left: %v %v", c, err)
 	}
 	if an, err := store(t).Store.ReadAnalytics(ctx, tm.project, tm.annHost.id, "2000-01-01", "2100-01-01"); err != nil || an.Assigned != 0 {
