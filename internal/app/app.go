@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
 	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	if a.Service, err = collab.NewService(a.Store.Ports(), collab.Deps{Clock: clock, IDs: collab.RandomIDs{Clock: clock},
-		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL}}); err != nil {
+		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL, AppBaseURL: cfg.AppBaseURL}}); err != nil {
 		return nil, err
 	}
 	// The verifier checks bearer tokens in jwt mode and the acceptance
@@ -139,7 +139,8 @@ func (a *App) LambdaHTTP(fn string) func(context.Context, events.APIGatewayV2HTT
 func (a *App) Consumer(fn string) (*worker.Consumer, error) {
 	switch fn {
 	case lambdafn.Mailer:
-		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(a.Mailer)}), nil
+		// Each message id is sent once, however often the queue delivers it.
+		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(mail.Once{Sender: a.Mailer, Claims: a.Store})}), nil
 	case lambdafn.Jobs:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}), nil
 	case lambdafn.Handoff:

@@ -14,9 +14,12 @@ type Notice string
 
 // The notices.
 const (
-	NoticeInvitation  Notice = "invitation"   // InvitationNotice
-	NoticeAdded       Notice = "member_added" // AddedNotice
-	NoticeReviewWaits Notice = "review_waits" // ReviewWaitsNotice
+	NoticeInvitation  Notice = "invitation"            // InvitationNotice
+	NoticeAdded       Notice = "member_added"          // AddedNotice
+	NoticeReviewWaits Notice = "review_waits"          // ReviewWaitsNotice: one digest per task (or project) and window
+	NoticeAssigned    Notice = "work_assigned"         // AssignedNotice
+	NoticeRejected    Notice = "work_rejected"         // RejectedNotice
+	NoticeStopped     Notice = "collaboration_stopped" // StoppedNotice
 )
 
 // InvitationNotice is the data of an invitation's mail.
@@ -40,9 +43,34 @@ type AddedNotice struct {
 	Link        string
 }
 
-// ReviewWaitsNotice is the data of "an item waits for your review".
+// ReviewWaitsNotice is the data of the digest "items of a task wait for
+// your review": Scope is the task's name, or the project's for items in no
+// task.
 type ReviewWaitsNotice struct {
+	Scope       string
+	ProjectName string
+	Link        string
+}
+
+// AssignedNotice is the data of "work was assigned to you": What is the
+// task's name, or the item's for one item assigned by hand.
+type AssignedNotice struct {
+	What        string
+	ProjectName string
+	Link        string
+}
+
+// RejectedNotice is the data of "your work was sent back to you".
+type RejectedNotice struct {
 	ItemName    string
+	ProjectName string
+	Comment     string
+	Link        string
+}
+
+// StoppedNotice is the data of "the collaboration stopped".
+type StoppedNotice struct {
+	OrgName     string // the partner org
 	ProjectName string
 	Link        string
 }
@@ -73,8 +101,21 @@ var noticeCatalogue = map[Notice][2]string{
 		"Hello,\n\n{{.AddedBy}} added you to the project {{printf \"%q\" .ProjectName}} as {{.Role}}.\n\n{{.Link}}\n",
 	},
 	NoticeReviewWaits: {
-		`{{printf "%q" .ItemName}} waits for your review`,
-		"Hello,\n\nThe partner approved {{printf \"%q\" .ItemName}} in project {{printf \"%q\" .ProjectName}}; it now waits for your review.\n\n{{.Link}}\n",
+		`Items in {{printf "%q" .Scope}} wait for your review`,
+		"Hello,\n\nItems in {{printf \"%q\" .Scope}} of project {{printf \"%q\" .ProjectName}} wait for your review.\n\n{{.Link}}\n\n" +
+			"You get this at most once an hour for the same work.\n",
+	},
+	NoticeAssigned: {
+		`Work in {{printf "%q" .What}} was assigned to you`,
+		"Hello,\n\nWork in {{printf \"%q\" .What}} of project {{printf \"%q\" .ProjectName}} was assigned to you.\n\n{{.Link}}\n",
+	},
+	NoticeRejected: {
+		`{{printf "%q" .ItemName}} was sent back to you`,
+		"Hello,\n\nYour work on {{printf \"%q\" .ItemName}} in project {{printf \"%q\" .ProjectName}} was sent back to you:\n\n{{.Comment}}\n\n{{.Link}}\n",
+	},
+	NoticeStopped: {
+		`The collaboration on {{printf "%q" .ProjectName}} stopped`,
+		"Hello,\n\nThe collaboration of {{.OrgName}} on project {{printf \"%q\" .ProjectName}} stopped. Its unfinished work went back to the host.\n\n{{.Link}}\n",
 	},
 }
 

@@ -29,9 +29,15 @@ func TestComposeNotice(t *testing.T) {
 			`You are invited to project "P"`, ""},
 		{NoticeAdded, AddedNotice{AddedBy: "Ann", ProjectName: "P", Role: RoleAnnotator, Link: "https://x/projects/p"},
 			`You were added to "P"`, "Hello,\n\nAnn added you to the project \"P\" as annotator.\n\nhttps://x/projects/p\n"},
-		{NoticeReviewWaits, ReviewWaitsNotice{ItemName: "a.jpg", ProjectName: "P", Link: "https://x/projects/p/items/i"},
-			`"a.jpg" waits for your review`,
-			"Hello,\n\nThe partner approved \"a.jpg\" in project \"P\"; it now waits for your review.\n\nhttps://x/projects/p/items/i\n"},
+		{NoticeReviewWaits, ReviewWaitsNotice{Scope: "Batch 1", ProjectName: "P", Link: "https://app/projects/p/tasks/t"},
+			`Items in "Batch 1" wait for your review`,
+			"Hello,\n\nItems in \"Batch 1\" of project \"P\" wait for your review.\n\nhttps://app/projects/p/tasks/t\n\nYou get this at most once an hour for the same work.\n"},
+		{NoticeAssigned, AssignedNotice{What: "Batch 1", ProjectName: "P", Link: "https://app/projects/p/tasks/t"},
+			`Work in "Batch 1" was assigned to you`, "Hello,\n\nWork in \"Batch 1\" of project \"P\" was assigned to you.\n\nhttps://app/projects/p/tasks/t\n"},
+		{NoticeRejected, RejectedNotice{ItemName: "a.jpg", ProjectName: "P", Comment: "The bus is a truck.", Link: "https://app/projects/p/items/i"},
+			`"a.jpg" was sent back to you`, "Hello,\n\nYour work on \"a.jpg\" in project \"P\" was sent back to you:\n\nThe bus is a truck.\n\nhttps://app/projects/p/items/i\n"},
+		{NoticeStopped, StoppedNotice{OrgName: "Label Co", ProjectName: "P", Link: "https://app/projects/p"},
+			`The collaboration on "P" stopped`, ""},
 	}
 	for _, tc := range cases {
 		e, err := ComposeNotice(tc.n, "id", "to@example.com", tc.data)

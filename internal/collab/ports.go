@@ -19,6 +19,7 @@ type Mailer interface {
 // Config is what the use cases need to know of their deployment.
 type Config struct {
 	PublicBaseURL string // invitation links: PublicBaseURL + "/invitations/" + token
+	AppBaseURL    string // the platform's web app, where notification mails link
 }
 
 // Clock tells the time.

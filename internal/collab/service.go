@@ -103,10 +103,10 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	}
 	s.Invitations = &Invitations{base: b, store: st.Invitations, dir: st.Directory, mailer: d.Mailer}
 	s.Members = &Members{base: b, store: st.Members, mailer: d.Mailer, invitations: s.Invitations}
-	s.Partners = &Partners{base: b, store: st.Partners}
+	s.Partners = &Partners{base: b, store: st.Partners, mailer: d.Mailer}
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
 	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs}
-	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs}
+	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs, mailer: d.Mailer}
 	s.Jobs.runners[JobDistributeTask] = s.Tasks.distributeChunk
 	cj := &collabJobs{base: b, store: st.CollabJobs, partners: s.Partners}
 	s.Jobs.runners[JobAddAllUsers] = cj.addAllChunk

@@ -2,7 +2,6 @@ package collab
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -20,6 +19,8 @@ type RelayStore interface {
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
 	ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]OutboxMessage, error)
 	DeleteOutbox(ctx context.Context, m OutboxMessage) error
+	GetTask(ctx context.Context, projectID, taskID string) (Task, error)
+	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
 }
 
@@ -133,9 +134,7 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now),
 			Counts: map[Counter]int{SecondsInCounter(it.Status): int(now.Sub(it.StatusSince).Seconds()), TimesInCounter(it.Status): 1}}}
 	}
-	if m.ToStatus == StWaitingOwnerReview {
-		ch.Outbox = s.notifyReviewers(ctx, it, now)
-	}
+	ch.Outbox = s.notices(ctx, it, m.ToStatus, m.Comment, now)
 	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
 		if !IsCode(err, CodeConflict) {
 			return err
@@ -152,29 +151,48 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 	return nil
 }
 
-// notifyReviewers builds one mail per host reviewer of the project (at most
-// 20) telling them an item waits for their review.
-func (s *Relay) notifyReviewers(ctx context.Context, it Item, now time.Time) []OutboxMessage {
+// notices are the mails a crossing sends with it: the review digest to the
+// host's reviewers when an item reaches them, the "sent back" mail to the
+// annotator when the host's rejection arrives. A failure to read whom to
+// tell never stops the crossing.
+func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment string, now time.Time) []OutboxMessage {
 	p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
 	if err != nil {
 		return nil
+	}
+	if to == StWaitingChange {
+		return s.rejectedNotice(ctx, p, it, comment, now)
+	}
+	var t *Task
+	if it.TaskID != "" {
+		if got, err := s.store.GetTask(ctx, it.ProjectID, it.TaskID); err == nil {
+			t = &got
+		}
 	}
 	ms, _, err := s.store.ListProjectMembers(ctx, it.ProjectID, MemberFilter{OrgID: p.HostOrgID}, Page{Limit: MaxPageLimit})
 	if err != nil {
 		return nil
 	}
-	var out []OutboxMessage
-	for _, m := range ms {
-		if !finalReviewer(m.Role) || len(out) == reviewNoticesPerCrossing {
-			continue
-		}
-		e, err := ComposeNotice(NoticeReviewWaits, "review-"+it.ID+"-"+fmt.Sprint(it.Version)+"-"+m.UserID, m.Email,
-			ReviewWaitsNotice{ItemName: it.Name, ProjectName: p.Name, Link: s.cfg.PublicBaseURL + "/projects/" + p.ID + "/items/" + it.ID})
-		if err != nil {
-			continue
-		}
-		body, _ := json.Marshal(MailBody{To: e.To, Subject: e.Subject, Text: e.Text})
-		out = append(out, OutboxMessage{ID: e.ID, Queue: QueueMail, Kind: KindMail, Body: body, At: now})
+	return s.reviewDigest(it, p, t, stageReviewers(ms, p, it, to), now)
+}
+
+// rejectedNotice tells the item's annotator their work came back.
+func (s *Relay) rejectedNotice(ctx context.Context, p Project, it Item, comment string, now time.Time) []OutboxMessage {
+	who := it.AssigneeID
+	if who == "" {
+		who = it.LastAnnotator
 	}
-	return out
+	if who == "" {
+		return nil
+	}
+	m, err := s.store.GetProjectMember(ctx, it.ProjectID, who)
+	if err != nil {
+		return nil
+	}
+	e, err := ComposeNotice(NoticeRejected, "rejected-"+it.ID+"-"+fmt.Sprint(it.Version), m.Email,
+		RejectedNotice{ItemName: it.Name, ProjectName: p.Name, Comment: comment, Link: s.appLink("projects", p.ID, "items", it.ID)})
+	if err != nil {
+		return nil
+	}
+	return []OutboxMessage{mailMessage(e, now)}
 }

@@ -200,7 +200,7 @@ func (s *Members) memberEntry(c Caller, m ProjectMember, what string, before any
 // the note is logged by the mailer, not fatal: the membership stands.
 func (s *Members) notifyAdded(ctx context.Context, p Project, m ProjectMember, by Caller) {
 	e, err := ComposeNotice(NoticeAdded, "added-"+p.ID+"-"+m.UserID+"-"+fmt.Sprint(m.AddedAt.UnixNano()), m.Email,
-		AddedNotice{AddedBy: displayName(by), ProjectName: p.Name, Role: m.Role, Link: s.cfg.PublicBaseURL + "/projects/" + p.ID})
+		AddedNotice{AddedBy: displayName(by), ProjectName: p.Name, Role: m.Role, Link: s.appLink("projects", p.ID)})
 	if err == nil {
 		_ = s.mailer.Send(ctx, e)
 	}

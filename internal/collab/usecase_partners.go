@@ -3,16 +3,20 @@ package collab
 import (
 	"context"
 	"slices"
+	"strconv"
 )
 
 // Partners lists a project's partners and stops collaborations.
 type Partners struct {
 	base
-	store PartnerStore
+	store  PartnerStore
+	mailer Mailer
 }
 
 // PartnerStore is what the partner use cases need.
 type PartnerStore interface {
+	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
+	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
 	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
 	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
 	DeletePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
@@ -124,11 +128,45 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 	if err != nil {
 		return err
 	}
+	// Whom to tell, read while the partner's people are still on the
+	// project: its manager, and the host's owners when the partner stops.
+	tell := s.stopRecipients(ctx, p, pa, hostOwner)
 	if err := s.store.DeletePartner(ctx, pa, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, nil)); err != nil {
 		return err
 	}
 	if _, err := s.store.RemoveOrgFromProject(ctx, projectID, orgID); err != nil {
 		return err
 	}
-	return s.returnItemsToHost(ctx, projectID, orgID)
+	if err := s.returnItemsToHost(ctx, projectID, orgID); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	for _, m := range tell {
+		link := s.appLink("projects", projectID)
+		if m.Side == SideExternal {
+			link = s.appLink("orgs", m.OrgID, "projects")
+		}
+		e, err := ComposeNotice(NoticeStopped, "stopped-"+projectID+"-"+orgID+"-"+strconv.FormatInt(now.UnixNano(), 10)+"-"+m.UserID, m.Email,
+			StoppedNotice{OrgName: pa.OrgName, ProjectName: p.Name, Link: link})
+		if err == nil {
+			_ = s.mailer.Send(ctx, e) // a lost note never undoes the stop
+		}
+	}
+	return nil
+}
+
+// stopRecipients: the partner's manager always; the host project's owners
+// when the partner side stops.
+func (s *Partners) stopRecipients(ctx context.Context, p Project, pa Partner, byHost bool) []ProjectMember {
+	var out []ProjectMember
+	if m, err := s.store.GetProjectMember(ctx, p.ID, pa.ManagerID); err == nil && m.OrgID == pa.OrgID {
+		out = append(out, m)
+	}
+	if !byHost {
+		owners, _, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: p.HostOrgID, Role: RoleOwner}, Page{Limit: MaxPageLimit})
+		if err == nil {
+			out = append(out, owners...)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package collab
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +29,8 @@ type ItemStore interface {
 	ListComments(ctx context.Context, itemID string, since time.Time, p Page) ([]Comment, string, error)
 	ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (Analytics, error)
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
+	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
+	GetTask(ctx context.Context, projectID, taskID string) (Task, error)
 }
 
 // seesItem: the host side (not annotators) sees every item; anyone else
@@ -73,6 +76,7 @@ func (s *Review) apply(ctx context.Context, ch ItemChange) (Item, error) {
 	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
 		return Item{}, err
 	}
+	s.relay.relay(ctx, ch.Outbox)
 	ch.After.Version = ch.Before.Version + 1
 	return ch.After, nil
 }
@@ -197,6 +201,13 @@ func (s *Review) AssignItem(ctx context.Context, c Caller, projectID, itemID, us
 		ch.After.OrgID, ch.After.SegmentStart = target.OrgID, now
 	}
 	ch.Stats = []StatDelta{{ProjectID: projectID, UserID: userID, TaskID: it.TaskID, Day: day(now), Counts: map[Counter]int{CountAssigned: 1}}}
+	if m := st.Member; m != nil && m.Email != "" {
+		e, err := ComposeNotice(NoticeAssigned, "assigned-"+it.ID+"-"+strconv.Itoa(it.Version+1)+"-"+userID, m.Email,
+			AssignedNotice{What: it.Name, ProjectName: a.Project.Name, Link: s.appLink("projects", projectID, "items", it.ID)})
+		if err == nil {
+			ch.Outbox = append(ch.Outbox, mailMessage(e, now))
+		}
+	}
 	return s.apply(ctx, ch)
 }
 
@@ -247,7 +258,50 @@ func (s *Review) SubmitItem(ctx context.Context, c Caller, projectID, itemID str
 	if it.AssigneeID == "" {
 		ch.Stats = nil
 	}
+	ch.Outbox = s.digest(ctx, a.Project, it, t.To)
 	return s.apply(ctx, ch)
+}
+
+// digest is the review digest for the reviewers of the stage an item
+// enters (one mail per task and reviewer and window, see reviewDigest). A
+// failure to read them never stops the submit.
+func (s *Review) digest(ctx context.Context, p Project, it Item, to ItemStatus) []OutboxMessage {
+	org := p.HostOrgID
+	if to == StWaitingCollabReview {
+		org = it.OrgID
+	}
+	ms, _, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: org}, Page{Limit: MaxPageLimit})
+	if err != nil {
+		return nil
+	}
+	var t *Task
+	if it.TaskID != "" {
+		if got, err := s.store.GetTask(ctx, p.ID, it.TaskID); err == nil {
+			t = &got
+		}
+	}
+	return s.reviewDigest(it, p, t, stageReviewers(ms, p, it, to), s.clock.Now())
+}
+
+// rejected is the "sent back to you" mail to the item's annotator.
+func (s *Review) rejected(ctx context.Context, p Project, it Item, comment string) []OutboxMessage {
+	who := it.AssigneeID
+	if who == "" {
+		who = it.LastAnnotator
+	}
+	if who == "" {
+		return nil
+	}
+	m, err := s.store.GetProjectMember(ctx, p.ID, who)
+	if err != nil {
+		return nil
+	}
+	e, err := ComposeNotice(NoticeRejected, "rejected-"+it.ID+"-"+strconv.Itoa(it.Version), m.Email,
+		RejectedNotice{ItemName: it.Name, ProjectName: p.Name, Comment: comment, Link: s.appLink("projects", p.ID, "items", it.ID)})
+	if err != nil {
+		return nil
+	}
+	return []OutboxMessage{mailMessage(e, s.clock.Now())}
 }
 
 // SkipItem skips a new or in-progress item (the assignee or a reviewer).
@@ -322,9 +376,13 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 	if !t.Handoff {
 		ch := s.change(a, c, it, t.To, comment, counts)
 		ch.Audit = audit
+		if t.To == StWaitingChange {
+			ch.Outbox = s.rejected(ctx, a.Project, it, comment)
+		}
 		if err := s.store.ApplyItemChange(ctx, ch); err != nil {
 			return Reviewed{}, err
 		}
+		s.relay.relay(ctx, ch.Outbox)
 		ch.After.Version++
 		return Reviewed{Item: ch.After}, nil
 	}

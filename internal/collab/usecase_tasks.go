@@ -14,6 +14,7 @@ type Tasks struct {
 	store  TaskStore
 	groups TaskGroupReader
 	jobs   *Jobs
+	mailer Mailer
 }
 
 // TaskStore is what the task use cases need.
@@ -641,14 +642,36 @@ func (s *Tasks) distributeChunk(ctx context.Context, j *Job) (bool, error) {
 			time.Sleep(indexLagPause)
 		}
 		assigned, found, err := s.distributeOnce(ctx, j, t, statuses)
-		if err != nil || found == 0 {
-			return err == nil, err
+		if err != nil {
+			return false, err
+		}
+		if found == 0 {
+			s.notifyAssigned(ctx, j, t, p)
+			return true, nil
 		}
 		if assigned > 0 {
 			return false, nil
 		}
 	}
+	s.notifyAssigned(ctx, j, t, p)
 	return true, nil
+}
+
+// notifyAssigned tells each annotator of a finished distribution that work
+// of the task is theirs: one mail per job and person (a re-run sends the
+// same ids, which the mailer sends once).
+func (s *Tasks) notifyAssigned(ctx context.Context, j *Job, t Task, p Project) {
+	for _, u := range j.Targets {
+		_, st, err := s.rights.LoadStanding(ctx, p.ID, u)
+		if err != nil || st.Member == nil || st.Member.Email == "" {
+			continue
+		}
+		e, err := ComposeNotice(NoticeAssigned, "assigned-"+j.ID+"-"+u, st.Member.Email,
+			AssignedNotice{What: t.Name, ProjectName: p.Name, Link: s.appLink("projects", p.ID, "tasks", t.ID)})
+		if err == nil {
+			_ = s.mailer.Send(ctx, e) // a lost note never fails the job
+		}
+	}
 }
 
 // indexLagPause is how long a distribution waits for the task index to

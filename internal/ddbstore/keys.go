@@ -435,3 +435,7 @@ func taskStatsUser(sk string) string {
 	}
 	return ""
 }
+
+// mailSentKey marks a mail message id as sent (TTL), so a redelivered
+// queue message sends nothing twice.
+func mailSentKey(id string) keys { return keys{PK: "MAILSENT#" + id, SK: skMeta} }

@@ -265,6 +265,7 @@ func (s *Stack) Config(overrides ...map[string]string) config.Config {
 		"CURSOR_SECRET":   "annobridge-local-cursor-secret",
 		"TABLE_NAME":      s.TableName,
 		"PUBLIC_BASE_URL": "http://127.0.0.1:8080",
+		"APP_BASE_URL":    "http://localhost:3000",
 	}
 	for k, v := range s.Env() {
 		env[k] = v

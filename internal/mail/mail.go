@@ -53,6 +53,37 @@ type Sender interface {
 	Send(ctx context.Context, id string, m Message) error
 }
 
+// Claims remembers which message ids were sent.
+type Claims interface {
+	// ClaimMail reports true the first time it sees an id.
+	ClaimMail(ctx context.Context, id string) (bool, error)
+	// ReleaseMail forgets an id whose send failed.
+	ReleaseMail(ctx context.Context, id string) error
+}
+
+// Once sends each message id once: a queue message delivered twice finds
+// its claim and sends nothing; a failed send gives its claim back, so the
+// retry sends.
+type Once struct {
+	Sender Sender
+	Claims Claims
+}
+
+// Send sends m unless its id was sent already.
+func (o Once) Send(ctx context.Context, id string, m Message) error {
+	first, err := o.Claims.ClaimMail(ctx, id)
+	if err != nil || !first {
+		return err
+	}
+	if err := o.Sender.Send(ctx, id, m); err != nil {
+		if rerr := o.Claims.ReleaseMail(ctx, id); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
 // Handler returns the mail consumer's handler for KindSend. An invalid
 // message fails (and ends in the DLQ) rather than being dropped.
 func Handler(s Sender) worker.Handler {

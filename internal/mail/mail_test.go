@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -110,5 +111,53 @@ func TestSMTPDelivers(t *testing.T) {
 	msg := <-got
 	if !strings.Contains(msg, "To: b@example.com") || !strings.Contains(msg, "http://x/invitations/t") {
 		t.Fatalf("received:\n%s", msg)
+	}
+}
+
+type memClaims struct{ seen map[string]bool }
+
+func (c *memClaims) ClaimMail(_ context.Context, id string) (bool, error) {
+	if c.seen[id] {
+		return false, nil
+	}
+	c.seen[id] = true
+	return true, nil
+}
+
+func (c *memClaims) ReleaseMail(_ context.Context, id string) error { delete(c.seen, id); return nil }
+
+type countingSender struct {
+	sent map[string]int
+	fail bool
+}
+
+func (s *countingSender) Send(_ context.Context, id string, _ Message) error {
+	if s.fail {
+		return errors.New("smtp down")
+	}
+	s.sent[id]++
+	return nil
+}
+
+// A message delivered twice is sent once; a failed send is sent on retry.
+func TestOnceSendsEachIDOnce(t *testing.T) {
+	s := &countingSender{sent: map[string]int{}}
+	o := Once{Sender: s, Claims: &memClaims{seen: map[string]bool{}}}
+	m := Message{To: "a@example.com", Subject: "Hi", Text: "x"}
+	for range 3 {
+		if err := o.Send(context.Background(), "m1", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.sent["m1"] != 1 {
+		t.Fatalf("sent %d times", s.sent["m1"])
+	}
+	s.fail = true
+	if err := o.Send(context.Background(), "m2", m); err == nil {
+		t.Fatal("a failed send answered nil")
+	}
+	s.fail = false
+	if err := o.Send(context.Background(), "m2", m); err != nil || s.sent["m2"] != 1 {
+		t.Fatalf("retry after a failure: %v, sent %d", err, s.sent["m2"])
 	}
 }
