@@ -46,8 +46,40 @@ func main() {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if err := serve(log); err != nil {
+		var inUse *portInUse
+		if errors.As(err, &inUse) {
+			fmt.Fprintln(os.Stderr, inUse.Error())
+			os.Exit(2)
+		}
 		log.Error("local", "err", err)
 		os.Exit(1)
+	}
+}
+
+// portInUse is the one clear answer when the port is taken.
+type portInUse struct{ addr string }
+
+func (p *portInUse) Error() string {
+	return fmt.Sprintf("annobridge: %s is already in use (another `make run`?). Stop it, or run on another port: PORT=8081 make run", p.addr)
+}
+
+// watchParent cancels when the process that started this one goes away:
+// `make run` execs this binary, and a make that is signalled alone (not its
+// whole process group) must not leave the server and its stack behind.
+func watchParent(ctx context.Context, cancel context.CancelFunc) {
+	parent := os.Getppid()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				cancel()
+				return
+			}
+		}
 	}
 }
 
@@ -95,8 +127,22 @@ func indexOf(s string, c byte) int {
 }
 
 func serve(log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go watchParent(ctx, cancel)
+
+	// The port first: a taken port is said at once, before the stack starts.
+	addr := net.JoinHostPort("127.0.0.1", envOr("PORT", "8080"))
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &portInUse{addr: addr}
+	}
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	defer ln.Close()
 
 	stack, err := devstack.Start(ctx, devstack.Options{Log: log})
 	if err != nil {
@@ -104,7 +150,6 @@ func serve(log *slog.Logger) error {
 	}
 	defer stack.Stop()
 
-	addr := net.JoinHostPort("127.0.0.1", envOr("PORT", "8080"))
 	overrides := map[string]string{"PUBLIC_BASE_URL": "http://" + addr}
 	for _, k := range []string{"DEV_JWT_SECRET", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "MAIL_OUTBOX_DIR", "PUBLIC_BASE_URL", "LOG_LEVEL", "CURSOR_SECRET", "SMTP_ADDR", "MAIL_FROM", "APP_BASE_URL"} {
 		if v := os.Getenv(k); v != "" {
@@ -160,12 +205,8 @@ func serve(log *slog.Logger) error {
 	}()
 
 	srv := &http.Server{Addr: addr, Handler: a.Router(lambdafn.HTTP...), ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		stopPolling()
-		return fmt.Errorf("listen %s: %w", addr, err)
-	}
 	log.Info("annobridge listening", "url", "http://"+addr, "outbox", cfg.MailOutboxDir)
+	fmt.Printf("annobridge ready on http://%s (mail in %s; Ctrl-C stops)\n", addr, cfg.MailOutboxDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

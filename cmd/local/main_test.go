@@ -115,6 +115,17 @@ func TestLocalServerEndToEnd(t *testing.T) {
 	if code, _, ct := post(""); code != 401 || ct != "application/problem+json" {
 		t.Fatalf("POST /orgs without token: %d %s", code, ct)
 	}
+	// One plain line says where it serves.
+	if !strings.Contains(logs.String(), "annobridge ready on "+base+" ") {
+		t.Fatalf("no ready line:\n%s", logs.String())
+	}
+	// A second server on the same port says so at once, without a stack.
+	second := exec.Command(bin)
+	second.Env = append(os.Environ(), "PORT="+port)
+	out, err := second.CombinedOutput()
+	if code := second.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "127.0.0.1:"+port+" is already in use") {
+		t.Fatalf("second server on a taken port: exit %d %v\n%s", code, err, out)
+	}
 
 	if err := srv.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -149,5 +160,66 @@ func TestLocalServerEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Fatalf("no clean shutdown in logs:\n%s", logs.String())
+	}
+}
+
+// `make run` execs the server; when only make is signalled (not its
+// process group), the server notices its parent went and stops, stack and
+// all, instead of living on.
+func TestServerStopsWhenItsParentGoes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "annobridge-local")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	// The shell stands in for make: it starts the server and waits.
+	parent := exec.Command("sh", "-c", bin+" & echo $! > "+pidFile+"; wait")
+	parent.Env = append(os.Environ(), "PORT="+port, "MAIL_OUTBOX_DIR="+t.TempDir())
+	var logs bytes.Buffer
+	parent.Stdout, parent.Stderr = &logs, &logs
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://127.0.0.1:" + port
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		if res, err := http.Get(base + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = parent.Process.Kill()
+			t.Fatalf("server not up\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	// Only the parent is killed, as a lone `kill <make's pid>` would.
+	_ = parent.Process.Kill()
+	_ = parent.Wait()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if syscall.Kill(pid, 0) != nil {
+			break // gone
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the server outlived its parent\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("server still answers after its parent went")
+	}
+	if !strings.Contains(logs.String(), "shutting down") {
+		t.Fatalf("no clean shutdown:\n%s", logs.String())
 	}
 }
