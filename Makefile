@@ -17,7 +17,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test test-unit test-scale bench load lint token build clean stack-deps browser-deps maildev \
+.PHONY: run test test-unit test-scale bench load lint token build clean stack-deps browser-deps doc-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -71,6 +71,11 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# curl and jq for the walkthroughs in docs/, which a test runs as written.
+doc-deps:
+	@command -v jq >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || { echo "installing curl jq"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq >/dev/null; }
+
 run: stack-deps
 	$(GO) build -o $(BUILD_DIR)/annobridge-local ./cmd/local
 	exec $(BUILD_DIR)/annobridge-local
@@ -96,13 +101,13 @@ lint:
 	@if command -v cfn-lint >/dev/null 2>&1; then echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
 		else echo "cfn-lint not installed: template not linted" >&2; fi
 
-test: stack-deps browser-deps lint
+test: stack-deps browser-deps doc-deps lint
 	$(GO) test $(TEST_FLAGS) ./...
 
 # The fast tier: the authorization core, matrix, standing, transitions,
 # delegation and validation, and the pure packages' tests; -short
 # keeps the local stack down (tests that need it skip).
-UNIT_PACKAGES := ./internal/collab/... ./internal/auth ./internal/config ./internal/mail ./internal/worker ./internal/ddbstore ./internal/lambdafn
+UNIT_PACKAGES := ./internal/collab/... ./internal/auth ./internal/config ./internal/mail ./internal/worker ./internal/ddbstore ./internal/lambdafn ./internal/secretbox
 test-unit:
 	$(GO) test -short -count=1 $(UNIT_PACKAGES)
 

@@ -26,6 +26,7 @@ import (
 	"github.com/annobridge/annobridge/internal/httpapi"
 	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/mail"
+	"github.com/annobridge/annobridge/internal/secretbox"
 	"github.com/annobridge/annobridge/internal/sqsqueue"
 	"github.com/annobridge/annobridge/internal/worker"
 )
@@ -55,7 +56,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
 	clock := collab.SystemClock{}
-	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret), ddbstore.WithClock(clock.Now))
+	storeOpts := []ddbstore.Option{ddbstore.WithClock(clock.Now)}
+	if len(cfg.ShareLinkKey) > 0 {
+		box, err := secretbox.New(cfg.ShareLinkKey)
+		if err != nil {
+			return nil, fmt.Errorf("share-link key: %w", err)
+		}
+		storeOpts = append(storeOpts, ddbstore.WithShareLinkKey(box))
+	}
+	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret), storeOpts...)
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
 	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}

@@ -173,6 +173,9 @@ const (
 	WsMembersManage       WorkspaceAction = "workspace.members.manage"
 	WsAuditView           WorkspaceAction = "workspace.audit.view"
 	WsJobsView            WorkspaceAction = "jobs.view"
+	WsMembersView         WorkspaceAction = "workspace.members.view"
+	WsRename              WorkspaceAction = "workspace.rename"
+	WsDelete              WorkspaceAction = "workspace.delete"
 )
 
 // Workspace grant limits.
@@ -212,6 +215,9 @@ var WorkspacePermissions = []WorkspacePermissionRow{
 	{WsMembersManage, "read, set and remove others' workspace roles", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
 	{WsAuditView, "read the workspace audit log", [5]Grant{Allow, Allow, Deny, Deny, OwnOrg}},
 	{WsJobsView, "read the workspace's background jobs (their starter always may)", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
+	{WsMembersView, "list the workspace's members (a collaborator org's people: their own org's)", [5]Grant{Allow, Deny, Deny, Deny, OwnOrg}},
+	{WsRename, "rename the workspace", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
+	{WsDelete, "delete the workspace (not the default one; refused while it holds projects or collaborators)", [5]Grant{Allow, Deny, Deny, Deny, Deny}},
 }
 
 // WorkspaceStanding is the live facts about a user and a workspace. Rows
@@ -376,6 +382,8 @@ const (
 	OrgInvite           OrgAction = "org.members.invite"
 	OrgGroupsManage     OrgAction = "org.groups.manage"
 	OrgWorkspacesCreate OrgAction = "org.workspaces.create"
+	OrgRename           OrgAction = "org.rename"
+	OrgDelete           OrgAction = "org.delete"
 )
 
 // OrgPermissionRow is one org action with its grant per org role.
@@ -391,8 +399,10 @@ var OrgPermissions = []OrgPermissionRow{
 	{OrgView, "see the org, its members, workspaces and projects", [3]Grant{Allow, Allow, Allow}},
 	{OrgMembersManage, "change roles, remove members", [3]Grant{Allow, Allow, Deny}},
 	{OrgInvite, "invite people to join the org", [3]Grant{Allow, Allow, Deny}},
-	{OrgGroupsManage, "create groups, add their members", [3]Grant{Allow, Allow, Deny}},
+	{OrgGroupsManage, "create, rename and delete groups, add and remove their members", [3]Grant{Allow, Allow, Deny}},
 	{OrgWorkspacesCreate, "create workspaces", [3]Grant{Allow, Allow, Deny}},
+	{OrgRename, "rename the org", [3]Grant{Allow, Allow, Deny}},
+	{OrgDelete, "delete the org (refused while it holds projects, partnerships or collaborations)", [3]Grant{Allow, Deny, Deny}},
 }
 
 // Permit answers an org action for a member.

@@ -35,6 +35,9 @@
 //     (orgs, projects, members, partners, groups, invitations, collaborators,
 //     jobs, audit entries) and their small rules (names, emails, pages,
 //     token hashing, invitation status over time).
+//   - holdings.go: what groups, workspaces and orgs hold, the refusals of
+//     their deletion, and which project memberships leave with a group's
+//     member (planGroupRemoval).
 //
 // # Use cases, by capability
 //
@@ -46,11 +49,12 @@
 // starts jobs through Jobs, and the collaborator jobs return items through
 // Partners.
 //
-//   - [Orgs] (usecase_orgs.go, [OrgStore]): orgs, their members, users.
-//   - [Workspaces] (usecase_workspaces.go, [WorkspaceStore]): workspaces and
-//     the projects an org reaches.
-//   - [Groups] (usecase_groups.go, [GroupStore]): groups and their links to
-//     projects.
+//   - [Orgs] (usecase_orgs.go, [OrgStore]): orgs (renamed, deleted), their
+//     members, users.
+//   - [Workspaces] (usecase_workspaces.go, [WorkspaceStore]): workspaces
+//     (renamed, deleted) and the projects an org reaches, both sides named.
+//   - [Groups] (usecase_groups.go, [GroupStore]): groups, their members and
+//     their links to projects; removal reaches the projects a group feeds.
 //   - [Projects] (usecase_projects.go, [ProjectStore]): projects, settings,
 //     rights questions and the project audit log.
 //   - [Members] (usecase_members.go, usecase_import.go, [MemberStore]):
@@ -58,13 +62,14 @@
 //     (who may add whom, for which org, with which role).
 //   - [Invitations] (usecase_invitations.go, [InvitationStore], [Directory]):
 //     share links, labeling companies, org, project and collaborator
-//     invitations, from issue to acceptance.
+//     invitations, from issue to acceptance (by token, or by id from the
+//     invitee's own list; an acceptance may found the accepter's org).
 //   - [Collaborators] (usecase_collaborators.go, [CollaboratorStore]):
 //     workspace collaborators, their types and access; it starts the
 //     add-all-users and removal jobs, whose runners (usecase_collabjobs.go,
 //     [CollabJobStore]) [Jobs] calls by kind.
 //   - [WorkspaceMembers] (usecase_wsmembers.go, [WorkspaceMemberStore]):
-//     people's workspace roles.
+//     people's workspace roles, and a workspace's member list.
 //   - [Partners] (usecase_partners.go, [PartnerStore]): project partners and
 //     stopping a collaboration (items in flight return to the host).
 //   - [Review] (usecase_review.go, [ItemStore]): items through the two-stage
@@ -81,7 +86,8 @@
 // they read. The changes that can grow past that limit are split into
 // batches, each one transaction and each safe to repeat: CSV import, a
 // group's new member joining its projects, linking a group, an org
-// member's auto-invite workspaces, and the background jobs.
+// member's auto-invite workspaces, removing a group's member, deleting a
+// group, a workspace or an org, and the background jobs.
 //
 // The project's docs say why: docs/architecture.md (decisions),
 // docs/security.md (the tenant walls), docs/permissions.md and

@@ -85,6 +85,22 @@ type Invitation struct {
 	AcceptCount int
 	Resends     []time.Time
 	Version     int
+
+	// LinkToken is a share link's raw token, set when the link is made and
+	// filled again by the store's GetShareLink (which keeps it sealed with
+	// the share-link key, never in clear) so that the project's owner can
+	// read the link again. Empty for every other kind and every other read;
+	// never shown but as the owner's link.
+	LinkToken string
+}
+
+// OrgPick names the org an acceptance attaches (share link, labeling
+// company, collaborator): one of the caller's orgs (OrgID), a new org the
+// caller founds and owns, created in the acceptance's own transaction
+// (NewOrgName), or neither (the caller's only org).
+type OrgPick struct {
+	OrgID      string
+	NewOrgName string
 }
 
 // ProjectAccess is a collaborator's access to a workspace's projects.
@@ -151,7 +167,11 @@ type Acceptance struct {
 	// NewManager replaces the manager of an existing partnership whose
 	// manager left (version-checked).
 	NewManager *Partner
-	Audit      []AuditEntry
+	// NewOrg is the org the accepter founds to accept for (its owner
+	// membership and default workspace with it), written in the same
+	// transaction, each conditioned on not existing yet.
+	NewOrg *NewOrg
+	Audit  []AuditEntry
 }
 
 // WorkspaceMember is a user's role in a workspace.

@@ -48,7 +48,10 @@ type Org struct {
 	Name      string
 	CreatedBy string
 	CreatedAt time.Time
-	Version   int
+	// Deleting is set once a deletion too large for one transaction has
+	// begun; repeating the delete finishes it.
+	Deleting bool
+	Version  int
 }
 
 // OrgMembership is a user's membership in an org. OrgName is carried so that

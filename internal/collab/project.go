@@ -65,6 +65,11 @@ type OrgProject struct {
 	WorkspaceID string
 	HostOrgID   string
 	Shared      bool
+	// PartnerCount (the host's own projects) counts the orgs taking part
+	// from outside: partners and covering workspace collaborators.
+	PartnerCount int
+	// HostOrgName (projects shared with the org) names the host.
+	HostOrgName string
 }
 
 // Group is a named set of an org's users.
@@ -73,7 +78,11 @@ type Group struct {
 	OrgID     string
 	Name      string
 	CreatedAt time.Time
-	Version   int
+	// Deleting is set once a deletion too large for one transaction has
+	// begun: the group takes no new members or links, and repeating the
+	// delete finishes it.
+	Deleting bool
+	Version  int
 }
 
 // GroupLink attaches a group to a project with the role its users get.

@@ -44,7 +44,8 @@ func validTypes(types []CollabType, v *Validation) {
 // ListCollaborators lists a workspace's collaborators, as far as the
 // caller's grant reaches: all of them to a workspace admin, the orgs they
 // administer to the owning org's developers and project managers, its own
-// row to a collaborator org.
+// row to a collaborator org. The owning org comes first, for everyone who
+// may list: type owner (implicit, never assigned), full access.
 func (s *Collaborators) ListCollaborators(ctx context.Context, c Caller, wsID string) ([]Collaborator, error) {
 	a, err := s.workspaceAccess(ctx, c, wsID, "")
 	if err != nil {
@@ -54,11 +55,19 @@ func (s *Collaborators) ListCollaborators(ctx context.Context, c Caller, wsID st
 	if g == Deny {
 		return nil, a.Permit(WsCollaboratorsView, "", nil)
 	}
-	all, err := s.store.ListCollaborators(ctx, wsID)
-	if err != nil || g == Allow {
-		return all, err
+	owner, err := s.store.GetOrg(ctx, a.Workspace.OrgID)
+	if err != nil {
+		return nil, err
 	}
-	var out []Collaborator
+	out := []Collaborator{{WorkspaceID: wsID, OrgID: owner.ID, OrgName: owner.Name, Types: []CollabType{CollabOwner},
+		Access: ProjectAccess{Mode: "full"}, AddedAt: a.Workspace.CreatedAt}}
+	all, err := s.store.ListCollaborators(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	if g == Allow {
+		return append(out, all...), nil
+	}
 	for _, col := range all {
 		ok := g == OwnOrg && col.OrgID == a.OrgID
 		if g == WorkforceOrgs {

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ const MaxImportRows = 5000
 const (
 	ImportAdded         = "added"
 	ImportAlreadyMember = "already_member"
+	ImportInvited       = "invited"
 	ImportError         = "error"
 )
 
@@ -39,6 +41,7 @@ type ImportResult struct {
 	Total          int
 	Added          int
 	AlreadyMembers int
+	Invited        int
 	Errors         int
 	Rows           []ImportRow
 }
@@ -164,11 +167,35 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 			continue
 		}
 		pl := home
+		grantErr := func() bool {
+			err := a.checkGrant(g, r.Role, pl)
+			if err == nil {
+				return false
+			}
+			field := "role"
+			if ErrorCode(err) == CodeForbidden && g == OwnOrg && pl.orgID != a.OrgID {
+				field = "company"
+			}
+			fail(r, field, "%s", err.(*Error).Message)
+			return true
+		}
 		u, ok := users[r.Email]
-		// One answer whether the email has no account or belongs to
-		// someone outside the importer's org (docs/security.md, invariant 5).
+		// Someone without an account, or outside the importer's org, gets
+		// an invitation bound to the row's email, role and company: one
+		// answer either way (docs/security.md, invariant 5).
 		if _, member := inHome[u.ID]; !ok || !member {
-			fail(r, "email", "is not a member of the organization you add people for; invite them by email instead")
+			if grantErr() {
+				continue
+			}
+			if _, err := s.invitations.inviteProjectMember(ctx, c, a, r.Email, r.Role, pl); err != nil {
+				var de *Error
+				if !errors.As(err, &de) || de.Code == CodeInternal {
+					return ImportResult{}, err
+				}
+				fail(r, "email", "%s", de.Message)
+				continue
+			}
+			r.Status = ImportInvited
 			continue
 		}
 		// Only now, once the user is known to be the importer's to manage,
@@ -177,12 +204,7 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 			r.Status = ImportAlreadyMember
 			continue
 		}
-		if err := a.checkGrant(g, r.Role, pl); err != nil {
-			field := "role"
-			if ErrorCode(err) == CodeForbidden && g == OwnOrg && pl.orgID != a.OrgID {
-				field = "company"
-			}
-			fail(r, field, "%s", err.(*Error).Message)
+		if grantErr() {
 			continue
 		}
 		add = append(add, ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: r.Role,
@@ -219,6 +241,8 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 			res.Added++
 		case ImportAlreadyMember:
 			res.AlreadyMembers++
+		case ImportInvited:
+			res.Invited++
 		case ImportError:
 			res.Errors++
 		}

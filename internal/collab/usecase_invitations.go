@@ -24,8 +24,14 @@ type InvitationStore interface {
 	CreateInvitation(ctx context.Context, inv Invitation, previous *Invitation, audit ...AuditEntry) error
 	GetInvitation(ctx context.Context, id string) (Invitation, error)
 	FindInvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	// GetShareLink returns the project's current share link with its
+	// LinkToken unsealed (empty when it cannot be: a link made before
+	// tokens were kept, or sealed with another key).
 	GetShareLink(ctx context.Context, projectID string) (Invitation, error)
 	ListInvitations(ctx context.Context, scope InvitationScope, p Page) ([]Invitation, string, error)
+	// ListInvitationsTo lists the pending invitations bound to an
+	// (normalized) email address, oldest first.
+	ListInvitationsTo(ctx context.Context, email string, p Page) ([]Invitation, string, error)
 	// SetInvitationStatus moves a pending invitation (version-checked) to
 	// revoked or declined and voids its token.
 	SetInvitationStatus(ctx context.Context, inv Invitation, status InvitationStatus, audit ...AuditEntry) error
@@ -50,11 +56,14 @@ type Directory interface {
 	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
 }
 
-// Issued is a created invitation with its token, shown once.
+// Issued is a created invitation with its token, shown once (a share
+// link's also to its owner again: Token and URL are then set on a read).
 type Issued struct {
 	Invitation Invitation
 	Token      string
 	URL        string
+	// Reused: the project's active share link answered again, not a new one.
+	Reused bool
 }
 
 func (s *Invitations) link(token string) string { return s.cfg.PublicBaseURL + "/invitations/" + token }
@@ -83,6 +92,8 @@ func (s *Invitations) newInvitation(c Caller, kind InvitationKind) (Invitation, 
 		InvitedBy: c.UserID, InvitedByName: displayName(c), CreatedAt: now, Version: 1}
 	if kind != KindShareLink {
 		inv.ExpiresAt = now.Add(EmailInvitationTTL)
+	} else {
+		inv.LinkToken = token // sealed by the store, for the owner's read-back
 	}
 	return inv, token
 }
@@ -104,10 +115,14 @@ func (s *Invitations) projectScope(ctx context.Context, inv *Invitation, p Proje
 	return nil
 }
 
-// EnableShareLink makes a new share link for a project (project.settings);
-// a link already enabled stops working. expiresIn zero means no expiry.
-func (s *Invitations) EnableShareLink(ctx context.Context, c Caller, projectID string, expiresIn time.Duration) (Issued, error) {
-	if expiresIn < 0 || expiresIn > 365*24*time.Hour {
+// EnableShareLink enables the project's share link (project.settings). An
+// active link is answered again (Reused), never silently replaced; rotate
+// replaces it with a new one (the old link stops working in the same
+// transaction). expiresIn nil or zero means no expiry; naming an expiry for
+// an active link without rotate is a conflict (the active link keeps its
+// own). A link that is revoked or expired is replaced by a new one.
+func (s *Invitations) EnableShareLink(ctx context.Context, c Caller, projectID string, expiresIn *time.Duration, rotate bool) (Issued, error) {
+	if expiresIn != nil && (*expiresIn < 0 || *expiresIn > 365*24*time.Hour) {
 		return Issued{}, invalid("expiresInDays", "must be between 0 (never) and 365")
 	}
 	a, err := s.access(ctx, c, projectID)
@@ -117,52 +132,81 @@ func (s *Invitations) EnableShareLink(ctx context.Context, c Caller, projectID s
 	if _, err := a.require(ActProjectSettings); err != nil {
 		return Issued{}, err
 	}
-	inv, token := s.newInvitation(c, KindShareLink)
-	inv.Role = string(RoleAnnotationManager)
-	inv.Types = []CollabType{CollabAnnotationPartner}
-	if expiresIn > 0 {
-		inv.ExpiresAt = inv.CreatedAt.Add(expiresIn)
-	}
-	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
-		return Issued{}, err
-	}
 	var previous *Invitation
 	if old, err := s.store.GetShareLink(ctx, projectID); err == nil {
 		previous = &old
 	} else if !IsCode(err, CodeNotFound) {
 		return Issued{}, err
 	}
-	if err := s.store.CreateInvitation(ctx, inv, previous, s.entry(ProjectScope(projectID), c, a.Project.HostOrgID, "share_link.enabled",
-		nil, map[string]any{"invitationId": inv.ID, "expiresAt": inv.ExpiresAt})); err != nil {
+	active := previous != nil && previous.StatusAt(s.clock.Now()) == InvPending
+	if active && !rotate {
+		rotateField := []FieldError{{Field: "rotate", Message: "set rotate=true to replace the active link"}}
+		if expiresIn != nil {
+			return Issued{}, &Error{Code: CodeConflict, Fields: rotateField,
+				Message: "a share link is active and keeps its expiry; to give the project a link with another expiry, replace the active one with rotate=true (the active link then stops working)"}
+		}
+		if previous.LinkToken == "" {
+			return Issued{}, &Error{Code: CodeConflict, Fields: rotateField,
+				Message: "the active share link cannot be read again (it was made before links were kept, or under another key); replace it with rotate=true"}
+		}
+		inv, token := *previous, previous.LinkToken
+		inv.LinkToken = ""
+		return Issued{Invitation: inv, Token: token, URL: s.link(token), Reused: true}, nil
+	}
+	inv, token := s.newInvitation(c, KindShareLink)
+	inv.Role = string(RoleAnnotationManager)
+	inv.Types = []CollabType{CollabAnnotationPartner}
+	if expiresIn != nil && *expiresIn > 0 {
+		inv.ExpiresAt = inv.CreatedAt.Add(*expiresIn)
+	}
+	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
 		return Issued{}, err
 	}
+	what, before := "share_link.enabled", any(nil)
+	if active {
+		what, before = "share_link.rotated", map[string]any{"invitationId": previous.ID}
+	}
+	if err := s.store.CreateInvitation(ctx, inv, previous, s.entry(ProjectScope(projectID), c, a.Project.HostOrgID, what,
+		before, map[string]any{"invitationId": inv.ID, "expiresAt": inv.ExpiresAt})); err != nil {
+		return Issued{}, err
+	}
+	inv.LinkToken = ""
 	return Issued{Invitation: inv, Token: token, URL: s.link(token)}, nil
 }
 
-// ShareLink returns the project's share link (without its URL, which is
-// shown only when enabled).
-func (s *Invitations) ShareLink(ctx context.Context, c Caller, projectID string) (Invitation, error) {
+// ShareLink returns the project's share link to those who hold
+// project.settings; its token and URL only while it is active and only to
+// the project's owner (an effective host owner), who may send the same
+// link again. Nobody else ever reads a token back.
+func (s *Invitations) ShareLink(ctx context.Context, c Caller, projectID string) (Issued, error) {
 	a, err := s.access(ctx, c, projectID)
 	if err != nil {
-		return Invitation{}, err
+		return Issued{}, err
 	}
 	if _, err := a.require(ActProjectSettings); err != nil {
-		return Invitation{}, err
+		return Issued{}, err
 	}
 	inv, err := s.store.GetShareLink(ctx, projectID)
 	if err != nil {
-		return Invitation{}, err
+		return Issued{}, err
 	}
 	inv.Status = inv.StatusAt(s.clock.Now())
-	return inv, nil
+	token := inv.LinkToken
+	inv.LinkToken = ""
+	out := Issued{Invitation: inv}
+	if token != "" && inv.Status == InvPending && a.Role == RoleOwner && a.Side == SideHost {
+		out.Token, out.URL = token, s.link(token)
+	}
+	return out, nil
 }
 
 // DisableShareLink revokes the project's share link.
 func (s *Invitations) DisableShareLink(ctx context.Context, c Caller, projectID string) error {
-	inv, err := s.ShareLink(ctx, c, projectID)
+	link, err := s.ShareLink(ctx, c, projectID)
 	if err != nil {
 		return err
 	}
+	inv := link.Invitation
 	return s.store.SetInvitationStatus(ctx, inv, InvRevoked, s.entry(ProjectScope(projectID), c, inv.OrgID, "share_link.revoked",
 		map[string]any{"invitationId": inv.ID}, nil))
 }
@@ -432,13 +476,19 @@ func (s *Invitations) usable(ctx context.Context, token string) (Invitation, err
 	if err != nil {
 		return Invitation{}, err
 	}
+	return inv, s.stillPending(inv)
+}
+
+// stillPending refuses an invitation that is no longer pending, saying
+// why: revoked, used, declined or expired (410).
+func (s *Invitations) stillPending(inv Invitation) error {
 	switch st := inv.StatusAt(s.clock.Now()); st {
 	case InvPending:
-		return inv, nil
+		return nil
 	case InvAccepted:
-		return inv, InvitationGone(GoneUsed)
+		return InvitationGone(GoneUsed)
 	default: // revoked, declined or expired
-		return inv, InvitationGone(GoneReason(st))
+		return InvitationGone(GoneReason(st))
 	}
 }
 
@@ -450,10 +500,14 @@ func (s *Invitations) PreviewInvitation(ctx context.Context, token string) (Invi
 // Accepted is the outcome of an acceptance.
 type Accepted struct {
 	Kind        InvitationKind
-	OrgID       string
+	OrgID       string // the org the accepter acts for (joined, attached or founded)
+	OrgName     string
+	OrgCreated  bool // the accepter founded OrgID while accepting
 	ProjectID   string
 	WorkspaceID string
 	Role        string
+	// What was accepted, for the accepter's confirmation.
+	ProjectName, WorkspaceName string
 }
 
 // DeclineInvitation declines an email invitation addressed to the caller;
@@ -479,11 +533,26 @@ func boundTo(inv Invitation, c Caller) error {
 	return nil
 }
 
-// chooseOrg picks the org an acceptance attaches: the named one (which the
-// user must belong to), or the user's only org; several without a name is
-// 422 listing them; none is 422. Whether the user may attach it (only its
-// owners and admins; docs/security.md, invariant 4) is mayAttach's to say.
-func (s *Invitations) chooseOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
+// chooseOrg picks the org an acceptance attaches: a new org the caller
+// founds (returned as its records, to be written with the acceptance), the
+// named one (which the user must belong to), or the user's only org;
+// several without a name is 422 listing them; none is 422 (with an empty
+// list: name a new org). Whether the user may attach an existing org (only
+// its owners and admins; docs/security.md, invariant 4) is mayAttach's to
+// say.
+func (s *Invitations) chooseOrg(ctx context.Context, c Caller, pick OrgPick) (OrgMembership, *NewOrg, error) {
+	if pick.NewOrgName != "" {
+		n, err := s.newOrg(c, pick.NewOrgName, "newOrgName")
+		if err != nil {
+			return OrgMembership{}, nil, err
+		}
+		return n.Owner, &n, nil
+	}
+	m, err := s.existingOrg(ctx, c, pick.OrgID)
+	return m, nil, err
+}
+
+func (s *Invitations) existingOrg(ctx context.Context, c Caller, orgID string) (OrgMembership, error) {
 	if orgID != "" {
 		m, err := s.rights.GetOrgMembership(ctx, orgID, c.UserID)
 		if IsCode(err, CodeNotFound) {
@@ -498,8 +567,9 @@ func (s *Invitations) chooseOrg(ctx context.Context, c Caller, orgID string) (Or
 	}
 	switch len(orgs) {
 	case 0:
-		return OrgMembership{}, &Error{Code: CodeUnprocessable, Message: "only members of an organization can accept this invitation; create or join an organization first",
-			OrgChoice: &OrgChoice{Orgs: []OrgRef{}}}
+		return OrgMembership{}, &Error{Code: CodeUnprocessable,
+			Message: "only members of an organization can accept this invitation: name a new organization as newOrgName to found it while accepting, or join one first",
+			Fields:  []FieldError{{Field: "newOrgName", Message: "is required: you belong to no organization"}}, OrgChoice: &OrgChoice{Orgs: []OrgRef{}}}
 	case 1:
 		return orgs[0], nil
 	}
@@ -522,8 +592,21 @@ func mayAttach(m OrgMembership) error {
 		Fields: []FieldError{{Field: "orgId", Message: "you are not an owner or admin of this org"}}}
 }
 
-// AcceptInvitation accepts the invitation behind token as the caller.
-func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, orgID string) (Accepted, error) {
+// check refuses a pick naming both an org and a new org (400 naming
+// newOrgName).
+func (p OrgPick) check() error {
+	if p.OrgID != "" && p.NewOrgName != "" {
+		return invalid("newOrgName", "name either orgId (one of your organizations) or newOrgName (a new one), not both")
+	}
+	return nil
+}
+
+// AcceptInvitation accepts the invitation behind token as the caller, for
+// the org pick names (share link, labeling company, collaborator).
+func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token string, pick OrgPick) (Accepted, error) {
+	if err := pick.check(); err != nil {
+		return Accepted{}, err
+	}
 	inv, err := s.usable(ctx, token)
 	if err != nil {
 		return Accepted{}, err
@@ -531,23 +614,106 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 	if err := boundTo(inv, c); err != nil {
 		return Accepted{}, err
 	}
+	return s.accept(ctx, c, inv, pick)
+}
+
+// AcceptInvitationByID accepts, from the invitee's own list, an invitation
+// bound to the caller's verified email, by its id: the same rules as
+// AcceptInvitation. To anyone but its addressee the invitation does not
+// exist (404), whatever its state; a share link has no addressee.
+func (s *Invitations) AcceptInvitationByID(ctx context.Context, c Caller, id string, pick OrgPick) (Accepted, error) {
+	if err := pick.check(); err != nil {
+		return Accepted{}, err
+	}
+	inv, err := s.store.GetInvitation(ctx, id)
+	if err != nil && !IsCode(err, CodeNotFound) {
+		return Accepted{}, err
+	}
+	if err != nil || inv.Email == "" || NormalizeEmail(c.Email) == "" || !SameEmail(c.Email, inv.Email) {
+		return Accepted{}, NotFound(RecordInvitation, id)
+	}
+	if err := s.stillPending(inv); err != nil {
+		return Accepted{}, err
+	}
+	return s.accept(ctx, c, inv, pick)
+}
+
+// MyInvitations lists the pending, unexpired invitations bound to the
+// caller's verified email, oldest first (a page may hold fewer than its
+// limit: expired ones are left out). A caller without a verified email has
+// none.
+func (s *Invitations) MyInvitations(ctx context.Context, c Caller, p Page) ([]Invitation, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	email := NormalizeEmail(c.Email)
+	if email == "" {
+		return nil, "", nil
+	}
+	invs, next, err := s.store.ListInvitationsTo(ctx, email, p)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.clock.Now()
+	out := invs[:0]
+	for _, inv := range invs {
+		if inv.StatusAt(now) == InvPending && SameEmail(inv.Email, email) {
+			out = append(out, inv)
+		}
+	}
+	return out, next, nil
+}
+
+// accept applies a pending invitation, already checked to be the caller's
+// to accept, in one transaction.
+func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick OrgPick) (Accepted, error) {
+	if pick.NewOrgName != "" && !inv.Kind.AttachesOrg() {
+		return Accepted{}, invalid("newOrgName", "this invitation does not attach an organization")
+	}
 	now := s.clock.Now()
 	acc := Acceptance{Invitation: inv, AcceptedBy: c.UserID, At: now}
 	var later []WorkspaceMember // auto-invite workspaces beyond the transaction
-	out := Accepted{Kind: inv.Kind, ProjectID: inv.ProjectID, WorkspaceID: inv.WorkspaceID, Role: inv.Role}
+	out := Accepted{Kind: inv.Kind, ProjectID: inv.ProjectID, WorkspaceID: inv.WorkspaceID, Role: inv.Role,
+		ProjectName: inv.ProjectName, WorkspaceName: inv.WorkspaceName}
+	// founded records the org the accepter founds, with its audit entry.
+	founded := func(n *NewOrg) {
+		if n == nil {
+			return
+		}
+		acc.NewOrg = n
+		acc.Audit = append(acc.Audit, s.entry(OrgScope(n.Org.ID), c, n.Org.ID, "org.created", nil,
+			map[string]any{"orgId": n.Org.ID, "name": n.Org.Name, "ownerId": c.UserID, "invitationId": inv.ID}))
+		out.OrgCreated = true
+	}
 	member := func(role Role, org string, side Side) ProjectMember {
 		return ProjectMember{ProjectID: inv.ProjectID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name, Role: role,
 			OrgID: org, Side: side, AddedBy: inv.InvitedBy, AddedAt: now, Version: 1}
 	}
 	switch inv.Kind {
 	case KindShareLink, KindLabelingCompany:
-		org, err := s.chooseOrg(ctx, c, orgID)
+		org, fresh, err := s.chooseOrg(ctx, c, pick)
 		if err != nil {
 			return Accepted{}, err
 		}
+		out.OrgName = org.OrgName
 		p, st, err := s.rights.LoadStanding(ctx, inv.ProjectID, c.UserID)
 		if err != nil {
 			return Accepted{}, err
+		}
+		if fresh != nil {
+			// A new org takes part in nothing yet: it becomes the partner.
+			if st.Member != nil {
+				return Accepted{}, AlreadyMember(RecordProject, "")
+			}
+			acc.Project = &p
+			acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: org.OrgName, Kind: partnerKind(inv.Kind), Types: inv.Types,
+				ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, Version: 1}
+			acc.Members = []ProjectMember{member(RoleAnnotationManager, org.OrgID, SideExternal)}
+			acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.joined", nil, acc.Partner)}
+			founded(fresh)
+			out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
+			break
 		}
 		if org.OrgID == p.HostOrgID {
 			return Accepted{}, Errorf(CodeConflict, "your org hosts this project; it cannot partner it")
@@ -590,14 +756,9 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 			return Accepted{}, AlreadyMember(RecordProject, "")
 		}
 
-		kind := PartnerShareLink
-		name := org.OrgName
-		if inv.Kind == KindLabelingCompany {
-			kind = PartnerLabelingCompany
-		}
 		m := member(RoleAnnotationManager, org.OrgID, SideExternal)
 		acc.Project = &p
-		acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: name, Kind: kind, Types: inv.Types,
+		acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: org.OrgName, Kind: partnerKind(inv.Kind), Types: inv.Types,
 			ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, Version: 1}
 		acc.Members = []ProjectMember{m}
 		acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.joined", nil, acc.Partner)}
@@ -623,13 +784,18 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 		m.Individual = side == SideHost && st.HostOrg == nil
 		acc.Members = []ProjectMember{m}
 		out.OrgID = org
+		if side == SideHost {
+			out.OrgName = inv.OrgName
+		} else if acc.OrgMember != nil {
+			out.OrgName = acc.OrgMember.OrgName
+		}
 	case KindOrgMember:
 		if _, err := s.rights.GetOrgMembership(ctx, inv.OrgID, c.UserID); err == nil {
 			return Accepted{}, AlreadyMember(RecordOrg, "")
 		}
 		acc.OrgMember = &OrgMembership{OrgID: inv.OrgID, OrgName: inv.OrgName, UserID: c.UserID, Email: NormalizeEmail(c.Email),
 			Name: c.Name, Role: OrgRole(inv.Role), JoinedAt: now, Version: 1}
-		out.OrgID = inv.OrgID
+		out.OrgID, out.OrgName = inv.OrgID, inv.OrgName
 		// Workspaces where the org collaborates with auto invite on take the
 		// new member in at once, with the auto-invite role.
 		cols, err := s.dir.ListOrgCollaborations(ctx, inv.OrgID)
@@ -648,7 +814,7 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 			acc.WSMembers, later = acc.WSMembers[:autoInviteInTransaction], acc.WSMembers[autoInviteInTransaction:]
 		}
 	case KindCollaborator:
-		org, err := s.chooseOrg(ctx, c, orgID)
+		org, fresh, err := s.chooseOrg(ctx, c, pick)
 		if err != nil {
 			return Accepted{}, err
 		}
@@ -658,6 +824,7 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 		if err := mayAttach(org); err != nil {
 			return Accepted{}, err
 		}
+		out.OrgName = org.OrgName
 		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
 			Access: inv.Access, AddedAt: now, Version: 1}
 		if inv.Role != "" {
@@ -665,6 +832,7 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}}
 		}
 		acc.Audit = []AuditEntry{s.entry(WorkspaceScope(inv.WorkspaceID), c, org.OrgID, "collaborator.added", nil, acc.Collab)}
+		founded(fresh)
 		out.OrgID = org.OrgID
 	default:
 		return Accepted{}, Errorf(CodeInternal, "unknown invitation kind %q", inv.Kind)
@@ -684,6 +852,15 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token, org
 		}
 	}
 	return out, nil
+}
+
+// partnerKind is the partner an org becomes by accepting a share link or a
+// labeling-company invitation.
+func partnerKind(k InvitationKind) PartnerKind {
+	if k == KindLabelingCompany {
+		return PartnerLabelingCompany
+	}
+	return PartnerShareLink
 }
 
 // autoInviteInTransaction is how many auto-invite workspaces an org

@@ -30,6 +30,17 @@ type OrgStore interface {
 	// Footprint lists a user's project and workspace rows and their
 	// memberships of the org's groups.
 	Footprint(ctx context.Context, orgID, userID string) (Footprint, error)
+	// RenameOrg renames the org (version-checked, with the audit entries;
+	// none when the name stays) and brings the copies of its name on
+	// memberships, collaborators and partner rows in step.
+	RenameOrg(ctx context.Context, org Org, name string, audit ...AuditEntry) (Org, error)
+	// OrgContents reads everything the org holds.
+	OrgContents(ctx context.Context, orgID string) (OrgContents, error)
+	// DeleteOrg deletes the org and what it holds: in one transaction when
+	// it fits, else marking the org deleting first and finishing with the
+	// org row and the caller's own membership (keep), so a repeat completes
+	// a cut-off delete.
+	DeleteOrg(ctx context.Context, org Org, keep string, held OrgContents, audit ...AuditEntry) error
 }
 
 // OrgScope names an org's audit log.
@@ -178,4 +189,62 @@ func (s *Orgs) ListOrgMembers(ctx context.Context, c Caller, orgID string, p Pag
 		return nil, "", err
 	}
 	return s.store.ListOrgMembers(ctx, orgID, p)
+}
+
+// RenameOrg renames an org (org.rename: its owners and admins). Repeating
+// it with the same name writes no audit entry but brings any copy of the
+// name left behind in step.
+func (s *Orgs) RenameOrg(ctx context.Context, c Caller, orgID, name string) (Org, OrgRole, error) {
+	var v Validation
+	name = CleanName("name", name, &v)
+	if err := v.Err(); err != nil {
+		return Org{}, "", err
+	}
+	m, err := s.orgPermit(ctx, c, orgID, OrgRename)
+	if err != nil {
+		return Org{}, "", err
+	}
+	org, err := s.store.GetOrg(ctx, orgID)
+	if err != nil {
+		return Org{}, "", err
+	}
+	var audit []AuditEntry
+	if org.Name != name {
+		audit = append(audit, s.entry(OrgScope(orgID), c, orgID, "org.renamed", map[string]any{"name": org.Name}, map[string]any{"name": name}))
+	}
+	org, err = s.store.RenameOrg(ctx, org, name, audit...)
+	return org, m.Role, err
+}
+
+// DeleteOrg deletes an org (org.delete: its owners) with its memberships,
+// workspaces, groups and pending invitations. It is refused (409, saying
+// why) while the org holds projects, partners other orgs' projects,
+// collaborates in their workspaces or has collaborators in its own: other
+// orgs rely on those, and each has its own way to end.
+func (s *Orgs) DeleteOrg(ctx context.Context, c Caller, orgID string) error {
+	m, err := s.membership(ctx, c, orgID)
+	if err != nil {
+		return err
+	}
+	if m.Permit(OrgDelete) != nil {
+		return Errorf(CodeForbidden, "only an owner deletes the org")
+	}
+	org, err := s.store.GetOrg(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	held, err := s.store.OrgContents(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	if err := held.refusal(); err != nil {
+		return err
+	}
+	var audit []AuditEntry
+	if !org.Deleting { // a repeat finishing a cut-off delete was audited by the first
+		audit = append(audit, s.entry(OrgScope(orgID), c, orgID, "org.deleted", map[string]any{"name": org.Name},
+			map[string]any{"members": len(held.Members), "workspaces": len(held.Workspaces), "groups": len(held.Groups),
+				"invitations": len(held.Invitations)}))
+	}
+	return s.store.DeleteOrg(ctx, org, c.UserID, held, audit...)
 }

@@ -19,6 +19,33 @@ type WorkspaceMemberStore interface {
 	// version-checked and bumped in the same transaction.
 	PutWorkspaceMember(ctx context.Context, m WorkspaceMember, through *Collaborator, audit ...AuditEntry) error
 	DeleteWorkspaceMember(ctx context.Context, m WorkspaceMember, audit ...AuditEntry) error
+	// ListAllWorkspaceMembers lists one page of a workspace's members.
+	ListAllWorkspaceMembers(ctx context.Context, wsID string, p Page) ([]WorkspaceMember, string, error)
+	// ListWorkspaceMembersPage lists one page of one org's members of a
+	// workspace (from the per-org index: other orgs' rows are never read).
+	ListWorkspaceMembersPage(ctx context.Context, wsID, orgID string, p Page) ([]WorkspaceMember, string, error)
+}
+
+// ListWorkspaceMembers lists a workspace's members (workspace.members.view):
+// every row to the owning org's workspace admins, a collaborator org's own
+// rows to its people. Others in the owning org are refused (403); anyone
+// without standing in the workspace does not see it (404).
+func (s *WorkspaceMembers) ListWorkspaceMembers(ctx context.Context, c Caller, wsID string, p Page) ([]WorkspaceMember, string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := s.workspaceAccess(ctx, c, wsID, "")
+	if err != nil {
+		return nil, "", err
+	}
+	switch a.Can(WsMembersView) {
+	case Allow:
+		return s.store.ListAllWorkspaceMembers(ctx, wsID, p)
+	case OwnOrg:
+		return s.store.ListWorkspaceMembersPage(ctx, wsID, a.OrgID, p)
+	}
+	return nil, "", a.Permit(WsMembersView, "", nil)
 }
 
 // GetWorkspaceMember reads one workspace member (the owning org's

@@ -4,7 +4,9 @@
 package config
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/annobridge/annobridge/internal/secretbox"
 )
 
 // Auth modes.
@@ -64,6 +68,11 @@ type Config struct {
 	SignInURL     string // OIDC sign-in page for the acceptance page (AWS)
 	AppBaseURL    string // where the acceptance page links projects
 	LogLevel      slog.Level
+
+	// ShareLinkKey seals share-link tokens at rest (SHARE_LINK_KEY, 32
+	// bytes in base64); in a local run without it, DevShareLinkKey. Empty
+	// elsewhere without it: share links then cannot be enabled.
+	ShareLinkKey []byte
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -128,6 +137,20 @@ func Load(getenv Getenv) (Config, error) {
 	if len(c.CursorSecret) < 16 {
 		errs = append(errs, errors.New("CURSOR_SECRET must be at least 16 characters"))
 	}
+	switch raw := getenv("SHARE_LINK_KEY"); {
+	case strings.TrimSpace(raw) != "":
+		key, err := secretbox.ParseKey(raw)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("SHARE_LINK_KEY %w: it must be 32 random bytes in base64", err))
+		case bytes.Equal(key, DevShareLinkKey()) && !c.Local():
+			errs = append(errs, errors.New("SHARE_LINK_KEY is the development key; it is accepted only in a local run"))
+		default:
+			c.ShareLinkKey = key
+		}
+	case c.Local():
+		c.ShareLinkKey = DevShareLinkKey()
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "INFO"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
@@ -135,6 +158,14 @@ func Load(getenv Getenv) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// DevShareLinkKey is the fixed key that seals share-link tokens in a local
+// run without SHARE_LINK_KEY. Anyone can derive it from this source, so it
+// is refused anywhere else (as the development JWT secret is).
+func DevShareLinkKey() []byte {
+	k := sha256.Sum256([]byte("annobridge-local-share-link-key"))
+	return k[:]
 }
 
 // Local reports whether the configuration is a local run: both the

@@ -71,7 +71,8 @@ func (s *Store) ListCollaborators(ctx context.Context, wsID string) ([]collab.Co
 
 // ListOrgCollaborations lists an org's collaborator items through GSI1.
 func (s *Store) ListOrgCollaborations(ctx context.Context, orgID string) ([]collab.Collaborator, error) {
-	rows, err := allRows[collaboratorRow](ctx, s, queryInput{index: indexGSI1, pk: prefixOrg + orgID, skPrefix: prefixCollab}, 10000)
+	pk, sk := collaborationsOf(orgID)
+	rows, err := allRows[collaboratorRow](ctx, s, queryInput{index: indexGSI1, pk: pk, skPrefix: sk}, 10000)
 	out := make([]collab.Collaborator, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
@@ -205,6 +206,19 @@ func (s *Store) ListWorkspaceMembers(ctx context.Context, wsID, orgID string) ([
 		out[i] = r.domain()
 	}
 	return out, err
+}
+
+// ListAllWorkspaceMembers lists one page of a workspace's members, every
+// org's, from the workspace's partition.
+func (s *Store) ListAllWorkspaceMembers(ctx context.Context, wsID string, p collab.Page) ([]collab.WorkspaceMember, string, error) {
+	pk, sk := workspaceMembersOf(wsID)
+	var rows []workspaceMemberRow
+	next, err := s.query(ctx, queryInput{pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
+	out := make([]collab.WorkspaceMember, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, err
 }
 
 // ListWorkspaceMembersPage lists one page of an org's workspace members.

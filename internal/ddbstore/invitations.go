@@ -16,6 +16,7 @@ import (
 type invitationRow struct {
 	keys
 	gsi1
+	gsi2
 	meta
 	ID            string      `dynamodbav:"id"`
 	TokenHash     string      `dynamodbav:"tokenHash"`
@@ -43,6 +44,9 @@ type invitationRow struct {
 	AcceptedAt    time.Time   `dynamodbav:"acceptedAt,omitempty"`
 	AcceptCount   int         `dynamodbav:"acceptCount"`
 	Resends       []time.Time `dynamodbav:"resends,omitempty"`
+	// SealedToken is a share link's token sealed with the share-link key
+	// (sharelink.go); removed when the link stops being pending.
+	SealedToken string `dynamodbav:"sealedToken,omitempty"`
 }
 
 func scopeOf(inv collab.Invitation) (string, string) {
@@ -67,6 +71,9 @@ func toInvitationRow(inv collab.Invitation) invitationRow {
 	if inv.Status == collab.InvPending {
 		kind, id := scopeOf(inv)
 		r.gsi1 = invitationIndex(kind, id, inv.CreatedAt, inv.ID)
+		if inv.Email != "" {
+			r.gsi2 = invitationToIndex(inv.Email, inv.CreatedAt, inv.ID)
+		}
 	}
 	return r
 }
@@ -99,14 +106,15 @@ func (s *Store) pointer(inv collab.Invitation, hash string, expires time.Time) (
 }
 
 // endPending moves a pending invitation (version-checked) to status and
-// drops it from its scope's pending list.
+// drops it from its scope's and its addressee's pending lists; a share
+// link's sealed token goes with it.
 func (s *Store) endPending(inv collab.Invitation, status collab.InvitationStatus, extra string, values map[string]types.AttributeValue) txItem {
 	if values == nil {
 		values = map[string]types.AttributeValue{}
 	}
 	values[":st"], values[":pending"], values[":v"], values[":one"] = str(string(status)), str(string(collab.InvPending)), n(inv.Version), n(1)
 	return txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(invitationKey(inv.ID)),
-		UpdateExpression:          aws.String("SET #st = :st" + extra + " REMOVE GSI1PK, GSI1SK ADD v :one"),
+		UpdateExpression:          aws.String("SET #st = :st" + extra + " REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK, sealedToken ADD v :one"),
 		ConditionExpression:       aws.String("v = :v AND #st = :pending"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
 		ExpressionAttributeValues: values}},
@@ -116,7 +124,15 @@ func (s *Store) endPending(inv collab.Invitation, status collab.InvitationStatus
 // CreateInvitation stores the invitation and its token pointer; a share
 // link also becomes the project's current link, revoking the previous one.
 func (s *Store) CreateInvitation(ctx context.Context, inv collab.Invitation, previous *collab.Invitation, audit ...collab.AuditEntry) error {
-	it, err := s.putNew(toInvitationRow(inv), collab.AlreadyExists(collab.RecordInvitation, inv.ID))
+	row := toInvitationRow(inv)
+	if inv.Kind == collab.KindShareLink {
+		sealed, err := s.sealLinkToken(inv)
+		if err != nil {
+			return err
+		}
+		row.SealedToken = sealed
+	}
+	it, err := s.putNew(row, collab.AlreadyExists(collab.RecordInvitation, inv.ID))
 	if err != nil {
 		return err
 	}
@@ -173,13 +189,20 @@ func (s *Store) FindInvitationByToken(ctx context.Context, hash string) (collab.
 	return inv, nil
 }
 
-// GetShareLink returns the project's current share link invitation.
+// GetShareLink returns the project's current share link invitation, its
+// token unsealed (empty when it does not open).
 func (s *Store) GetShareLink(ctx context.Context, projectID string) (collab.Invitation, error) {
 	var ptr tokenRow
 	if err := s.get(ctx, shareLinkKey(projectID), &ptr, collab.HasNo(collab.RecordProject, collab.RecordShareLink)); err != nil {
 		return collab.Invitation{}, err
 	}
-	return s.GetInvitation(ctx, ptr.InvitationID)
+	var r invitationRow
+	if err := s.get(ctx, invitationKey(ptr.InvitationID), &r, collab.NotFound(collab.RecordInvitation, ptr.InvitationID)); err != nil {
+		return collab.Invitation{}, err
+	}
+	inv := r.domain()
+	inv.LinkToken = s.openLinkToken(r)
+	return inv, nil
 }
 
 // ListInvitations lists a scope's pending invitations.
@@ -187,6 +210,19 @@ func (s *Store) ListInvitations(ctx context.Context, scope collab.InvitationScop
 	pk, sk := invitationsOf(scope.Kind, scope.ID)
 	var rows []invitationRow
 	next, err := s.query(ctx, queryInput{index: indexGSI1, pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
+	out := make([]collab.Invitation, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, err
+}
+
+// ListInvitationsTo lists the pending invitations bound to an email
+// address (GSI2), oldest first.
+func (s *Store) ListInvitationsTo(ctx context.Context, email string, p collab.Page) ([]collab.Invitation, string, error) {
+	pk, sk := invitationsTo(email)
+	var rows []invitationRow
+	next, err := s.query(ctx, queryInput{index: indexGSI2, pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor}, &rows)
 	out := make([]collab.Invitation, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
@@ -232,8 +268,9 @@ func (s *Store) ReissueInvitation(ctx context.Context, old collab.Invitation, ne
 
 // AcceptInvitation writes an acceptance in one transaction: the invitation
 // (single use: pending and unchanged since read; share link: still
-// pending), and everything the acceptance creates, each conditioned on not
-// existing yet.
+// pending), and everything the acceptance creates (a new org with its
+// owner and default workspace included), each conditioned on not existing
+// yet.
 func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error {
 	inv := a.Invitation
 	var items []txItem
@@ -301,6 +338,16 @@ func (s *Store) AcceptInvitation(ctx context.Context, a collab.Acceptance) error
 			return err
 		}
 		items = append(items, it)
+	}
+	if n := a.NewOrg; n != nil {
+		exists := collab.AlreadyExists(collab.RecordOrg, n.Org.ID)
+		for _, row := range []any{toOrgRow(n.Org), toOrgMemberRow(n.Owner), toWorkspaceRow(n.Workspace)} {
+			it, err := s.putNew(row, exists)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
 	}
 	if p := a.NewManager; p != nil {
 		items = append(items, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET managerId = :m", nil,

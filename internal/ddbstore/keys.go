@@ -40,6 +40,7 @@ const (
 	infixOrg     = "#ORG#"
 	prefixInv    = "INV#"
 	prefixInvs   = "INVS#"
+	prefixInvTo  = "INVTO#"
 	prefixToken  = "TOKEN#"
 	prefixCollab = "COLLAB#"
 	skShareLink  = "SHARELINK"
@@ -234,6 +235,15 @@ func invitationIndex(scopeKind, scopeID string, created time.Time, id string) gs
 func invitationsOf(scopeKind, scopeID string) (pk, skPrefix string) {
 	return prefixInvs + scopeKind + "#" + scopeID, prefixInv
 }
+
+// invitationToIndex lists the pending invitations bound to an email
+// address on GSI2, oldest first (the invitee's own list); removed, with
+// the scope index, when an invitation stops being pending.
+func invitationToIndex(email string, created time.Time, id string) gsi2 {
+	return gsi2{GSI2PK: prefixInvTo + email, GSI2SK: prefixInv + sortTime(created) + "#" + id}
+}
+
+func invitationsTo(email string) (pk, skPrefix string) { return prefixInvTo + email, prefixInv }
 
 // tokenKey points a token hash at its invitation.
 func tokenKey(hash string) keys { return keys{PK: prefixToken + hash, SK: skMeta} }
@@ -439,3 +449,28 @@ func taskStatsUser(sk string) string {
 // mailSentKey marks a mail message id as sent (TTL), so a redelivered
 // queue message sends nothing twice.
 func mailSentKey(id string) keys { return keys{PK: "MAILSENT#" + id, SK: skMeta} }
+
+// groupsOf lists an org's groups from its partition.
+func groupsOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixGroup }
+
+// workspaceMembersOf lists every member of a workspace from its partition.
+func workspaceMembersOf(wsID string) (pk, skPrefix string) { return prefixWS + wsID, prefixMember }
+
+// collaborationsOf lists the collaborator items of an org (the workspaces
+// it collaborates in) on GSI1.
+func collaborationsOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixCollab }
+
+const infixHosted = "#HOSTED"
+
+// hostedPartnerIndex puts a partner item under its project's host org on
+// GSI2, ordered by project, so the partners of one page of the host's
+// projects are one range query.
+func hostedPartnerIndex(hostOrgID, projectID, orgID string) gsi2 {
+	return gsi2{GSI2PK: prefixOrg + hostOrgID + infixHosted, GSI2SK: prefixProj + projectID + "#" + prefixPart + orgID}
+}
+
+// hostedPartnersBetween is the GSI2 partition of a host's partner items and
+// the sort keys bounding those of the projects fromProject to toProject.
+func hostedPartnersBetween(hostOrgID, fromProject, toProject string) (pk, from, to string) {
+	return prefixOrg + hostOrgID + infixHosted, prefixProj + fromProject + "#", prefixProj + toProject + "#~"
+}

@@ -49,6 +49,7 @@ func TestSortTimeIsFixedWidth(t *testing.T) {
 func TestTimeKeysSortChronologically(t *testing.T) {
 	kinds := map[string]func(at time.Time, id string) string{
 		"invitation GSI1SK": func(at time.Time, id string) string { return invitationIndex("project", "p1", at, id).GSI1SK },
+		"invitation GSI2SK": func(at time.Time, id string) string { return invitationToIndex("a@example.com", at, id).GSI2SK },
 		"audit SK":          func(at time.Time, id string) string { return auditKey("PROJ#p1", at, id).SK },
 		"audit GSI2SK": func(at time.Time, id string) string {
 			return auditOrgIndex("PROJ#p1", "o1", auditKey("PROJ#p1", at, id).SK).GSI2SK

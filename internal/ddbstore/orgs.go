@@ -34,6 +34,9 @@ type orgRow struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	// Owners counts owner memberships, so the last owner cannot go.
 	Owners int `dynamodbav:"owners"`
+	// Deleting marks a deletion under way (set only when it takes more
+	// than one transaction).
+	Deleting bool `dynamodbav:"deleting,omitempty"`
 }
 
 func toOrgRow(o collab.Org) orgRow {
@@ -42,7 +45,7 @@ func toOrgRow(o collab.Org) orgRow {
 }
 
 func (r orgRow) domain() collab.Org {
-	return collab.Org{ID: r.ID, Name: r.Name, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Version: r.Version}
+	return collab.Org{ID: r.ID, Name: r.Name, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Deleting: r.Deleting, Version: r.Version}
 }
 
 type orgMemberRow struct {
@@ -309,4 +312,181 @@ func (s *Store) Footprint(ctx context.Context, orgID, userID string) (collab.Foo
 		}
 	}
 	return fp, nil
+}
+
+// RenameOrg renames the org (version-checked, with the audit entries; no
+// write of the org when the name stays) and then sets the copies of its
+// name that one-query listings read: its memberships (a user's org list),
+// its collaborator items (collaborator lists) and its partner items
+// (partner lists). Copies already right are not written; a copy left
+// behind by a failure is brought in step by repeating the rename.
+func (s *Store) RenameOrg(ctx context.Context, org collab.Org, name string, audit ...collab.AuditEntry) (collab.Org, error) {
+	if org.Name != name {
+		if err := s.transactAudited(ctx, audit, s.versioned(orgKey(org.ID), org.Version, "SET #n = :n", map[string]string{"#n": "name"},
+			map[string]types.AttributeValue{":n": str(name)}, collab.Stale(collab.RecordOrg))); err != nil {
+			return collab.Org{}, err
+		}
+		org.Name, org.Version = name, org.Version+1
+	}
+	var stale []keys
+	mpk, msk := orgMembersOf(org.ID)
+	members, err := allRows[orgMemberRow](ctx, s, queryInput{pk: mpk, skPrefix: msk}, 0)
+	if err != nil {
+		return collab.Org{}, err
+	}
+	for _, r := range members {
+		if r.OrgName != name {
+			stale = append(stale, r.keys)
+		}
+	}
+	cols, err := s.ListOrgCollaborations(ctx, org.ID)
+	if err != nil {
+		return collab.Org{}, err
+	}
+	for _, c := range cols {
+		if c.OrgName != name {
+			stale = append(stale, collaboratorKey(c.WorkspaceID, c.OrgID))
+		}
+	}
+	ppk, psk := orgProjectsOf(org.ID)
+	err = s.queryAll(ctx, queryInput{index: indexGSI1, pk: ppk, skPrefix: psk}, 0, func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
+			var r partnerRow
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return err
+			}
+			if r.Type == typePartner && r.OrgName != name {
+				stale = append(stale, r.keys)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return collab.Org{}, err
+	}
+	return org, s.renameCopies(ctx, stale, "orgName", name)
+}
+
+// OrgContents reads everything an org holds: its own projects and its
+// partnerships (counted from its project listing), its collaborations,
+// its workspaces with what each holds, its groups with their members and
+// links, its members and its pending invitations.
+func (s *Store) OrgContents(ctx context.Context, orgID string) (collab.OrgContents, error) {
+	var held collab.OrgContents
+	ppk, psk := orgProjectsOf(orgID)
+	err := s.queryAll(ctx, queryInput{index: indexGSI1, pk: ppk, skPrefix: psk}, 0, func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
+			var m meta
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				return err
+			}
+			switch m.Type {
+			case typeProject:
+				held.Projects++
+			case typePartner:
+				held.Partnerships++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return held, err
+	}
+	if held.Collaborations, err = s.ListOrgCollaborations(ctx, orgID); err != nil {
+		return held, err
+	}
+	wpk, wsk := workspacesOf(orgID)
+	wss, err := allRows[workspaceRow](ctx, s, queryInput{index: indexGSI1, pk: wpk, skPrefix: wsk}, 0)
+	if err != nil {
+		return held, err
+	}
+	for _, w := range wss {
+		wc, err := s.WorkspaceContents(ctx, w.ID)
+		if collab.IsCode(err, collab.CodeNotFound) {
+			continue // deleted since the index was read
+		}
+		if err != nil {
+			return held, err
+		}
+		held.Workspaces = append(held.Workspaces, wc)
+	}
+	gpk, gsk := groupsOf(orgID)
+	groups, err := allRows[groupRow](ctx, s, queryInput{pk: gpk, skPrefix: gsk}, 0)
+	if err != nil {
+		return held, err
+	}
+	for _, g := range groups {
+		gc := collab.GroupContents{Group: g.domain()}
+		if gc.Members, err = s.ListGroupMembers(ctx, g.ID); err != nil {
+			return held, err
+		}
+		if gc.Links, err = s.ListGroupLinks(ctx, g.ID); err != nil {
+			return held, err
+		}
+		held.Groups = append(held.Groups, gc)
+	}
+	mpk, msk := orgMembersOf(orgID)
+	members, err := allRows[orgMemberRow](ctx, s, queryInput{pk: mpk, skPrefix: msk}, 0)
+	if err != nil {
+		return held, err
+	}
+	for _, r := range members {
+		held.Members = append(held.Members, r.domain())
+	}
+	held.Invitations, err = s.allInvitations(ctx, collab.InvitationScope{Kind: "org", ID: orgID})
+	return held, err
+}
+
+// DeleteOrg deletes an org and what it holds: pending invitations
+// (revoked), groups with their members and links, workspaces (each only
+// while no project counts on it) with their members, memberships. When it
+// all fits one transaction it is one, with the org row version-checked;
+// otherwise the first transaction marks the org deleting (version-checked,
+// with the audit entries: no workspace or group can be added from then on),
+// the rest follows in batches, and the org row and the caller's own
+// membership (keep) go last, so the caller can repeat a cut-off delete.
+func (s *Store) DeleteOrg(ctx context.Context, org collab.Org, keep string, held collab.OrgContents, audit ...collab.AuditEntry) error {
+	var units [][]txItem
+	one := func(it txItem) { units = append(units, []txItem{it}) }
+	for _, inv := range held.Invitations {
+		one(s.revoke(inv))
+	}
+	for _, g := range held.Groups {
+		for _, m := range g.Members {
+			one(s.deleteKey(groupMemberKey(g.Group.ID, m.UserID)))
+		}
+		for _, l := range g.Links {
+			one(s.deleteKey(groupLinkKey(g.Group.ID, l.ProjectID)))
+		}
+		one(s.deleteKey(groupKey(org.ID, g.Group.ID)))
+	}
+	for _, w := range held.Workspaces {
+		units = append(units, s.workspaceUnits(w)...)
+		one(s.workspaceGone(w.Workspace))
+	}
+	var last []txItem
+	for _, m := range held.Members {
+		it := s.deleteVersioned(orgMemberKey(m.OrgID, m.UserID), m.Version, collab.Stale(collab.RecordMembership))
+		if m.UserID == keep {
+			last = append(last, it)
+			continue
+		}
+		one(it)
+	}
+	auditItems, err := s.auditItems(audit)
+	if err != nil {
+		return err
+	}
+	if !org.Deleting && held.Writes() <= collab.MaxTransactionItems {
+		last = append(last, s.deleteVersioned(orgKey(org.ID), org.Version, collab.Stale(collab.RecordOrg)))
+		return s.writeInOrder(ctx, nil, units, append(last, auditItems...))
+	}
+	var first []txItem
+	if !org.Deleting {
+		first = append(auditItems, s.versioned(orgKey(org.ID), org.Version, "SET deleting = :t", nil,
+			map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}, collab.Stale(collab.RecordOrg)))
+	}
+	last = append(last, txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyAV(orgKey(org.ID)),
+		ConditionExpression: aws.String("attribute_exists(deleting)")}}, onConflict: collab.Stale(collab.RecordOrg)})
+	return s.writeInOrder(ctx, first, units, last)
 }

@@ -15,6 +15,7 @@ import (
 type partnerRow struct {
 	keys
 	gsi1
+	gsi2 // under the host org, for the partner counts of its project list
 	meta
 	ProjectID   string    `dynamodbav:"projectId"`
 	ProjectName string    `dynamodbav:"projectName"`
@@ -34,6 +35,7 @@ func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
 		types[i] = string(t)
 	}
 	return partnerRow{keys: partnerKey(p.ProjectID, p.OrgID), gsi1: partnerIndex(p.ProjectID, p.OrgID),
+		gsi2:      hostedPartnerIndex(project.HostOrgID, p.ProjectID, p.OrgID),
 		meta:      meta{Type: typePartner, Version: p.Version},
 		ProjectID: p.ProjectID, ProjectName: project.Name, WorkspaceID: project.WorkspaceID, HostOrgID: project.HostOrgID,
 		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}

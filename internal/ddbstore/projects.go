@@ -4,6 +4,7 @@ package ddbstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,10 @@ func (r projectRow) domain() collab.Project {
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, HostMayBypassCollaboratorReview: r.HostMay, Version: r.Version}
 }
 
-// CreateProject writes the project and its first owner in one transaction.
+// CreateProject writes the project and its first owner in one
+// transaction, and counts the project on its workspace (which must exist):
+// a workspace is deleted only while that count is zero, so a project
+// created during a deletion is never left without its workspace.
 func (s *Store) CreateProject(ctx context.Context, p collab.Project, owner collab.ProjectMember) error {
 	exists := collab.AlreadyExists(collab.RecordProject, p.ID)
 	proj, err := s.putNew(toProjectRow(p, 1), exists)
@@ -53,10 +57,16 @@ func (s *Store) CreateProject(ctx context.Context, p collab.Project, owner colla
 	if err != nil {
 		return err
 	}
-	ws := txItem{write: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: &s.table, Key: keyAV(workspaceKey(p.WorkspaceID)), ConditionExpression: aws.String("attribute_exists(PK)"),
-	}}, onConflict: collab.NotFound(collab.RecordWorkspace, p.WorkspaceID)}
-	return s.transact(ctx, proj, mem, ws)
+	return s.transact(ctx, proj, mem, s.countProject(p.WorkspaceID, 1))
+}
+
+// countProject adds delta to a workspace's project count; the workspace
+// must exist.
+func (s *Store) countProject(wsID string, delta int) txItem {
+	return txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(workspaceKey(wsID)),
+		UpdateExpression: aws.String("ADD projects :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(delta)}}},
+		onConflict: collab.NotFound(collab.RecordWorkspace, wsID)}
 }
 
 // RenameProject renames a project (version-checked), keeping the name copies
@@ -99,7 +109,8 @@ func (s *Store) SetProjectSettings(ctx context.Context, p collab.Project, audit 
 // item (version-checked) and its partner items, so it vanishes for everyone
 // at once (access checks read META; shared lists read partner items); a
 // project with more partners than one transaction takes
-// (collab.MaxTransactionItems-1, the META item) is refused; then
+// (collab.MaxTransactionItems-2, the META item and the workspace's project
+// count) is refused; then
 // everything else under the project (members, items, …) and its group
 // links, in batches. It returns how many items were deleted.
 func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error) {
@@ -111,6 +122,14 @@ func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error
 	for _, pa := range partners {
 		items = append(items, txItem{write: types.TransactWriteItem{Delete: &types.Delete{
 			TableName: &s.table, Key: keyAV(partnerKey(p.ID, pa.OrgID))}}})
+	}
+	// The workspace's project count goes down in the same transaction (a
+	// workspace already gone, which only a project older than the count
+	// can outlive, has nothing to count).
+	if _, err := s.GetWorkspace(ctx, p.WorkspaceID); err == nil {
+		items = append(items, s.countProject(p.WorkspaceID, -1))
+	} else if !collab.IsCode(err, collab.CodeNotFound) {
+		return 0, err
 	}
 	if err := s.transact(ctx, items...); err != nil {
 		return 0, err
@@ -194,4 +213,45 @@ func (s *Store) ListWorkspaceProjects(ctx context.Context, wsID string, p collab
 		out[i] = r.domain()
 	}
 	return out, next, err
+}
+
+// HostedPartners lists, for each of a host's projects named, the orgs
+// partnering it: one GSI2 range query over the host's partner items from
+// the first project named to the last (a page of the host's project list
+// is such a range), never a scan.
+func (s *Store) HostedPartners(ctx context.Context, hostOrgID string, projectIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(projectIDs) == 0 {
+		return out, nil
+	}
+	ids := slices.Sorted(slices.Values(projectIDs))
+	pk, from, to := hostedPartnersBetween(hostOrgID, ids[0], ids[len(ids)-1])
+	in := s.queryInput(queryInput{index: indexGSI2, pk: pk, skPrefix: "-"})
+	in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :from AND :to")
+	delete(in.ExpressionAttributeValues, ":sk")
+	in.ExpressionAttributeValues[":from"], in.ExpressionAttributeValues[":to"] = str(from), str(to)
+	in.ProjectionExpression = aws.String("projectId, orgId")
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("hosted partners of %s: %w", hostOrgID, err)
+		}
+		meter(ctx, true, consumed(res.ConsumedCapacity)...)
+		var rows []struct {
+			ProjectID string `dynamodbav:"projectId"`
+			OrgID     string `dynamodbav:"orgId"`
+		}
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &rows); err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if _, ok := slices.BinarySearch(ids, r.ProjectID); ok {
+				out[r.ProjectID] = append(out[r.ProjectID], r.OrgID)
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/annobridge/annobridge/internal/collab"
+	"github.com/annobridge/annobridge/internal/secretbox"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -39,6 +40,9 @@ type Store struct {
 	// places caches what never changes about a project: projectID ->
 	// projectPlace.
 	places sync.Map
+	// shareLinks seals share-link tokens (sharelink.go); nil: none can be
+	// enabled.
+	shareLinks *secretbox.Box
 }
 
 // Option configures a Store.

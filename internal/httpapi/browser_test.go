@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/collab"
 )
 
@@ -121,7 +123,7 @@ func TestBrowserAcceptsEmailedInvitation(t *testing.T) {
 	if who != admin.email || strings.Contains(url, tokenOf(t, link)) {
 		t.Fatalf("signed in as %q at %s", who, url)
 	}
-	if !strings.Contains(result, "annotation_manager") || !strings.HasSuffix(href, "/projects/"+project) {
+	if !strings.Contains(result, "Annotation manager") || !strings.Contains(result, "Second Labels") || !strings.HasSuffix(href, "/projects/"+project) {
 		t.Fatalf("result %q link %q", result, href)
 	}
 	// The API agrees: the chosen org is the company, the admin its manager.
@@ -168,5 +170,148 @@ func TestBrowserShowsExpiredLink(t *testing.T) {
 	}
 	if title != "You are invited" {
 		t.Fatalf("fresh page %q", title)
+	}
+}
+
+// A person with no org opens the emailed labeling-company link, signs in,
+// names a new org on the page and accepts: the page says who invited
+// which company to what, in which role, beside the org they accept for;
+// afterwards the org exists, they own it, the project is in its list and
+// they are the company's annotation manager.
+func TestBrowserAcceptsWithANewOrg(t *testing.T) {
+	owner := newActor(t, "nowner")
+	hostOrg := call(t, "POST", "/orgs", owner.token, map[string]string{"name": "Host Studio"}).want(t, 201)
+	project := call(t, "POST", "/workspaces/"+hostOrg.str("defaultWorkspaceId")+"/projects", owner.token,
+		map[string]string{"name": "Harbour scenes"}).want(t, 201).str("id")
+	founder := newActor(t, "nfounder") // signed up, in no org
+	call(t, "POST", "/projects/"+project+"/labeling-companies", owner.token,
+		map[string]string{"name": "Labels As The Host Typed", "adminEmail": founder.email}).want(t, 201)
+	tokenMailedTo(t, founder.email, 1)
+	link := mailedLink.FindString(emailsTo(t, founder.email)[0])
+	if link == "" {
+		t.Fatal("no link in the email")
+	}
+
+	ctx := browser(t)
+	var summary, role, addressed, acceptFor string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(`#signin`, chromedp.ByID),
+		chromedp.SendKeys(`#email`, founder.email, chromedp.ByID),
+		chromedp.SendKeys(`#name`, "Nia Founder", chromedp.ByID),
+		chromedp.Click(`#signin-button`, chromedp.ByID),
+		chromedp.WaitVisible(`#neworg`, chromedp.ByID),
+		chromedp.Text(`#summary`, &summary, chromedp.ByID),
+		chromedp.Text(`#role`, &role, chromedp.ByID),
+		chromedp.Text(`#addressed-to`, &addressed, chromedp.ByID),
+		chromedp.Text(`#accept-for`, &acceptFor, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Host Studio", "Labels As The Host Typed", "Harbour scenes", "Annotation manager"} {
+		if !strings.Contains(summary, want) {
+			t.Fatalf("summary %q lacks %q", summary, want)
+		}
+	}
+	if role != "Annotation manager" || addressed != "Labels As The Host Typed" || !strings.Contains(acceptFor, "do not belong to an organization") {
+		t.Fatalf("role %q, addressed to %q, accept for %q", role, addressed, acceptFor)
+	}
+
+	var result, founded, href string
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys(`#neworg`, "Nia's Labels", chromedp.ByID),
+		chromedp.Click(`#confirm`, chromedp.ByID),
+		chromedp.WaitVisible(`#result`, chromedp.ByID),
+		chromedp.Text(`#result`, &result, chromedp.ByID),
+		chromedp.Text(`#founded`, &founded, chromedp.ByID),
+		chromedp.AttributeValue(`#open`, "href", &href, nil, chromedp.ByID),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Harbour scenes", "Nia's Labels", "Annotation manager"} {
+		if !strings.Contains(result, want) {
+			t.Fatalf("result %q lacks %q", result, want)
+		}
+	}
+	if !strings.Contains(founded, "Nia's Labels") || !strings.HasSuffix(href, "/projects/"+project) {
+		t.Fatalf("founded %q, link %q", founded, href)
+	}
+
+	// The API agrees.
+	var orgID string
+	for id, o := range orgsOfMe(t, founder) {
+		if o["name"] == "Nia's Labels" && o["role"] == "owner" {
+			orgID = id
+		}
+	}
+	if orgID == "" {
+		t.Fatalf("no org owned by the founder: %v", orgsOfMe(t, founder))
+	}
+	projects := call(t, "GET", "/orgs/"+orgID+"/projects", founder.token, nil).want(t, 200).items()
+	if len(projects) != 1 || projects[0]["id"] != project || projects[0]["shared"] != true {
+		t.Fatalf("the new org's projects %v", projects)
+	}
+	p := call(t, "GET", "/projects/"+project+"/permissions", founder.token, nil).want(t, 200)
+	if p.str("orgId") != orgID || p.str("role") != "annotation_manager" || p.str("side") != "external" {
+		t.Fatalf("after the page: %s", p.raw)
+	}
+	partners := call(t, "GET", "/projects/"+project+"/partners", owner.token, nil).want(t, 200)
+	if !strings.Contains(string(partners.raw), orgID) || !strings.Contains(string(partners.raw), "labeling_company") {
+		t.Fatalf("partners %s", partners.raw)
+	}
+}
+
+// Someone the API would refuse gets no Accept button but a way on: the
+// wrong addressee is told whom the invitation is for and can sign in as
+// someone else; an error page after a refused acceptance offers going
+// back, signing in as someone else, a new org and the platform.
+func TestPageOffersAWayOn(t *testing.T) {
+	owner := newActor(t, "wowner")
+	hostOrg := call(t, "POST", "/orgs", owner.token, map[string]string{"name": "Way Host"}).want(t, 201)
+	project := call(t, "POST", "/workspaces/"+hostOrg.str("defaultWorkspaceId")+"/projects", owner.token,
+		map[string]string{"name": "Way project"}).want(t, 201).str("id")
+	addressee := uniqueEmail(t, "waddressee")
+	call(t, "POST", "/projects/"+project+"/labeling-companies", owner.token,
+		map[string]string{"name": "Way Co", "adminEmail": addressee}).want(t, 201)
+	token := tokenMailedTo(t, addressee, 1)
+
+	b := newBrowserless(t, api(t).URL)
+	b.get("/invitations/" + token)
+	csrf := b.cookie("ab_csrf")
+	stranger := newActor(t, "wstranger")
+	if code, body := b.post("/invitations/page/sign-in", url.Values{"csrf": {csrf}, "email": {stranger.email}}); code != 200 ||
+		strings.Contains(body, `id="accept"`) || !strings.Contains(body, `id="refusal"`) || !strings.Contains(body, addressee) ||
+		!strings.Contains(body, "Sign in as someone else") {
+		t.Fatalf("wrong addressee: %d\n%s", code, body)
+	}
+	// The API refuses what the page does not offer, and the error page
+	// offers ways on.
+	invID := call(t, "GET", "/invitations?projectId="+project, owner.token, nil).want(t, 200).items()[0]["id"].(string)
+	code, body := b.post("/invitations/page/accept", url.Values{"csrf": {csrf}, "invitationId": {invID}, "orgId": {"new"}, "newOrgName": {"X"}})
+	if code != 403 {
+		t.Fatalf("accept as the wrong addressee: %d", code)
+	}
+	for _, way := range []string{`id="back"`, `id="switch-user"`, `id="home"`} {
+		if !strings.Contains(body, way) {
+			t.Fatalf("error page lacks %s:\n%s", way, body)
+		}
+	}
+
+	// The addressee, a plain member of an org: that org is not offered,
+	// a new one is; choosing "new" without a name is a 400 with ways on.
+	b2 := newBrowserless(t, api(t).URL)
+	b2.get("/invitations/" + token)
+	csrf2 := b2.cookie("ab_csrf")
+	boss := newActor(t, "wboss")
+	plainOrg := orgOf(t, boss, "Plain Member Org")
+	joinOrg(t, plainOrg, actor{email: addressee, id: auth.DevSubject(addressee)}, collab.OrgMember, "Plain Member Org")
+	code, body = b2.post("/invitations/page/sign-in", url.Values{"csrf": {csrf2}, "email": {addressee}})
+	if code != 200 || !strings.Contains(body, `id="accept"`) || strings.Contains(body, `value="`+plainOrg+`"`) ||
+		!strings.Contains(body, "Plain Member Org (only its owners and admins accept for it)") || !strings.Contains(body, `id="neworg"`) {
+		t.Fatalf("plain member's page: %d\n%s", code, body)
+	}
+	code, body = b2.post("/invitations/page/accept", url.Values{"csrf": {csrf2}, "invitationId": {invID}, "orgId": {plainOrg}})
+	if code != 403 || !strings.Contains(body, `id="new-org-hint"`) || !strings.Contains(body, `id="back"`) {
+		t.Fatalf("accept for a plain member's org: %d\n%s", code, body)
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/annobridge/annobridge/internal/collab"
@@ -19,6 +20,7 @@ type collaboratorJSON struct {
 	ProjectAccess  accessJSON `json:"projectAccess"`
 	AutoInvite     bool       `json:"autoInvite"`
 	AutoInviteRole string     `json:"autoInviteRole,omitempty"`
+	Owner          bool       `json:"owner"`
 	Removing       bool       `json:"removing"`
 	AddedAt        time.Time  `json:"addedAt"`
 	Version        int        `json:"version"`
@@ -34,16 +36,48 @@ func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
 		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", AddedAt: c.AddedAt, Version: c.Version}
 }
 
+// ownerJSON is the owning org's row of a collaborator list: type owner,
+// implicit, every project.
+type ownerJSON struct {
+	OrgID         string     `json:"orgId"`
+	OrgName       string     `json:"orgName"`
+	Types         []string   `json:"types"`
+	Owner         bool       `json:"owner"`
+	ProjectAccess accessJSON `json:"projectAccess"`
+}
+
 func (a *API) listCollaborators(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	cols, err := a.svc.Collaborators.ListCollaborators(r.Context(), c, r.PathValue("wsId"))
 	if err != nil {
 		return err
 	}
-	out := make([]collaboratorJSON, len(cols))
+	out := make([]any, len(cols))
 	for i, col := range cols {
+		if slices.Contains(col.Types, collab.CollabOwner) {
+			out[i] = ownerJSON{OrgID: col.OrgID, OrgName: col.OrgName, Types: []string{string(collab.CollabOwner)}, Owner: true,
+				ProjectAccess: accessJSON{Mode: col.Access.Mode}}
+			continue
+		}
 		out[i] = toCollaboratorJSON(col)
 	}
 	writeJSON(w, http.StatusOK, newList(out, ""))
+	return nil
+}
+
+func (a *API) listWorkspaceMembers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	ms, next, err := a.svc.WorkspaceMembers.ListWorkspaceMembers(r.Context(), c, r.PathValue("wsId"), p)
+	if err != nil {
+		return err
+	}
+	out := make([]wsMemberJSON, len(ms))
+	for i, m := range ms {
+		out[i] = toWSMemberJSON(m)
+	}
+	writeJSON(w, http.StatusOK, newList(out, next))
 	return nil
 }
 

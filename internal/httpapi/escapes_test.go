@@ -91,7 +91,7 @@ func TestTenantWallEscapes(t *testing.T) {
 		org := orgOf(t, boss, "Plain Co")
 		plain := newActor(t, "plain10")
 		joinOrg(t, org, plain, collab.OrgMember, "Plain Co")
-		link := tokenOf(t, call(t, "PUT", P+"/share-link", owner.token, nil).want(t, 201).str("url"))
+		link := tokenOf(t, call(t, "PUT", P+"/share-link?rotate=true", owner.token, nil).want(t, 201).str("url"))
 		call(t, "POST", "/invitations/"+link+"/accept", plain.token, map[string]string{"orgId": org}).problem(t, 403, "orgId")
 		call(t, "GET", P, plain.token, nil).problem(t, 404, "")
 		w.shareToken = link

@@ -39,31 +39,63 @@ func toInvitationJSON(inv collab.Invitation) invitationJSON {
 		AcceptedCount: inv.AcceptCount}
 }
 
+// enableShareLink: PUT answers the active link again (200) or makes one
+// (201); ?rotate=true replaces an active link with a new one (201).
 func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in struct {
-		ExpiresInDays int `json:"expiresInDays"`
+		ExpiresInDays *int `json:"expiresInDays"`
 	}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
 	}
-	iss, err := a.svc.Invitations.EnableShareLink(r.Context(), c, r.PathValue("projectId"), time.Duration(in.ExpiresInDays)*24*time.Hour)
+	rotate := false
+	switch v := r.URL.Query().Get("rotate"); v {
+	case "", "false":
+	case "true":
+		rotate = true
+	default:
+		return invalidField("rotate", "must be true or false")
+	}
+	var expiresIn *time.Duration
+	if in.ExpiresInDays != nil {
+		if *in.ExpiresInDays < 0 || *in.ExpiresInDays > 365 {
+			return invalidField("expiresInDays", "must be between 0 (never) and 365")
+		}
+		d := time.Duration(*in.ExpiresInDays) * 24 * time.Hour
+		expiresIn = &d
+	}
+	iss, err := a.svc.Invitations.EnableShareLink(r.Context(), c, r.PathValue("projectId"), expiresIn, rotate)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"url": iss.URL, "expiresAt": expiry(iss.Invitation.ExpiresAt),
-		"invitationId": iss.Invitation.ID})
+	status := http.StatusCreated
+	if iss.Reused {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, shareLinkJSON(iss))
 	return nil
 }
 
+// shareLinkJSON is a share link as its managers see it; url only for the
+// project's owner (collab.Invitations.ShareLink decides).
+func shareLinkJSON(iss collab.Issued) map[string]any {
+	inv := iss.Invitation
+	out := map[string]any{"enabled": inv.Status == collab.InvPending, "status": inv.Status,
+		"invitationId": inv.ID, "createdAt": inv.CreatedAt, "expiresAt": expiry(inv.ExpiresAt), "acceptedCount": inv.AcceptCount}
+	if iss.URL != "" {
+		out["url"] = iss.URL
+	}
+	return out
+}
+
 func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	inv, err := a.svc.Invitations.ShareLink(r.Context(), c, r.PathValue("projectId"))
+	iss, err := a.svc.Invitations.ShareLink(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enabled": inv.Status == collab.InvPending, "status": inv.Status,
-		"invitationId": inv.ID, "createdAt": inv.CreatedAt, "expiresAt": expiry(inv.ExpiresAt), "acceptedCount": inv.AcceptCount})
+	writeJSON(w, http.StatusOK, shareLinkJSON(iss))
 	return nil
 }
 
@@ -185,16 +217,30 @@ func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+// orgPickOf reads an acceptance's body: {orgId?} or {newOrgName?}, not
+// both (400 naming newOrgName).
+func orgPickOf(r *http.Request) (collab.OrgPick, error) {
 	var in struct {
-		OrgID string `json:"orgId"`
+		OrgID      string `json:"orgId"`
+		NewOrgName string `json:"newOrgName"`
 	}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
-			return err
+			return collab.OrgPick{}, err
 		}
 	}
-	res, err := a.svc.Invitations.AcceptInvitation(r.Context(), c, r.PathValue("token"), in.OrgID)
+	if in.OrgID != "" && in.NewOrgName != "" {
+		return collab.OrgPick{}, invalidField("newOrgName", "name either orgId (one of your organizations) or newOrgName (a new one), not both")
+	}
+	return collab.OrgPick{OrgID: in.OrgID, NewOrgName: in.NewOrgName}, nil
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	pick, err := orgPickOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.Invitations.AcceptInvitation(r.Context(), c, r.PathValue("token"), pick)
 	if err != nil {
 		return err
 	}
@@ -202,8 +248,16 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.
 	return nil
 }
 
+// acceptedJSON: {kind, orgId, orgName?, orgCreated?, projectId?,
+// workspaceId?, role}; orgCreated when the accepter founded orgId.
 func acceptedJSON(res collab.Accepted) map[string]any {
 	out := map[string]any{"kind": res.Kind, "orgId": res.OrgID, "role": res.Role}
+	if res.OrgName != "" {
+		out["orgName"] = res.OrgName
+	}
+	if res.OrgCreated {
+		out["orgCreated"] = true
+	}
 	if res.ProjectID != "" {
 		out["projectId"] = res.ProjectID
 	}

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -10,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/annobridge/annobridge/internal/app"
 	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/collab"
+	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
 // orgOf creates an org owned by u and returns its id.
@@ -42,7 +46,10 @@ func TestShareLink(t *testing.T) {
 		t.Fatalf("share link %s", link.raw)
 	}
 	token := tokenOf(t, url)
-	if st := call(t, "GET", P+"/share-link", tm.owner.token, nil).want(t, 200); st.body["enabled"] != true || strings.Contains(string(st.raw), token) {
+	if st := call(t, "GET", P+"/share-link", tm.pm.token, nil); st.status != 403 || strings.Contains(string(st.raw), token) {
+		t.Fatalf("share link state to a project manager: %s", st.raw)
+	}
+	if st := call(t, "GET", P+"/share-link", tm.owner.token, nil).want(t, 200); st.body["enabled"] != true || st.str("url") != url {
 		t.Fatalf("share link state %s", st.raw)
 	}
 	pv := call(t, "GET", "/invitations/"+token, "", nil).want(t, 200)
@@ -112,15 +119,18 @@ func TestShareLink(t *testing.T) {
 		t.Fatalf("re-enabled link %s", again.raw)
 	}
 	call(t, "POST", "/invitations/"+tokenOf(t, again.str("url"))+"/accept", late.token, nil).want(t, 200)
-	// Enabling once more replaces the link at once.
-	third := call(t, "PUT", P+"/share-link", tm.owner.token, nil).want(t, 201)
+	// Enabling once more answers the active link; rotating replaces it at once.
+	if same := call(t, "PUT", P+"/share-link", tm.owner.token, nil).want(t, 200); same.str("url") != again.str("url") {
+		t.Fatalf("enabling an active link gave %s", same.raw)
+	}
+	third := call(t, "PUT", P+"/share-link?rotate=true", tm.owner.token, nil).want(t, 201)
 	call(t, "GET", "/invitations/"+tokenOf(t, again.str("url")), "", nil).problem(t, 410, "")
 	call(t, "GET", "/invitations/"+tokenOf(t, third.str("url")), "", nil).want(t, 200)
 	// An expiring link expires.
 	later := apiLater(t, 4*24*time.Hour)
 	exp := newActor(t, "expired")
 	orgOf(t, exp, "Expired Co")
-	fourth := call(t, "PUT", P+"/share-link", tm.owner.token, map[string]int{"expiresInDays": 3}).want(t, 201)
+	fourth := call(t, "PUT", P+"/share-link?rotate=true", tm.owner.token, map[string]int{"expiresInDays": 3}).want(t, 201)
 	r = callOn(t, later, "POST", "/invitations/"+tokenOf(t, fourth.str("url"))+"/accept", exp.token, nil)
 	r.problem(t, 410, "")
 	if r.body["reason"] != "expired" {
@@ -442,4 +452,104 @@ func TestCollaboratorInvitation(t *testing.T) {
 		t.Fatalf("accept %s", acc.raw)
 	}
 	call(t, "POST", "/invitations/"+token+"/accept", partner.token, nil).problem(t, 410, "")
+}
+
+// The project's owner reads the active share link again (the same url);
+// enabling it again answers it rather than replacing it; rotate replaces
+// it; nobody else reads it back; the raw token is nowhere in the table (it
+// is kept sealed with SHARE_LINK_KEY), and an app with another key cannot
+// read it back (the link keeps working).
+func TestShareLinkReadBack(t *testing.T) {
+	tm := newTeam(t)
+	P := "/projects/" + tm.project
+	first := call(t, "PUT", P+"/share-link", tm.owner.token, nil).want(t, 201)
+	url := first.str("url")
+	token := tokenOf(t, url)
+	read := call(t, "GET", P+"/share-link", tm.owner.token, nil).want(t, 200)
+	if read.str("url") != url || read.body["enabled"] != true || read.str("invitationId") != first.str("invitationId") {
+		t.Fatalf("owner's read-back %s", read.raw)
+	}
+	again := call(t, "PUT", P+"/share-link", tm.owner.token, nil).want(t, 200)
+	if again.str("url") != url || again.str("invitationId") != first.str("invitationId") {
+		t.Fatalf("enabling the active link %s", again.raw)
+	}
+	// Everyone else gets what they got before, never the url.
+	for _, u := range []actor{tm.dev, tm.pm, tm.amHost, tm.annHost, tm.amExt, tm.annExt} {
+		r := call(t, "GET", P+"/share-link", u.token, nil)
+		r.problem(t, 403, "")
+		noLeak(t, r, token)
+		noLeak(t, call(t, "PUT", P+"/share-link", u.token, nil), token)
+	}
+	for _, u := range []actor{tm.tenant, tm.nobody} {
+		r := call(t, "GET", P+"/share-link", u.token, nil)
+		r.problem(t, 404, "")
+		noLeak(t, r, token)
+	}
+	scanForToken(t, token)
+
+	// Another expiry needs rotate; bad rotate values are refused.
+	call(t, "PUT", P+"/share-link", tm.owner.token, map[string]int{"expiresInDays": 5}).problem(t, 409, "rotate")
+	call(t, "PUT", P+"/share-link?rotate=maybe", tm.owner.token, nil).problem(t, 400, "rotate")
+	rotated := call(t, "PUT", P+"/share-link?rotate=true", tm.owner.token, map[string]int{"expiresInDays": 5}).want(t, 201)
+	newToken := tokenOf(t, rotated.str("url"))
+	if newToken == token || rotated.body["expiresAt"] == nil {
+		t.Fatalf("rotated %s", rotated.raw)
+	}
+	call(t, "GET", "/invitations/"+token, "", nil).problem(t, 410, "")
+	if r := call(t, "GET", P+"/share-link", tm.owner.token, nil).want(t, 200); r.str("url") != rotated.str("url") {
+		t.Fatalf("read-back after rotation %s", r.raw)
+	}
+	hasAudit(t, collab.ProjectScope(tm.project), "share_link.rotated", tm.hostOrg)
+	if sealedTokens(t, first.str("invitationId")) != 0 || sealedTokens(t, rotated.str("invitationId")) != 1 {
+		t.Fatal("the replaced link keeps its sealed token, or the new one has none")
+	}
+	scanForToken(t, newToken)
+
+	// Another key opens nothing: no url, and enabling asks for rotate; the
+	// link itself still works.
+	other := apiWithShareLinkKey(t, strings.Repeat("k", 43))
+	if r := callOn(t, other, "GET", P+"/share-link", tm.owner.token, nil).want(t, 200); r.str("url") != "" || r.body["enabled"] != true {
+		t.Fatalf("read-back under another key %s", r.raw)
+	}
+	callOn(t, other, "PUT", P+"/share-link", tm.owner.token, nil).problem(t, 409, "rotate")
+	call(t, "GET", "/invitations/"+newToken, "", nil).want(t, 200)
+
+	// Revoked: the project has no link (404), and the sealed token is gone
+	// with it.
+	call(t, "DELETE", P+"/share-link", tm.owner.token, nil).want(t, 204)
+	noLeak(t, call(t, "GET", P+"/share-link", tm.owner.token, nil), newToken)
+	if n := sealedTokens(t, rotated.str("invitationId")); n != 0 {
+		t.Fatalf("the revoked link keeps its sealed token")
+	}
+	scanForToken(t, newToken)
+}
+
+// apiWithShareLinkKey serves the same table with another share-link key.
+func apiWithShareLinkKey(t testing.TB, key string) string {
+	t.Helper()
+	api(t)
+	a, err := app.New(context.Background(), stack.Config(map[string]string{"SHARE_LINK_KEY": key, "PUBLIC_BASE_URL": server.URL,
+		"MAIL_OUTBOX_DIR": outbox}), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Router(lambdafn.HTTP...))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// sealedTokens counts the sealed tokens an invitation's item holds (0 or 1).
+func sealedTokens(t testing.TB, invitationID string) int {
+	t.Helper()
+	a := store(t)
+	res, err := a.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &a.Config.TableName,
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "INV#" + invitationID},
+			"SK": &types.AttributeValueMemberS{Value: "META"}}})
+	if err != nil || res.Item == nil {
+		t.Fatalf("invitation item %s: %v", invitationID, err)
+	}
+	if _, ok := res.Item["sealedToken"]; ok {
+		return 1
+	}
+	return 0
 }

@@ -86,22 +86,31 @@ func (p *Page) Land(w http.ResponseWriter, r *http.Request, token string) {
 type orgChoice struct{ ID, Name string }
 
 type view struct {
-	Title     string
-	Problem   string
-	Notice    string
-	Inv       *collab.Invitation
-	Expires   string
-	User      *collab.Caller
-	Orgs      []orgChoice
-	ChooseOrg bool
-	NoOrg     bool
-	DevSignIn bool
-	SignInURL string
-	CSRF      string
-	Done      *collab.Accepted
-	Declined  bool
-	Link      string
-	Back      bool // offer a link back to the invitation
+	Title   string
+	Problem string
+	Notice  string
+	Inv     *collab.Invitation
+	Expires string
+	User    *collab.Caller
+	// The acceptance's org, for the kinds that attach one: the orgs the
+	// user may accept for (owner or admin, not the inviting org), the
+	// ones they may not (with why), and a new org they found here.
+	Orgs       []orgChoice
+	NotOrgs    []string // names of the user's orgs they cannot accept for
+	OfferNew   bool     // a new org may be named
+	OnlyNew    bool     // ... and is the only way: no org to choose
+	NoOrg      bool     // the user belongs to no org at all
+	CanDecide  bool     // the API would hear this user: offer the buttons
+	Refusal    string   // why not, when it would not
+	DevSignIn  bool
+	SignInURL  string
+	CSRF       string
+	Done       *collab.Accepted
+	Declined   bool
+	Link       string
+	Back       bool   // offer a link back to the invitation
+	NewOrgHint bool   // offer accepting for a new org instead
+	Home       string // the platform's app, always a way on
 }
 
 func (p *Page) caller(r *http.Request) *collab.Caller {
@@ -180,13 +189,18 @@ func (p *Page) load(w http.ResponseWriter, r *http.Request) (string, *collab.Inv
 	}
 	inv, err := p.svc.Invitations.PreviewInvitation(r.Context(), ck.Value)
 	if err != nil {
-		p.renderError(w, r, err)
+		p.renderError(w, r, err, view{User: p.caller(r)})
 		return "", nil, false
 	}
 	return ck.Value, &inv, true
 }
 
-func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error) {
+// renderError renders a domain error as a page. ways carries the ways on
+// the page can offer (the user, Back when the invitation itself is still
+// usable, the invitation for the new-org hint); every error page offers
+// at least the platform's app, and signing in as someone else when signed
+// in.
+func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error, ways view) {
 	var de *collab.Error
 	if !errors.As(err, &de) {
 		de = &collab.Error{Code: collab.CodeInternal, Message: "Something went wrong. Try again later."}
@@ -195,7 +209,7 @@ func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == 0 || status == http.StatusInternalServerError {
 		status, de = http.StatusInternalServerError, &collab.Error{Message: "Something went wrong. Try again later."}
 	}
-	title := map[int]string{404: "This link is not valid", 410: "This invitation can no longer be used",
+	title := map[int]string{400: "Please check what you entered", 404: "This link is not valid", 410: "This invitation can no longer be used",
 		409: "You cannot accept this invitation", 403: "You cannot accept this invitation", 422: "One more step"}[status]
 	if de.Reason != "" {
 		title = map[collab.GoneReason]string{collab.GoneExpired: "This invitation has expired", collab.GoneRevoked: "This invitation was withdrawn",
@@ -204,10 +218,29 @@ func (p *Page) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	if title == "" {
 		title = "Something went wrong"
 	}
-	p.render(w, r, status, view{Title: title, Problem: de.Message})
+	v := view{Title: title, Problem: de.Message, User: ways.User, Back: ways.Back}
+	// An acceptance refused for the org it would attach (none, several,
+	// not theirs to attach, already taking part, the inviting org) can go
+	// on with a new org.
+	if ways.Inv != nil && ways.Inv.Kind.AttachesOrg() && ways.Back {
+		v.NewOrgHint = de.OrgChoice != nil || de.Code == collab.CodeConflict || hasField(de, "orgId") || hasField(de, "newOrgName")
+	}
+	p.render(w, r, status, v)
 }
 
-// Show renders the offer, the sign-in, the org choice and the buttons.
+func hasField(de *collab.Error, field string) bool {
+	for _, f := range de.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Show renders the offer, the sign-in, the org choice and the buttons. The
+// buttons are offered only to someone the API would hear: the addressee of
+// an email invitation (by verified address), and for a kind that attaches
+// an org, with an org they may attach or a new one to found.
 func (p *Page) Show(w http.ResponseWriter, r *http.Request) {
 	_, inv, ok := p.load(w, r)
 	if !ok {
@@ -224,16 +257,35 @@ func (p *Page) Show(w http.ResponseWriter, r *http.Request) {
 		}
 		v.SignInURL = link
 	}
-	if v.User != nil && inv.Kind.AttachesOrg() {
+	if v.User == nil {
+		p.render(w, r, http.StatusOK, v)
+		return
+	}
+	v.CanDecide = true
+	if inv.Email != "" && (v.User.Email == "" || !collab.SameEmail(v.User.Email, inv.Email)) {
+		v.CanDecide = false
+		if v.User.Email != "" {
+			v.Refusal = "This invitation was sent to " + inv.Email + ", and you are signed in as " + v.User.Email +
+				". Only its addressee can accept or decline it: sign in as " + inv.Email + "."
+		}
+	}
+	if v.CanDecide && inv.Kind.AttachesOrg() {
 		orgs, _, err := p.svc.Orgs.ListOrgs(r.Context(), *v.User, collab.Page{Limit: collab.MaxPageLimit})
 		if err != nil {
-			p.renderError(w, r, err)
+			p.renderError(w, r, err, view{User: v.User})
 			return
 		}
 		for _, o := range orgs {
-			v.Orgs = append(v.Orgs, orgChoice{ID: o.OrgID, Name: o.OrgName})
+			switch {
+			case o.OrgID == inv.OrgID:
+				v.NotOrgs = append(v.NotOrgs, o.OrgName+" (it is the inviting organization)")
+			case !o.Role.HasWorkforceAccess():
+				v.NotOrgs = append(v.NotOrgs, o.OrgName+" (only its owners and admins accept for it)")
+			default:
+				v.Orgs = append(v.Orgs, orgChoice{ID: o.OrgID, Name: o.OrgName})
+			}
 		}
-		v.ChooseOrg, v.NoOrg = len(orgs) > 1, len(orgs) == 0
+		v.OfferNew, v.OnlyNew, v.NoOrg = true, len(v.Orgs) == 0, len(orgs) == 0
 	}
 	p.render(w, r, http.StatusOK, v)
 }
@@ -260,7 +312,7 @@ func (p *Page) SignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token, err := p.cfg.DevSignIn(email, name)
 	if err != nil {
-		p.renderError(w, r, err)
+		p.renderError(w, r, err, view{Back: true})
 		return
 	}
 	p.setCookie(w, cookieSession, token, int((12 * time.Hour).Seconds()))
@@ -345,22 +397,38 @@ func (p *Page) Decide(accept bool) http.HandlerFunc {
 			http.Redirect(w, r, pagePath, http.StatusSeeOther)
 			return
 		}
+		ways := view{User: c, Back: true, Inv: inv}
 		if err := p.svc.Orgs.EnsureUser(r.Context(), *c); err != nil {
-			p.renderError(w, r, err)
+			p.renderError(w, r, err, ways)
 			return
 		}
 		if !accept {
 			if err := p.svc.Invitations.DeclineInvitation(r.Context(), *c, token); err != nil {
-				p.renderError(w, r, err)
+				p.renderError(w, r, err, ways)
 				return
 			}
 			p.setCookie(w, cookieInvite, "", -1)
 			p.render(w, r, http.StatusOK, view{Title: "Invitation declined", Declined: true, User: c})
 			return
 		}
-		res, err := p.svc.Invitations.AcceptInvitation(r.Context(), *c, token, r.PostFormValue("orgId"))
+		// The org: one of the radio buttons (an org id, or "new" with the
+		// name field), or the name field alone (no org to choose).
+		pick := collab.OrgPick{OrgID: r.PostFormValue("orgId"), NewOrgName: strings.TrimSpace(r.PostFormValue("newOrgName"))}
+		switch pick.OrgID {
+		case "new":
+			pick.OrgID = ""
+			if pick.NewOrgName == "" {
+				p.render(w, r, http.StatusBadRequest, view{Title: "Please check what you entered", User: c, Back: true,
+					Problem: "Name the new organization you accept for."})
+				return
+			}
+		case "":
+		default:
+			pick.NewOrgName = "" // an org was chosen; the name field is not used
+		}
+		res, err := p.svc.Invitations.AcceptInvitation(r.Context(), *c, token, pick)
 		if err != nil {
-			p.renderError(w, r, err)
+			p.renderError(w, r, err, ways)
 			return
 		}
 		p.setCookie(w, cookieInvite, "", -1)
@@ -385,20 +453,29 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, status int, v view
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	if v.User != nil && v.CSRF == "" {
+		v.CSRF = p.csrf(w, r) // the sign-out form ("sign in as someone else")
+	}
+	if v.Problem != "" && v.Home == "" {
+		v.Home = p.cfg.AppURL
+	}
 	w.WriteHeader(status)
 	if err := pageTemplate.Execute(w, v); err != nil {
 		logger(r.Context()).ErrorContext(r.Context(), "render page", "err", err)
 	}
 }
 
-var kindLabels = map[collab.InvitationKind]string{
-	collab.KindShareLink: "shared project", collab.KindLabelingCompany: "labeling company",
-	collab.KindCollaborator: "workspace collaboration", collab.KindProjectMember: "project team", collab.KindOrgMember: "organization",
+// roleLabel is a role's display name: "annotation_manager" reads
+// "Annotation manager".
+func roleLabel(role string) string {
+	if role == "" {
+		return ""
+	}
+	r := strings.ReplaceAll(role, "_", " ")
+	return strings.ToUpper(r[:1]) + r[1:]
 }
 
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"kind": func(k collab.InvitationKind) string { return kindLabels[k] },
-}).Parse(`<!doctype html>
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{"role": roleLabel}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · annobridge</title>
 <style>
@@ -410,43 +487,64 @@ dt{color:#5b6575} dd{margin:0} .problem{background:#fdecea;border-left:4px solid
 button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:1px solid #1f4fd1;background:#1f4fd1;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1f4fd1} input[type=email],input[type=text]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
 form{margin:1rem 0} label{display:block;margin:.4rem 0} .row{display:flex;gap:.6rem} small{color:#5b6575}
+fieldset{border:1px solid #d5d9e0;border-radius:6px} #ways{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center} #ways form{margin:0}
+button.link{background:none;border:0;color:#1f4fd1;padding:0;text-decoration:underline}
 </style></head><body><main>
 <h1 id="title">{{.Title}}</h1>
-{{if .Problem}}<p class="problem" id="problem">{{.Problem}}</p>{{end}}
-{{if .Back}}<p><a href="/invitations/page" id="back">Back to the invitation</a></p>{{end}}
+{{if .Problem}}<p class="problem" id="problem">{{.Problem}}</p>
+<div id="ways">
+{{if .NewOrgHint}}<a href="/invitations/page" id="new-org-hint">Accept for a new organization instead</a>{{end}}
+{{if .Back}}<a href="/invitations/page" id="back">Back to the invitation</a>{{end}}
+{{if .User}}<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{.CSRF}}"><button class="link" type="submit" id="switch-user">Sign in as someone else</button></form>{{end}}
+{{if .Home}}<a href="{{.Home}}" id="home">Go to annobridge</a>{{end}}
+</div>
+{{else if .Back}}<p><a href="/invitations/page" id="back">Back to the invitation</a></p>{{end}}
 {{if eq .Notice "callback"}}
 <p id="wait">One moment…</p>
 <p class="problem" id="callback-problem" hidden>The sign-in did not complete. <a href="/invitations/page">Back to the invitation</a></p>
 <form id="session" method="post" action="/invitations/page/session"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id_token" id="id_token"><input type="hidden" name="state" id="state"></form>
 <script>var f=new URLSearchParams(location.hash.slice(1)),t=f.get("id_token");history.replaceState(null,"",location.pathname);if(t){document.getElementById("id_token").value=t;document.getElementById("state").value=f.get("state")||"";document.getElementById("session").submit()}else{document.getElementById("wait").hidden=true;document.getElementById("callback-problem").hidden=false}</script>
 {{end}}
-{{with .Done}}<p class="ok" id="result">You joined{{if .ProjectID}} the project{{else if .WorkspaceID}} the workspace{{else}} the organization{{end}} as <strong>{{.Role}}</strong>.</p>
-<p><a id="open" href="{{$.Link}}">Open it</a></p>{{end}}
+{{with .Done}}<p class="ok" id="result">{{if .ProjectID}}You joined the project <strong>{{.ProjectName}}</strong>{{else if .WorkspaceID}}You joined the workspace <strong>{{.WorkspaceName}}</strong>{{else}}You joined the organization <strong>{{.OrgName}}</strong>{{end}}{{if and .OrgName (or .ProjectID .WorkspaceID)}} for <strong id="result-org">{{.OrgName}}</strong>{{end}}{{with .Role}} as <strong id="result-role">{{role .}}</strong>{{end}}.</p>
+{{if .OrgCreated}}<p id="founded">You founded <strong>{{.OrgName}}</strong> and are its owner.</p>{{end}}
+<p><a id="open" href="{{$.Link}}">Open {{if .ProjectID}}the project{{else if .WorkspaceID}}the workspace{{else}}the organization{{end}}</a></p>{{end}}
 {{if .Declined}}<p class="ok" id="result">You declined the invitation. Nothing was changed.</p>{{end}}
 {{with .Inv}}
-<p>{{.InvitedByName}} of <strong>{{.OrgName}}</strong> invites you to a {{kind .Kind}}.</p>
+<p id="summary">{{if .InvitedByName}}<strong>{{.InvitedByName}}</strong> of {{end}}<strong>{{.OrgName}}</strong> invites
+{{- if eq .Kind "share_link"}} your organization to work on the project <strong>{{.ProjectName}}</strong> as a partner; the first of you to accept becomes its {{role .Role}} there.
+{{- else if eq .Kind "labeling_company"}} the labeling company <strong>{{.CompanyName}}</strong> to label the project <strong>{{.ProjectName}}</strong>, with you as its {{role .Role}}.
+{{- else if eq .Kind "collaborator"}} your organization to collaborate in the workspace <strong>{{.WorkspaceName}}</strong>{{with .Role}}, and you to work there as {{role .}}{{end}}.
+{{- else if eq .Kind "project_member"}} you to the project <strong>{{.ProjectName}}</strong> as {{role .Role}}.
+{{- else}} you to join the organization as {{role .Role}}.{{end}}</p>
 <dl id="offer">
 {{if .ProjectName}}<dt>Project</dt><dd>{{.ProjectName}}</dd>{{end}}
 {{if .WorkspaceName}}<dt>Workspace</dt><dd>{{.WorkspaceName}}</dd>{{end}}
-{{if .CompanyName}}<dt>As company</dt><dd>{{.CompanyName}}</dd>{{end}}
-{{if .Role}}<dt>Role</dt><dd>{{.Role}}</dd>{{end}}
+<dt>Inviting organization</dt><dd>{{.OrgName}}</dd>
+{{if .CompanyName}}<dt>Addressed to</dt><dd id="addressed-to">{{.CompanyName}}</dd>{{end}}
+{{if .Role}}<dt>Your role</dt><dd id="role">{{role .Role}}</dd>{{end}}
 {{if .Email}}<dt>Sent to</dt><dd>{{.Email}}</dd>{{end}}
 <dt>Expires</dt><dd>{{if $.Expires}}{{$.Expires}}{{else}}never{{end}}</dd>
 </dl>
 {{if $.User}}
 {{if $.User.Email}}<p>Signed in as <strong id="who">{{$.User.Email}}</strong>.</p>
 {{else}}<p id="unverified">Signed in{{with $.User.Name}} as <strong>{{.}}</strong>{{end}}, without a verified email address: an invitation sent to an email address can be accepted only once your sign-in provider has verified that address.</p>{{end}}
-{{if $.NoOrg}}<p class="problem">Only members of an organization can accept this. Create or join one first.</p>{{end}}
+{{with $.Refusal}}<p class="problem" id="refusal">{{.}}</p>{{end}}
+{{if $.CanDecide}}
 <form method="post" action="/invitations/page/accept" id="accept">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <input type="hidden" name="invitationId" value="{{.ID}}">
-{{if $.ChooseOrg}}<fieldset><legend>Accept for which organization?</legend>
-{{range $.Orgs}}<label><input type="radio" name="orgId" value="{{.ID}}" required> {{.Name}}</label>{{end}}
+{{if $.OfferNew}}<fieldset id="accept-for"><legend>Accept for{{with .CompanyName}} <small>(addressed to {{.}})</small>{{end}}</legend>
+{{if $.NoOrg}}<p id="no-org">You do not belong to an organization yet. Name yours: it is created as you accept, with you as its owner.</p>
+{{else if $.OnlyNew}}<p id="no-org">None of your organizations can accept this. Name a new one: it is created as you accept, with you as its owner.</p>{{end}}
+{{range $i, $o := $.Orgs}}<label><input type="radio" name="orgId" value="{{$o.ID}}" required{{if eq $i 0}} checked{{end}}> {{$o.Name}}</label>{{end}}
+{{if $.OnlyNew}}<label>Organization name <input type="text" name="newOrgName" id="neworg" maxlength="120" required></label>
+{{else}}<label><input type="radio" name="orgId" value="new" id="neworg-choice" required> A new organization named <input type="text" name="newOrgName" id="neworg" maxlength="120"></label>{{end}}
+{{range $.NotOrgs}}<small class="not-org">Not {{.}}.</small><br>{{end}}
 </fieldset>{{end}}
 <div class="row"><button type="submit" id="confirm">Accept</button>
 <button type="submit" class="secondary" formaction="/invitations/page/decline" formnovalidate id="decline">Decline</button></div>
-</form>
-<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button class="secondary" type="submit">Sign out</button></form>
+</form>{{end}}
+<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button class="secondary" type="submit" id="sign-out">{{if $.CanDecide}}Sign out{{else}}Sign in as someone else{{end}}</button></form>
 {{else}}
 <p>Sign in to accept or decline.</p>
 {{if $.DevSignIn}}<form method="post" action="/invitations/page/sign-in" id="signin">

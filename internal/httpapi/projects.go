@@ -38,12 +38,16 @@ func toProjectJSON(p collab.Project, e collab.Effective) projectJSON {
 		CreatedAt: p.CreatedAt, HostBypass: p.HostMayBypassCollaboratorReview, Role: string(e.Role), Side: string(e.Side), OrgID: e.OrgID}
 }
 
+// orgProjectJSON is a row of an org's project list: the org's own
+// projects carry partnerCount, projects shared with it hostOrgName.
 type orgProjectJSON struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	WorkspaceID string `json:"workspaceId"`
-	HostOrgID   string `json:"hostOrgId"`
-	Shared      bool   `json:"shared"`
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	WorkspaceID  string `json:"workspaceId"`
+	HostOrgID    string `json:"hostOrgId"`
+	HostOrgName  string `json:"hostOrgName,omitempty"`
+	Shared       bool   `json:"shared"`
+	PartnerCount *int   `json:"partnerCount,omitempty"`
 }
 
 type memberJSON struct {
@@ -121,9 +125,15 @@ func (a *API) listOrgProjects(w http.ResponseWriter, r *http.Request, c collab.C
 	if err != nil {
 		return err
 	}
+	org := r.PathValue("orgId")
 	out := make([]orgProjectJSON, len(ps))
 	for i, p := range ps {
 		out[i] = orgProjectJSON{ID: p.ID, Name: p.Name, WorkspaceID: p.WorkspaceID, HostOrgID: p.HostOrgID, Shared: p.Shared}
+		if p.HostOrgID == org {
+			out[i].PartnerCount = &ps[i].PartnerCount
+		} else {
+			out[i].HostOrgName = p.HostOrgName
+		}
 	}
 	writeJSON(w, http.StatusOK, newList(out, next))
 	return nil
@@ -157,6 +167,27 @@ func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, c collab.Ca
 		out[i] = workspaceJSON{ID: ws.ID, OrgID: ws.OrgID, Name: ws.Name, Default: ws.Default, CreatedAt: ws.CreatedAt}
 	}
 	writeJSON(w, http.StatusOK, newList(out, next))
+	return nil
+}
+
+func (a *API) renameWorkspace(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in nameBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ws, err := a.svc.Workspaces.RenameWorkspace(r.Context(), c, r.PathValue("wsId"), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, workspaceJSON{ID: ws.ID, OrgID: ws.OrgID, Name: ws.Name, Default: ws.Default, CreatedAt: ws.CreatedAt})
+	return nil
+}
+
+func (a *API) deleteWorkspace(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	if err := a.svc.Workspaces.DeleteWorkspace(r.Context(), c, r.PathValue("wsId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -347,7 +378,7 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, c collab.Cal
 	for i, row := range res.Rows {
 		rows[i] = rowJSON{Line: row.Line, Email: row.Email, Role: string(row.Role), Status: row.Status, Field: row.Field, Error: row.Error}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": res.Total, "added": res.Added, "alreadyMembers": res.AlreadyMembers,
+	writeJSON(w, http.StatusOK, map[string]any{"total": res.Total, "added": res.Added, "alreadyMembers": res.AlreadyMembers, "invited": res.Invited,
 		"errors": res.Errors, "results": rows})
 	return nil
 }

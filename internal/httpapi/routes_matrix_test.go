@@ -284,7 +284,41 @@ func TestRouteMatrix(t *testing.T) {
 		"GET /orgs/{orgId}/projects":    {path: fixed(H + "/projects"), want: orgRead, deny: 404},
 		"GET /orgs/{orgId}/workspaces":  {path: fixed(H + "/workspaces"), want: orgRead, deny: 404},
 		"POST /orgs/{orgId}/workspaces": {path: fixed(H + "/workspaces"), body: map[string]string{"name": "W2"}, want: orgWrite(201), deny: 404},
-		"POST /orgs/{orgId}/groups":     {path: fixed(H + "/groups"), body: map[string]string{"name": "G2"}, want: orgWrite(201), deny: 404},
+		// Read-back and management (issue 12): renames keep the scene's
+		// names; deletes take a fresh org, group or workspace of the
+		// owner's (the scene's own are refused while they hold anything).
+		"PATCH /orgs/{orgId}": {path: fixed(H), body: map[string]string{"name": "Host Org"}, want: orgWrite(200), deny: 404},
+		"DELETE /orgs/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {
+			if k != kOwner {
+				return H
+			}
+			return "/orgs/" + call(t, "POST", "/orgs", u[kOwner].token, map[string]string{"name": "Doomed Org"}).want(t, 201).str("id")
+		}), want: orgWrite(204), deny: 404},
+		"GET /orgs/{orgId}/groups": {path: fixed(H + "/groups"), want: orgRead, deny: 404},
+		"PATCH /orgs/{orgId}/groups/{groupId}": {path: fixed(H + "/groups/" + w.hostGroup), body: map[string]string{"name": "Host group"},
+			want: orgWrite(200), deny: 404},
+		"DELETE /orgs/{orgId}/groups/{groupId}": {path: fresh(func(w *matrixWorld, k string) string {
+			if k != kOwner {
+				return H + "/groups/" + w.hostGroup
+			}
+			return H + "/groups/" + call(t, "POST", H+"/groups", u[kOwner].token, map[string]string{"name": "Doomed group"}).want(t, 201).str("id")
+		}), want: orgWrite(204), deny: 404},
+		"GET /orgs/{orgId}/groups/{groupId}/members": {path: fixed(H + "/groups/" + w.hostGroup + "/members"), want: orgRead, deny: 404},
+		"DELETE /orgs/{orgId}/groups/{groupId}/members/{userId}": {path: fresh(func(w *matrixWorld, k string) string {
+			if k == kOwner {
+				call(t, "PUT", H+"/groups/"+w.hostGroup+"/members/"+w.spare.id, u[kOwner].token, nil).want(t, 200)
+			}
+			return H + "/groups/" + w.hostGroup + "/members/" + w.spare.id
+		}), want: orgWrite(204), deny: 404},
+		"PATCH /workspaces/{wsId}": {path: fixed(W), body: map[string]string{"name": "Default workspace"},
+			want: every(200, kOwner).and(every(403, hostMembers...)).and(every(403, collabKinds...)), deny: 404},
+		"DELETE /workspaces/{wsId}": {path: fresh(func(w *matrixWorld, k string) string {
+			if k != kOwner {
+				return W
+			}
+			return "/workspaces/" + call(t, "POST", H+"/workspaces", u[kOwner].token, map[string]string{"name": "Doomed"}).want(t, 201).str("id")
+		}), want: every(204, kOwner).and(every(403, hostMembers...)).and(every(403, collabKinds...)), deny: 404},
+		"POST /orgs/{orgId}/groups": {path: fixed(H + "/groups"), body: map[string]string{"name": "G2"}, want: orgWrite(201), deny: 404},
 		"PUT /orgs/{orgId}/groups/{groupId}/members/{userId}": {path: fixed(H + "/groups/" + w.hostGroup + "/members/" + w.spare.id),
 			want: orgWrite(200), deny: 404},
 		"PATCH /orgs/{orgId}/members/{userId}": {path: fixed(H + "/members/" + w.spare.id), body: map[string]string{"role": "member"},
@@ -325,17 +359,23 @@ func TestRouteMatrix(t *testing.T) {
 		"POST /projects/{projectId}/groups/{groupId}": {path: fixed(P + "/groups/" + w.hostGroup), body: map[string]string{"role": "annotator"},
 			want: every(201, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCA)).and(every(404, extManagers...)), deny: 404},
 		"GET /projects/{projectId}/members/import-template": {path: fixed(P + "/members/import-template"), want: every(200, standing...), deny: 404},
-		"POST /projects/{projectId}/members/import": {path: fixed(P + "/members/import"), body: "email,role\n" + u[kAnnH].email + ",annotator\n",
+		// An address nobody has: the row becomes an invitation for the
+		// importer's org, whoever imports.
+		"POST /projects/{projectId}/members/import": {path: fixed(P + "/members/import"), body: "email,role\nimport-newcomer@example.com,annotator\n",
 			want: every(200, kOwner, kDev, kPM, kAMH, kSL, kLCM, kCDev, kCPM, kCAM).and(every(403, kAnnH, kLCA)), deny: 404},
 		"GET /projects/{projectId}/permissions": {path: fixed(P + "/permissions"), want: every(200, standing...), deny: 404},
 		"POST /projects/{projectId}/authorize": {path: fixed(P + "/authorize"), body: map[string]string{"action": "project.view"},
 			want: every(200, standing...), deny: 404},
 
 		// invite
-		"PUT /projects/{projectId}/share-link": {path: fixed(P + "/share-link"), want: every(201, kOwner).and(every(403, standing[1:]...)), deny: 404},
+		// The scene's link is active: enabling answers it again (200).
+		"PUT /projects/{projectId}/share-link": {path: fixed(P + "/share-link"), want: every(200, kOwner).and(every(403, standing[1:]...)), deny: 404},
 		"GET /projects/{projectId}/share-link": {path: fixed(P + "/share-link"), want: every(200, kOwner).and(every(403, standing[1:]...)), deny: 404},
 		"DELETE /projects/{projectId}/share-link": {path: fresh(func(w *matrixWorld, k string) string {
-			call(t, "PUT", P+"/share-link", u[kOwner].token, nil).want(t, 201)
+			// A link is active: the one left by the cell before (200) or a new one (201).
+			if r := call(t, "PUT", P+"/share-link", u[kOwner].token, nil); r.status != 200 && r.status != 201 {
+				t.Fatalf("setup: %d %s", r.status, r.raw)
+			}
 			return P + "/share-link"
 		}), want: every(204, kOwner).and(every(403, standing[1:]...)), deny: 404},
 		"POST /projects/{projectId}/labeling-companies": {path: fixed(P + "/labeling-companies"),
@@ -370,6 +410,14 @@ func TestRouteMatrix(t *testing.T) {
 		"POST /invitations/page/sign-out": {path: fixed("/invitations/page/sign-out"), public: true},
 		"POST /invitations/page/accept":   {path: fixed("/invitations/page/accept"), public: true},
 		"POST /invitations/page/decline":  {path: fixed("/invitations/page/decline"), public: true},
+		// The invitee's own view: every signed-in caller, nobody included
+		// (they are authenticated, only in no org), reads themselves; an
+		// invitation bound to someone else is 404 to all, its addressee's alone.
+		"GET /me":             {path: fixed("/me"), want: every(200, kinds...)},
+		"GET /me/invitations": {path: fixed("/me/invitations"), want: every(200, kinds...)},
+		"POST /me/invitations/{invitationId}/accept": {path: fresh(func(w *matrixWorld, k string) string {
+			return "/me/invitations/" + pendingInvite(w) + "/accept"
+		}), want: statuses{}, deny: 404},
 
 		// collaborators
 		"GET /workspaces/{wsId}/collaborators": {path: fixed(W + "/collaborators"),
@@ -389,6 +437,10 @@ func TestRouteMatrix(t *testing.T) {
 			addCollaborator(t, w.ws, o, "Throwaway Co", collab.CollabAnnotationPartner)
 			return W + "/collaborators/" + o
 		}), want: every(202, kOwner).and(every(403, hostMembers...)).and(every(403, collabKinds...)), deny: 404},
+		// The owning org's workspace admins read every row, a
+		// collaborator's people their own org's.
+		"GET /workspaces/{wsId}/members": {path: fixed(W + "/members"),
+			want: every(200, kOwner).and(every(403, hostMembers...)).and(every(200, collabKinds...)), deny: 404},
 		"GET /workspaces/{wsId}/members/{userId}": {path: fixed(W + "/members/" + u[kCDev].id),
 			want: every(200, kOwner, kCDev).and(every(403, hostMembers...)).and(every(403, kCPM, kCAM)), deny: 404},
 		"PUT /workspaces/{wsId}/members/{userId}": {path: fixed(W + "/members/" + u[kCAM].id), body: map[string]string{"role": "annotation_manager"},

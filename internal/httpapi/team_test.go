@@ -401,9 +401,10 @@ func TestLastOwnerUnderConcurrency(t *testing.T) {
 func TestOrgRoutesByRole(t *testing.T) {
 	tm := newTeam(t)
 	H := "/orgs/" + tm.hostOrg
-	// Org members see the org's projects; outsiders see nothing.
+	// Org members see the org's projects (shared with the partner, counted);
+	// outsiders see nothing.
 	ps := call(t, "GET", H+"/projects", tm.annHost.token, nil).want(t, 200).items()
-	if len(ps) != 1 || ps[0]["id"] != tm.project || ps[0]["shared"] != false || ps[0]["hostOrgId"] != tm.hostOrg {
+	if len(ps) != 1 || ps[0]["id"] != tm.project || ps[0]["shared"] != true || ps[0]["hostOrgId"] != tm.hostOrg || ps[0]["partnerCount"] != 1.0 {
 		t.Fatalf("host projects %v", ps)
 	}
 	for _, u := range []actor{tm.tenant, tm.nobody, tm.amExt} {
@@ -413,7 +414,8 @@ func TestOrgRoutesByRole(t *testing.T) {
 	}
 	// The partner sees the project as shared.
 	shared := call(t, "GET", "/orgs/"+tm.partnerOrg+"/projects", tm.annExt.token, nil).want(t, 200).items()
-	if len(shared) != 1 || shared[0]["id"] != tm.project || shared[0]["shared"] != true || shared[0]["hostOrgId"] != tm.hostOrg {
+	if len(shared) != 1 || shared[0]["id"] != tm.project || shared[0]["shared"] != true || shared[0]["hostOrgId"] != tm.hostOrg ||
+		shared[0]["hostOrgName"] != "Host Org" {
 		t.Fatalf("shared projects %v", shared)
 	}
 	// Workspaces and projects: owners and admins.
@@ -521,19 +523,19 @@ func TestCSVImport(t *testing.T) {
 		tm.spareHost.email + ",annotator,\n" + // good
 		extra.email + ",annotation_manager,\n" + // good
 		tm.spareExt.email + ",annotator,Partner Org\n" + // for another org: only its own managers add its people
-		"ghost@example.com,annotator,\n" + // no account
+		"ghost@example.com,annotator,\n" + // no account: invited
 		"not-an-email,annotator,\n" + // bad email
 		tm.spareHost.email + ",annotator,\n" + // duplicate
 		"=cmd|' /C calc'!A0,annotator,\n" + // formula
 		tm.dev.email + ",boss,\n" + // unknown role
 		tm.dev.email + ",developer,\n" + // already a member
-		tm.tenant.email + ",annotator,\n" + // outside the host org: one answer with "ghost"
+		tm.tenant.email + ",annotator,\n" + // outside the host org: invited too, one answer with "ghost"
 		tm.annExt.email + ",annotator,Nope Inc\n" // unknown company
 	r := call(t, "POST", P+"/members/import", tm.pm.token, csv, "Content-Type", "text/csv").want(t, 200)
 	rows := r.body["results"].([]any)
 	want := []struct{ status, field string }{
-		{"added", ""}, {"added", ""}, {"error", "company"}, {"error", "email"}, {"error", "email"}, {"error", "email"},
-		{"error", "row"}, {"error", "role"}, {"already_member", ""}, {"error", "email"}, {"error", "company"},
+		{"added", ""}, {"added", ""}, {"error", "company"}, {"invited", ""}, {"error", "email"}, {"error", "email"},
+		{"error", "row"}, {"error", "role"}, {"already_member", ""}, {"invited", ""}, {"error", "company"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d results: %s", len(rows), r.raw)
@@ -544,11 +546,23 @@ func TestCSVImport(t *testing.T) {
 			t.Errorf("row %d: %v, want %s/%s", i+2, row, w.status, w.field)
 		}
 	}
-	if r.body["added"].(float64) != 2 || r.body["errors"].(float64) != 8 || r.body["alreadyMembers"].(float64) != 1 {
+	if r.body["added"].(float64) != 2 || r.body["errors"].(float64) != 6 || r.body["alreadyMembers"].(float64) != 1 || r.body["invited"].(float64) != 2 {
 		t.Fatalf("summary %s", r.raw)
 	}
-	if ghost, tenant := rows[3].(map[string]any), rows[9].(map[string]any); ghost["error"] != tenant["error"] {
+	if ghost, tenant := rows[3].(map[string]any), rows[9].(map[string]any); fmt.Sprint(ghost["status"], ghost["error"]) != fmt.Sprint(tenant["status"], tenant["error"]) {
 		t.Fatalf("no account and another org answer differently: %v / %v", ghost, tenant)
+	}
+	// The invited rows are bound invitations with the row's role, mailed.
+	pending := call(t, "GET", "/invitations?projectId="+tm.project, tm.pm.token, nil).want(t, 200).items()
+	bound := map[string]string{}
+	for _, inv := range pending {
+		bound[fmt.Sprint(inv["email"])] = fmt.Sprint(inv["role"])
+	}
+	if bound["ghost@example.com"] != "annotator" || bound[tm.tenant.email] != "annotator" {
+		t.Fatalf("pending invitations %v", bound)
+	}
+	if len(emailsTo(t, tm.tenant.email)) == 0 {
+		t.Fatal("the invited row got no mail")
 	}
 	// The partner's manager imports their own org's people.
 	r = call(t, "POST", P+"/members/import", tm.amExt.token, "email,role\n"+tm.spareExt.email+",annotator\n", "Content-Type", "text/csv").want(t, 200)
