@@ -197,7 +197,7 @@ func serve(log *slog.Logger) error {
 			case <-pollCtx.Done():
 				return
 			case <-tick.C:
-				if _, err := a.Service.Relay.RelayOutbox(pollCtx, app.RelayAge); err != nil && pollCtx.Err() == nil {
+				if _, err := a.SweepOutbox(pollCtx); err != nil && pollCtx.Err() == nil {
 					log.Warn("outbox relay", "err", err)
 				}
 			}

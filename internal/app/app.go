@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -144,14 +145,28 @@ func (a *App) LambdaHTTP(fn string) func(context.Context, events.APIGatewayV2HTT
 	return httpadapter.NewV2(StripProxyHeaders(a.Router(fn))).ProxyWithContext
 }
 
+// QueueConsumer is a consumer function's SQS handler.
+type QueueConsumer interface {
+	Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
+}
+
 // Consumer returns the queue consumer of a consumer function.
-func (a *App) Consumer(fn string) (*worker.Consumer, error) {
+func (a *App) Consumer(fn string) (QueueConsumer, error) {
 	switch fn {
 	case lambdafn.Mailer:
 		// Each message id is sent once, however often the queue delivers it.
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(mail.Once{Sender: a.Mailer, Claims: a.Store})}), nil
 	case lambdafn.Jobs:
-		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}), nil
+		// Two event sources: the jobs queue runs jobs; its dead-letter
+		// queue fails the jobs whose run messages reach it.
+		return bySource{
+			main: worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindJobRun: a.runJob}),
+			dead: worker.NewConsumer(fn+"-dead-letters", a.Log, map[string]worker.Handler{KindJobRun: a.jobDeadLettered}),
+			isDead: func(arn string) bool {
+				name := a.Config.JobsQueueURL[strings.LastIndex(a.Config.JobsQueueURL, "/")+1:]
+				return name != "" && strings.HasSuffix(arn, ":"+name+DeadLetterSuffix)
+			},
+		}, nil
 	case lambdafn.Handoff:
 		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff}), nil
 	}
@@ -221,6 +236,57 @@ func (q JobQueue) Enqueue(ctx context.Context, jobID string) error {
 	return q.Publisher.Publish(ctx, worker.Envelope{Kind: KindJobRun, ID: jobID + "-" + collab.RandomIDs{}.New("run"), Body: body}, "")
 }
 
+// DeadLetterSuffix ends the name of a queue's dead-letter queue in
+// template.yaml (the jobs queue's is "<stack>-jobs-dlq").
+const DeadLetterSuffix = "-dlq"
+
+// bySource hands each record of a batch to the consumer of the queue it
+// came from: dead (the dead-letter queue, by its ARN) or main.
+type bySource struct {
+	main, dead *worker.Consumer
+	isDead     func(arn string) bool
+}
+
+func (b bySource) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var main, dead events.SQSEvent
+	for _, r := range ev.Records {
+		if b.isDead(r.EventSourceARN) {
+			dead.Records = append(dead.Records, r)
+		} else {
+			main.Records = append(main.Records, r)
+		}
+	}
+	var out events.SQSEventResponse
+	for _, part := range []struct {
+		c  *worker.Consumer
+		ev events.SQSEvent
+	}{{b.main, main}, {b.dead, dead}} {
+		if len(part.ev.Records) == 0 {
+			continue
+		}
+		res, err := part.c.Handle(ctx, part.ev)
+		if err != nil {
+			return out, err
+		}
+		out.BatchItemFailures = append(out.BatchItemFailures, res.BatchItemFailures...)
+	}
+	return out, nil
+}
+
+// jobDeadLettered fails the job of a run message that reached the jobs
+// dead-letter queue, with the reason its failed runs left on it. A message
+// without a job id stays in the queue for an operator.
+func (a *App) jobDeadLettered(ctx context.Context, m worker.Message) error {
+	var in struct {
+		JobID string `json:"jobId"`
+	}
+	if err := json.Unmarshal(m.Body, &in); err != nil || in.JobID == "" {
+		return fmt.Errorf("dead-lettered job.run without jobId: %w", err)
+	}
+	a.Log.WarnContext(ctx, "job run dead-lettered: failing the job", "jobId", in.JobID, "receiveCount", m.ReceiveCount)
+	return a.Service.Jobs.DeadLettered(ctx, in.JobID)
+}
+
 // runJob works on a job for one message, and hands the rest to a new
 // message: a run never outlives its Lambda's timeout, and a failure retries
 // only from the last checkpoint.
@@ -271,9 +337,21 @@ func (a *App) handoff(ctx context.Context, m worker.Message) error {
 // it (younger ones are normally relayed at once by the request itself).
 const RelayAge = 5 * time.Second
 
+// SweepOutbox relays the outbox once, as the handoff function's schedule
+// and cmd/local's ticker run it, and logs the messages it skipped or
+// parked; the error is a sweep that could not read the outbox.
+func (a *App) SweepOutbox(ctx context.Context) (collab.RelayReport, error) {
+	rep, err := a.Service.Relay.RelayOutbox(ctx, RelayAge)
+	if rep.Failed > 0 {
+		a.Log.WarnContext(ctx, "outbox relay skipped messages it could not publish", "relayed", rep.Relayed,
+			"failed", rep.Failed, "parked", rep.Parked, "held", rep.Held, "errors", rep.Errors)
+	}
+	return rep, err
+}
+
 // HandoffLambda serves the handoff function's two triggers: SQS batches
 // from the review-handoff queue, and the scheduled outbox sweep.
-func (a *App) HandoffLambda(c *worker.Consumer) func(context.Context, json.RawMessage) (any, error) {
+func (a *App) HandoffLambda(c QueueConsumer) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
 			Records []json.RawMessage `json:"Records"`
@@ -285,8 +363,8 @@ func (a *App) HandoffLambda(c *worker.Consumer) func(context.Context, json.RawMe
 			}
 			return c.Handle(ctx, ev)
 		}
-		n, err := a.Service.Relay.RelayOutbox(ctx, RelayAge)
-		return map[string]int{"relayed": n}, err
+		rep, err := a.SweepOutbox(ctx)
+		return map[string]int{"relayed": rep.Relayed, "failed": rep.Failed, "parked": rep.Parked, "held": rep.Held}, err
 	}
 }
 

@@ -114,7 +114,15 @@ func NewJWKS(ctx context.Context, url, issuer, audience string) (*Verifier, erro
 }
 
 // Verify parses and checks a token and returns its claims.
+// MaxTokenBytes bounds a bearer token: identity tokens are a few KB at
+// most.
+const MaxTokenBytes = 16 << 10
+
 func (v *Verifier) Verify(token string) (Claims, error) {
+	// A token this long is no identity token: refused before it is decoded.
+	if len(token) > MaxTokenBytes {
+		return Claims{}, fmt.Errorf("%w: the token is longer than %d bytes", ErrInvalidToken, MaxTokenBytes)
+	}
 	var tc tokenClaims
 	if _, err := v.parser.ParseWithClaims(token, &tc, v.keyfunc); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)

@@ -101,10 +101,11 @@ func (s Standing) collabLive() bool {
 }
 
 // partnerLive reports whether an external project row still counts: its
-// org still partners the project and the user still belongs to that org.
+// org still partners the project (no stop under way) and the user still
+// belongs to that org.
 func (s Standing) partnerLive() bool {
 	m := s.Member
-	return m != nil && m.Side == SideExternal && s.Partner != nil && s.Partner.OrgID == m.OrgID &&
+	return m != nil && m.Side == SideExternal && s.Partner != nil && s.Partner.OrgID == m.OrgID && s.Partner.StoppingJob == "" &&
 		s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
 }
 

@@ -27,7 +27,11 @@
 //     which handoff messages the table admits ([CheckHandoff]).
 //   - errors.go: the error codes and typed errors; internal/httpapi maps
 //     them to HTTP statuses in one table.
-//   - notices.go: every mail's subject and text, as templates.
+//   - notices.go: every mail's subject and text, as templates, and the
+//     cleaning of every name that reaches a mail; notify.go: who is told
+//     what (review digests, links into the web app).
+//   - ratelimit.go: the budgets of invitations and imports per user and
+//     per org, and the Limiter port that keeps them.
 //   - ports.go: [MaxTransactionItems], the [Mailer], [Clock] and [IDs]
 //     ports; idempotency.go: [IdempotencyStore]; ids.go, email.go: ids and
 //     email comparison.

@@ -256,11 +256,19 @@ func RightsChanged() *Error {
 	return Errorf(CodeConflict, "your own rights changed meanwhile; reload and retry")
 }
 
+// ErrContended marks a change that lost to a concurrent transaction (as
+// opposed to one whose record moved on): retrying it as it is may succeed.
+var ErrContended = errors.New("contended")
+
 // Contended: a concurrent transaction on the same records won; the change
 // may simply be retried.
 func Contended(cause error) *Error {
-	return Wrap(CodeConflict, cause, "a concurrent change conflicted; retry")
+	return Wrap(CodeConflict, errors.Join(ErrContended, cause), "a concurrent change conflicted; retry")
 }
+
+// IsContended reports whether err is a Contended error: a retry of the same
+// change may succeed, where a Stale one never will.
+func IsContended(err error) bool { return errors.Is(err, ErrContended) }
 
 // LastOwner: the change would leave the record (by id, or "" for the one
 // the caller acts on) without an owner.

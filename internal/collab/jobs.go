@@ -12,6 +12,7 @@ const (
 	JobAddAllUsers        JobKind = "add_all_users"
 	JobRemoveCollaborator JobKind = "remove_collaborator"
 	JobDistributeTask     JobKind = "distribute_task"
+	JobStopPartner        JobKind = "stop_partner"
 )
 
 // JobStatus is where a job stands.
@@ -33,9 +34,9 @@ type Job struct {
 	WorkspaceID string
 	OrgID       string
 	Role        WorkspaceRole // add_all_users: the role given
-	ProjectID   string        // distribute_task: the task's project
+	ProjectID   string        // distribute_task: the task's project; stop_partner: the project
 	TaskID      string        // distribute_task: the task
-	Targets     []string      // distribute_task: the users the items go to, in turn
+	Targets     []string      // distribute_task: the users the items go to, in turn; stop_partner: the users told
 	CreatedBy   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -43,6 +44,11 @@ type Job struct {
 	Total       int // items known so far (grows while listing)
 	Written     int // items written or deleted
 	Errors      []string
+	// Reason says why a failed job failed (usecase_jobs.go); Failures and
+	// LastError count the runs that failed since it started or was retried.
+	Reason    string
+	Failures  int
+	LastError string
 	// Checkpoint: the phase and the cursor within it where the next chunk
 	// starts; a re-run from a checkpoint redoes at most one chunk, and every
 	// write of a chunk is idempotent.

@@ -2,14 +2,26 @@ package collab
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Notice names a mail the platform sends. Its subject and text are
 // templates in the one catalogue below; use cases fill a notice's data and
 // never write mail text themselves.
+//
+// Every string of a notice's data is cleaned here, in ComposeNotice, before
+// a template sees it, so no caller can forget to (cleanNoticeData): a name
+// becomes one line without control, bidirectional or invisible characters,
+// at most MaxNoticeNameRunes long (cut with an ellipsis); free text
+// (`notice:"text"`, a comment) keeps its line breaks but nothing else of
+// the kind, at most MaxNoticeTextRunes; a link (`notice:"link"`) loses any
+// control character. The subject is one line, at most MaxSubjectRunes,
+// whatever its template says.
 type Notice string
 
 // The notices.
@@ -22,6 +34,13 @@ const (
 	NoticeStopped     Notice = "collaboration_stopped" // StoppedNotice
 )
 
+// The bounds of what a mail shows of the data it is given.
+const (
+	MaxNoticeNameRunes = 100  // a name: a person's, an org's, a project's, a task's, an item's
+	MaxNoticeTextRunes = 2000 // free text: a reviewer's comment
+	MaxSubjectRunes    = 200  // the rendered subject
+)
+
 // InvitationNotice is the data of an invitation's mail.
 type InvitationNotice struct {
 	Kind          InvitationKind
@@ -31,7 +50,7 @@ type InvitationNotice struct {
 	CompanyName   string
 	WorkspaceName string
 	Role          string
-	Link          string
+	Link          string `notice:"link"`
 	ExpiresAt     time.Time
 }
 
@@ -40,7 +59,7 @@ type AddedNotice struct {
 	AddedBy     string
 	ProjectName string
 	Role        Role
-	Link        string
+	Link        string `notice:"link"`
 }
 
 // ReviewWaitsNotice is the data of the digest "items of a task wait for
@@ -49,7 +68,7 @@ type AddedNotice struct {
 type ReviewWaitsNotice struct {
 	Scope       string
 	ProjectName string
-	Link        string
+	Link        string `notice:"link"`
 }
 
 // AssignedNotice is the data of "work was assigned to you": What is the
@@ -57,22 +76,22 @@ type ReviewWaitsNotice struct {
 type AssignedNotice struct {
 	What        string
 	ProjectName string
-	Link        string
+	Link        string `notice:"link"`
 }
 
 // RejectedNotice is the data of "your work was sent back to you".
 type RejectedNotice struct {
 	ItemName    string
 	ProjectName string
-	Comment     string
-	Link        string
+	Comment     string `notice:"text"`
+	Link        string `notice:"link"`
 }
 
 // StoppedNotice is the data of "the collaboration stopped".
 type StoppedNotice struct {
 	OrgName     string // the partner org
 	ProjectName string
-	Link        string
+	Link        string `notice:"link"`
 }
 
 // noticeFuncs are the helpers the templates may call.
@@ -119,6 +138,17 @@ var noticeCatalogue = map[Notice][2]string{
 	},
 }
 
+// noticeData is the data type of each notice: ComposeNotice refuses any
+// other.
+var noticeData = map[Notice]reflect.Type{
+	NoticeInvitation:  reflect.TypeFor[InvitationNotice](),
+	NoticeAdded:       reflect.TypeFor[AddedNotice](),
+	NoticeReviewWaits: reflect.TypeFor[ReviewWaitsNotice](),
+	NoticeAssigned:    reflect.TypeFor[AssignedNotice](),
+	NoticeRejected:    reflect.TypeFor[RejectedNotice](),
+	NoticeStopped:     reflect.TypeFor[StoppedNotice](),
+}
+
 // noticeTemplates are the catalogue, parsed once.
 var noticeTemplates = func() map[Notice][2]*template.Template {
 	out := map[Notice][2]*template.Template{}
@@ -138,6 +168,10 @@ func ComposeNotice(n Notice, id, to string, data any) (Email, error) {
 	if !ok {
 		return Email{}, fmt.Errorf("unknown notice %q", n)
 	}
+	data, err := cleanNoticeData(n, data)
+	if err != nil {
+		return Email{}, err
+	}
 	var subject, text strings.Builder
 	if err := t[0].Execute(&subject, data); err != nil {
 		return Email{}, fmt.Errorf("notice %s subject: %w", n, err)
@@ -145,5 +179,115 @@ func ComposeNotice(n Notice, id, to string, data any) (Email, error) {
 	if err := t[1].Execute(&text, data); err != nil {
 		return Email{}, fmt.Errorf("notice %s text: %w", n, err)
 	}
-	return Email{ID: id, To: to, Subject: subject.String(), Text: text.String()}, nil
+	return Email{ID: id, To: to, Subject: cleanLine(subject.String(), MaxSubjectRunes), Text: text.String()}, nil
+}
+
+// cleanNoticeData returns a copy of a notice's data with every string field
+// cleaned by its kind (the field's `notice` tag): a name by default, "text"
+// free text, "link" a link the platform built. A new field is a name
+// unless tagged otherwise: it cannot reach a mail uncleaned.
+func cleanNoticeData(n Notice, data any) (any, error) {
+	v := reflect.ValueOf(data)
+	if want := noticeData[n]; !v.IsValid() || v.Type() != want {
+		return nil, fmt.Errorf("notice %s takes a %v, not %T", n, noticeData[n], data)
+	}
+	out := reflect.New(v.Type()).Elem()
+	out.Set(v)
+	for i := range out.NumField() {
+		f, fv := out.Type().Field(i), out.Field(i)
+		if !f.IsExported() || fv.Kind() != reflect.String {
+			continue
+		}
+		switch f.Tag.Get("notice") {
+		case "link":
+			fv.SetString(strings.Map(func(r rune) rune {
+				if unicode.IsControl(r) || unicode.IsSpace(r) || hiddenRune(r) {
+					return -1
+				}
+				return r
+			}, fv.String()))
+		case "text":
+			fv.SetString(cleanText(fv.String(), MaxNoticeTextRunes))
+		default:
+			fv.SetString(cleanLine(fv.String(), MaxNoticeNameRunes))
+		}
+	}
+	return out.Interface(), nil
+}
+
+// hiddenRune reports a character that shows nothing or changes how the text
+// around it shows: format characters (bidirectional controls, zero-width
+// characters, tags, the BOM, the soft hyphen), the other invisible ones
+// (isInvisible: fillers, joiners), and invalid UTF-8.
+func hiddenRune(r rune) bool {
+	return r == utf8.RuneError || unicode.Is(unicode.Cf, r) || isBidiControl(r) || !unicode.IsSpace(r) && isInvisible(r)
+}
+
+// breaksLine reports a character that starts a new line or is a control:
+// in a name each becomes one space.
+func breaksLine(r rune) bool {
+	return unicode.IsControl(r) || unicode.IsSpace(r) || unicode.In(r, unicode.Zl, unicode.Zp)
+}
+
+// cleanLine makes s one line fit for a subject or a name in a text: every
+// run of white space and control characters (CR and LF among them) one
+// space, hidden characters removed, trimmed, at most limit runes (the last
+// one an ellipsis when cut).
+func cleanLine(s string, limit int) string {
+	var b strings.Builder
+	runes, space := 0, false
+	for _, r := range s {
+		switch {
+		case hiddenRune(r):
+			continue
+		case breaksLine(r):
+			space = runes > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			runes++
+			space = false
+		}
+		b.WriteRune(r)
+		runes++
+		if runes > limit {
+			break
+		}
+	}
+	return cut(b.String(), limit)
+}
+
+// cleanText cleans free text: line breaks (CR LF, CR, LF, the Unicode line
+// and paragraph separators) kept as LF, at most one empty line in a row;
+// any other control or white space one space; hidden characters removed;
+// each line trimmed; at most limit runes.
+func cleanText(s string, limit int) string {
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u0085", "\n").Replace(s)
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	runes := 0
+	for _, l := range lines {
+		l = cleanLine(l, limit)
+		if l == "" && (len(out) == 0 || out[len(out)-1] == "") {
+			continue
+		}
+		out = append(out, l)
+		if runes += utf8.RuneCountInString(l) + 1; runes > limit {
+			break
+		}
+	}
+	return cut(strings.TrimSpace(strings.Join(out, "\n")), limit)
+}
+
+// cut bounds s to limit runes (at least 1), ending in an ellipsis when it was longer.
+func cut(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	if limit < 1 {
+		return ""
+	}
+	r := []rune(s)[:limit-1]
+	return strings.TrimRight(string(r), " \n") + "…"
 }

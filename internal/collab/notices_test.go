@@ -1,8 +1,10 @@
 package collab
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The catalogue renders each notice's subject and text; the texts are
@@ -50,5 +52,115 @@ func TestComposeNotice(t *testing.T) {
 	}
 	if _, err := ComposeNotice("nope", "", "", nil); err == nil {
 		t.Error("an unknown notice composed")
+	}
+}
+
+// A display name is cleaned in the catalogue, whoever fills the notice: a
+// name carrying a header injection ("\r\nBcc: x@y") stays on the subject's
+// and the body's one line, and a 10,000-character name is cut to
+// MaxNoticeNameRunes with an ellipsis.
+func TestComposeNoticeCleansNames(t *testing.T) {
+	expires := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	injected := "Eve\r\nBcc: x@y"
+	long := strings.Repeat("a", 10_000)
+	for _, tc := range []struct {
+		name        string
+		data        any
+		n           Notice
+		subjectHas  string // the cleaned name in the subject ("" when it shows only in the body)
+		bodyLineHas string
+	}{
+		{"injected inviter", InvitationNotice{Kind: KindOrgMember, InvitedBy: injected, OrgName: "Host", Role: "admin", Link: "L", ExpiresAt: expires},
+			NoticeInvitation, "", "Eve Bcc: x@y (Host) invites you"},
+		{"injected org", InvitationNotice{Kind: KindOrgMember, InvitedBy: "Ann", OrgName: injected, Role: "admin", Link: "L", ExpiresAt: expires},
+			NoticeInvitation, `"Eve Bcc: x@y"`, `Ann (Eve Bcc: x@y) invites you to join the organization "Eve Bcc: x@y" as admin.`},
+		{"injected company", InvitationNotice{Kind: KindLabelingCompany, InvitedBy: "Ann", OrgName: "Host", ProjectName: "P", CompanyName: injected, Link: "L", ExpiresAt: expires},
+			NoticeInvitation, `the labeling company "Eve Bcc: x@y"`, `as the labeling company "Eve Bcc: x@y".`},
+		{"injected adder", AddedNotice{AddedBy: injected, ProjectName: injected, Role: RoleAnnotator, Link: "L"},
+			NoticeAdded, `"Eve Bcc: x@y"`, `Eve Bcc: x@y added you to the project "Eve Bcc: x@y" as annotator.`},
+		{"injected stopped", StoppedNotice{OrgName: injected, ProjectName: injected, Link: "L"},
+			NoticeStopped, `"Eve Bcc: x@y"`, "The collaboration of Eve Bcc: x@y on project"},
+		{"long inviter", InvitationNotice{Kind: KindOrgMember, InvitedBy: long, OrgName: long, Role: "admin", Link: "L", ExpiresAt: expires},
+			NoticeInvitation, strings.Repeat("a", MaxNoticeNameRunes-1) + "…", strings.Repeat("a", MaxNoticeNameRunes-1) + "… (" + strings.Repeat("a", MaxNoticeNameRunes-1) + "…) invites you"},
+		{"long project", AddedNotice{AddedBy: long, ProjectName: long, Role: RoleAnnotator, Link: "L"},
+			NoticeAdded, `"` + strings.Repeat("a", MaxNoticeNameRunes-1) + `…"`, strings.Repeat("a", MaxNoticeNameRunes-1) + "… added you"},
+	} {
+		e, err := ComposeNotice(tc.n, "id", "to@example.com", tc.data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if strings.ContainsAny(e.Subject, "\r\n") || utf8.RuneCountInString(e.Subject) > MaxSubjectRunes {
+			t.Errorf("%s: subject is not one bounded line: %q", tc.name, e.Subject)
+		}
+		if !strings.Contains(e.Subject, tc.subjectHas) {
+			t.Errorf("%s: subject %q lacks %q", tc.name, e.Subject, tc.subjectHas)
+		}
+		if strings.ContainsRune(e.Text, '\r') {
+			t.Errorf("%s: text holds a CR: %q", tc.name, e.Text)
+		}
+		var line string
+		for _, l := range strings.Split(e.Text, "\n") {
+			if strings.Contains(l, tc.bodyLineHas) {
+				line = l
+			}
+			if strings.HasPrefix(l, "Bcc:") || utf8.RuneCountInString(l) > 4*MaxNoticeNameRunes {
+				t.Errorf("%s: text line %q", tc.name, l)
+			}
+		}
+		if line == "" {
+			t.Errorf("%s: no text line holds %q:\n%s", tc.name, tc.bodyLineHas, e.Text)
+		}
+		if strings.Contains(e.Text, long[:MaxNoticeNameRunes+1]) {
+			t.Errorf("%s: the long name was not cut", tc.name)
+		}
+	}
+}
+
+// Bidirectional and invisible characters go, other controls become spaces,
+// a subject stays one bounded line, a comment keeps its line breaks but no
+// CR and no more than MaxNoticeTextRunes, and a notice takes only its own
+// data type.
+func TestNoticeCleaning(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ann\u202Egnp.exe":            "Anngnp.exe",   // right-to-left override
+		"A\u200Bn\u200Dn\uFEFF\u00AD": "Ann",          // zero-width, BOM, soft hyphen
+		"\t Ann \x00\x1b[31m  Lee \v": "Ann [31m Lee", // controls and runs of space
+		"Ann\u2028Lee\u0085Bo":        "Ann Lee Bo",   // Unicode line breaks
+		"Ann\xffLee":                  "AnnLee",       // invalid UTF-8
+		"\u3164\u115F":                "",             // Hangul fillers alone
+	} {
+		if got := cleanLine(in, MaxNoticeNameRunes); got != want {
+			t.Errorf("cleanLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := cleanLine("ab cdef", 4); got != "ab…" {
+		t.Errorf("cut at a space: %q", got)
+	}
+	if got := cleanText("Line 1\r\n\r\n\r\n\rLine\t2\u202E\r\nBcc: x@y", 100); got != "Line 1\n\nLine 2\nBcc: x@y" {
+		t.Errorf("cleanText: %q", got)
+	}
+	if got := cleanText(strings.Repeat("word ", 5000), MaxNoticeTextRunes); utf8.RuneCountInString(got) != MaxNoticeTextRunes || !strings.HasSuffix(got, "…") {
+		t.Errorf("a long comment is %d runes", utf8.RuneCountInString(got))
+	}
+	e, err := ComposeNotice(NoticeRejected, "id", "to@example.com", RejectedNotice{ItemName: "a.jpg\r\nBcc: x@y", ProjectName: "P",
+		Comment: "Too dark.\r\nRedo it.", Link: "https://app/projects/p/items/i\r\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Subject != `"a.jpg Bcc: x@y" was sent back to you` ||
+		e.Text != "Hello,\n\nYour work on \"a.jpg Bcc: x@y\" in project \"P\" was sent back to you:\n\nToo dark.\nRedo it.\n\nhttps://app/projects/p/items/i\n" {
+		t.Errorf("rejected:\nsubject %q\ntext %q", e.Subject, e.Text)
+	}
+	// The subject is bounded as a whole, whatever its names.
+	e, err = ComposeNotice(NoticeInvitation, "id", "to", InvitationNotice{Kind: KindLabelingCompany, ProjectName: strings.Repeat("p", 500),
+		CompanyName: strings.Repeat("c", 500), Link: "L"})
+	if err != nil || utf8.RuneCountInString(e.Subject) > MaxSubjectRunes {
+		t.Errorf("subject of %d runes (%v)", utf8.RuneCountInString(e.Subject), err)
+	}
+	if _, err := ComposeNotice(NoticeAdded, "id", "to", map[string]string{"AddedBy": "\r\nBcc: x@y"}); err == nil {
+		t.Error("a notice took data of another type")
+	}
+	if _, err := ComposeNotice(NoticeAdded, "id", "to", &AddedNotice{}); err == nil {
+		t.Error("a notice took a pointer to its data")
 	}
 }

@@ -55,7 +55,10 @@ type Partner struct {
 	ManagerID string // the first annotation_manager
 	HostOrgID string
 	AddedAt   time.Time
-	Version   int
+	// StoppingJob is set once the collaboration's stop has begun: the
+	// partnership grants nothing more, and the job ends it.
+	StoppingJob string
+	Version     int
 }
 
 // OrgProject is a project in an org's list: its own, or shared with it.

@@ -47,6 +47,7 @@ type Stores struct {
 	Tasks            TaskStore
 	Relay            RelayStore
 	Jobs             JobStore
+	Limiter          Limiter // the rate limits' counters (ratelimit.go)
 }
 
 // Deps are the service's other ports (every one required) and its
@@ -58,6 +59,9 @@ type Deps struct {
 	Jobs      JobQueue
 	Publisher Publisher
 	Config    Config
+	// RateLimits lowers or raises the rate limits; a zero field is its
+	// default (DefaultRateLimits), so production leaves it empty.
+	RateLimits RateLimits
 }
 
 // base is what every capability shares: the clock, identifiers, the
@@ -86,7 +90,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 		"Rights": st.Rights, "Orgs": st.Orgs, "Workspaces": st.Workspaces, "Groups": st.Groups, "Projects": st.Projects,
 		"Members": st.Members, "Invitations": st.Invitations, "Directory": st.Directory, "Collaborators": st.Collaborators,
 		"CollabJobs": st.CollabJobs, "WorkspaceMembers": st.WorkspaceMembers, "Partners": st.Partners, "Items": st.Items, "Tasks": st.Tasks,
-		"Relay": st.Relay, "Jobs": st.Jobs,
+		"Relay": st.Relay, "Jobs": st.Jobs, "Limiter": st.Limiter,
 		"Deps.Clock": d.Clock, "Deps.IDs": d.IDs, "Deps.Mailer": d.Mailer, "Deps.Jobs": d.Jobs, "Deps.Publisher": d.Publisher,
 	}); err != nil {
 		return nil, err
@@ -101,9 +105,10 @@ func NewService(st Stores, d Deps) (*Service, error) {
 		Relay:            &Relay{base: b, store: st.Relay, publisher: d.Publisher},
 		Jobs:             &Jobs{base: b, store: st.Jobs, queue: d.Jobs, runners: map[JobKind]jobRunner{}},
 	}
-	s.Invitations = &Invitations{base: b, store: st.Invitations, dir: st.Directory, mailer: d.Mailer}
+	s.Invitations = &Invitations{base: b, store: st.Invitations, dir: st.Directory, mailer: d.Mailer,
+		limits: rateLimiter{limiter: st.Limiter, limits: d.RateLimits.orDefaults()}}
 	s.Members = &Members{base: b, store: st.Members, mailer: d.Mailer, invitations: s.Invitations}
-	s.Partners = &Partners{base: b, store: st.Partners, mailer: d.Mailer}
+	s.Partners = &Partners{base: b, store: st.Partners, mailer: d.Mailer, jobs: s.Jobs}
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
 	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs}
 	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs, mailer: d.Mailer}
@@ -111,6 +116,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	cj := &collabJobs{base: b, store: st.CollabJobs, partners: s.Partners}
 	s.Jobs.runners[JobAddAllUsers] = cj.addAllChunk
 	s.Jobs.runners[JobRemoveCollaborator] = cj.removeCollabChunk
+	s.Jobs.runners[JobStopPartner] = s.Partners.stopChunk
 	return s, nil
 }
 

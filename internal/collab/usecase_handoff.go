@@ -19,6 +19,13 @@ type RelayStore interface {
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
 	ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]OutboxMessage, error)
 	DeleteOutbox(ctx context.Context, m OutboxMessage) error
+	// OutboxFailed counts a failed publish on the message's row, with its
+	// error, and returns the attempts so far; a row gone meanwhile (relayed
+	// by another sweep) counts 0.
+	OutboxFailed(ctx context.Context, m OutboxMessage, cause string) (attempts int, err error)
+	// ParkOutbox moves the message to the dead-letter outbox, out of the
+	// relay's way, for an operator to look at.
+	ParkOutbox(ctx context.Context, m OutboxMessage, attempts int, cause string) error
 	GetTask(ctx context.Context, projectID, taskID string) (Task, error)
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
@@ -81,27 +88,80 @@ func (s *Relay) relay(ctx context.Context, msgs []OutboxMessage) {
 	}
 }
 
+// OutboxMaxAttempts is how many sweeps try to publish an outbox message
+// before it is parked in the dead-letter outbox.
+const OutboxMaxAttempts = 5
+
+// outboxSweepLimit is how many messages one sweep reads.
+const outboxSweepLimit = 100
+
+// RelayReport is what one sweep of the outbox did.
+type RelayReport struct {
+	Relayed int // published and deleted
+	Failed  int // not published this sweep (each counted on its row)
+	Parked  int // of the failed, moved to the dead-letter outbox
+	Held    int // held back behind a failed message of their FIFO group
+	// Errors are the failures, one line each ("<message id>: <error>").
+	Errors []string
+}
+
 // RelayOutbox publishes every outbox message older than age and deletes it;
 // run periodically, it guarantees that a change committed with a message
 // reaches the queue even when the immediate publish failed. A message
 // published twice is deduplicated (FIFO by transition id) or ignored (the
 // consumer checks the item's state).
-func (s *Relay) RelayOutbox(ctx context.Context, age time.Duration) (int, error) {
-	msgs, err := s.store.ListOutbox(ctx, s.clock.Now().Add(-age), 100)
+//
+// A message that cannot be published is skipped, so it blocks no other:
+// its failure is counted on its row, and after OutboxMaxAttempts sweeps it
+// is parked in the dead-letter outbox. Only the later messages of its own
+// FIFO group wait for it (until it goes out or is parked), keeping that
+// group's order. The error is for a sweep that could not read the outbox.
+func (s *Relay) RelayOutbox(ctx context.Context, age time.Duration) (RelayReport, error) {
+	var rep RelayReport
+	msgs, err := s.store.ListOutbox(ctx, s.clock.Now().Add(-age), outboxSweepLimit)
 	if err != nil {
-		return 0, err
+		return rep, err
 	}
-	n := 0
+	blocked := map[string]bool{}
 	for _, m := range msgs {
-		if err := s.publisher.Publish(ctx, m); err != nil {
-			return n, fmt.Errorf("relay %s: %w", m.ID, err)
+		if err := ctx.Err(); err != nil {
+			return rep, err
 		}
-		if err := s.store.DeleteOutbox(ctx, m); err != nil {
-			return n, err
+		if m.Group != "" && blocked[m.Group] {
+			rep.Held++
+			continue
 		}
-		n++
+		err := s.publisher.Publish(ctx, m)
+		if err == nil {
+			err = s.store.DeleteOutbox(ctx, m)
+			if err == nil {
+				rep.Relayed++
+				continue
+			}
+			// Published but still listed: the next sweep publishes it
+			// again, which the consumers take as a duplicate.
+			err = fmt.Errorf("delete after publishing: %w", err)
+		}
+		rep.Failed++
+		rep.Errors = append(rep.Errors, m.ID+": "+err.Error())
+		if m.Group != "" {
+			blocked[m.Group] = true
+		}
+		attempts, ferr := s.store.OutboxFailed(ctx, m, err.Error())
+		if ferr != nil {
+			rep.Errors = append(rep.Errors, m.ID+": counting the failure: "+ferr.Error())
+			continue
+		}
+		if attempts >= OutboxMaxAttempts {
+			if perr := s.store.ParkOutbox(ctx, m, attempts, err.Error()); perr != nil {
+				rep.Errors = append(rep.Errors, m.ID+": parking: "+perr.Error())
+				continue
+			}
+			rep.Parked++
+			delete(blocked, m.Group) // parked: the rest of its group goes on
+		}
 	}
-	return n, nil
+	return rep, nil
 }
 
 // Handoff applies a handoff message on the receiving side. A duplicate,

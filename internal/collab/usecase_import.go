@@ -54,6 +54,15 @@ func formulaLike(cell string) bool {
 // ImportMembers adds project members from CSV records (`email,role[,company]`
 // after a header row). Each row is checked on its own; good rows are added,
 // bad ones reported with the field at fault, none half-applied.
+//
+// An import is rate limited (ratelimit.go): the call counts against the
+// importer's and their org's import limits (refused whole with
+// rate_limited past them), and the invitations it sends count against the
+// same invitation limits as invitations made one by one: they are taken at
+// once, as many as both budgets have left, and the rows beyond that budget
+// are not invited but answered as row errors (field email) saying when to
+// import them again. Rows of people added at once send no invitation and
+// are never limited.
 func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string, records [][]string) (ImportResult, error) {
 	if len(records) == 0 {
 		return ImportResult{}, invalid("file", "is empty; the first line must be the header email,role[,company]")
@@ -74,6 +83,16 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 	}
 	g, err := a.require(ActMembersManage)
 	if err != nil {
+		return ImportResult{}, err
+	}
+	// Rows are added for the org the importer acts for (docs/security.md, invariant 4): the
+	// host org for the host, their own org for a partner's manager.
+	home, err := s.place(a, "")
+	if err != nil {
+		return ImportResult{}, err
+	}
+	lim := s.invitations.limits
+	if err := lim.takeAll(ctx, "imports", 1, s.clock.Now(), lim.imports(c, home.orgID)...); err != nil {
 		return ImportResult{}, err
 	}
 	partners, err := s.store.ListPartners(ctx, projectID)
@@ -139,12 +158,6 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	// Rows are added for the org the importer acts for (docs/security.md, invariant 4): the
-	// host org for the host, their own org for a partner's manager.
-	home, err := s.place(a, "")
-	if err != nil {
-		return ImportResult{}, err
-	}
 	var ids []string
 	for _, u := range users {
 		ids = append(ids, u.ID)
@@ -159,7 +172,7 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 	}
 	now := s.clock.Now()
 	var add []ProjectMember
-	var addRows []*ImportRow
+	var addRows, inviteRows []*ImportRow
 	for _, p := range todo {
 		r := p.row
 		if p.company != nil && p.company.OrgID != home.orgID {
@@ -187,15 +200,7 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 			if grantErr() {
 				continue
 			}
-			if _, err := s.invitations.inviteProjectMember(ctx, c, a, r.Email, r.Role, pl); err != nil {
-				var de *Error
-				if !errors.As(err, &de) || de.Code == CodeInternal {
-					return ImportResult{}, err
-				}
-				fail(r, "email", "%s", de.Message)
-				continue
-			}
-			r.Status = ImportInvited
+			inviteRows = append(inviteRows, r)
 			continue
 		}
 		// Only now, once the user is known to be the importer's to manage,
@@ -210,6 +215,28 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 		add = append(add, ProjectMember{ProjectID: projectID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: r.Role,
 			OrgID: pl.orgID, Side: pl.side, AddedBy: c.UserID, AddedAt: now, Version: 1})
 		addRows = append(addRows, r)
+	}
+	// The invitations, charged at once: as many as the importer's and
+	// their org's budgets have left; the rows beyond are not invited.
+	paid, short, err := lim.takeUpTo(ctx, "invitations", len(inviteRows), now, lim.invites(c, home.orgID)...)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	for i, r := range inviteRows {
+		if i >= paid {
+			fail(r, "email", "not invited: %s; import this row again after %s", strings.TrimSuffix(short.Message, "; retry later"),
+				now.Add(short.RetryAfter).UTC().Format("15:04 MST"))
+			continue
+		}
+		if _, err := s.invitations.inviteProjectMemberPaid(ctx, c, a, r.Email, r.Role, home); err != nil {
+			var de *Error
+			if !errors.As(err, &de) || de.Code == CodeInternal {
+				return ImportResult{}, err
+			}
+			fail(r, "email", "%s", de.Message)
+			continue
+		}
+		r.Status = ImportInvited
 	}
 	for start := 0; start < len(add); start += importChunk {
 		end := min(start+importChunk, len(add))

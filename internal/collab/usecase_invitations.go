@@ -14,6 +14,7 @@ type Invitations struct {
 	store  InvitationStore
 	dir    Directory
 	mailer Mailer
+	limits rateLimiter // invitations and imports per user and per org
 }
 
 // InvitationStore keeps invitations and applies acceptances.
@@ -162,6 +163,9 @@ func (s *Invitations) EnableShareLink(ctx context.Context, c Caller, projectID s
 	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
 		return Issued{}, err
 	}
+	if err := s.chargeInvitations(ctx, c, inv, 1); err != nil {
+		return Issued{}, err
+	}
 	what, before := "share_link.enabled", any(nil)
 	if active {
 		what, before = "share_link.rotated", map[string]any{"invitationId": previous.ID}
@@ -260,7 +264,28 @@ func (s *Invitations) invitationEntry(c Caller, inv Invitation, what string) Aud
 	return s.entry(scope, c, org, what, nil, map[string]any{"invitationId": inv.ID, "kind": inv.Kind, "role": inv.Role})
 }
 
+// chargeInvitations takes n invitations from the caller's budget and from
+// the budget of the org the invitation is for (invitationAudit's org: the
+// org the inviter acts for), or answers rate_limited with RetryAfter. It
+// runs once the caller is known to be allowed to invite, so nobody spends
+// another org's budget by naming it.
+func (s *Invitations) chargeInvitations(ctx context.Context, c Caller, inv Invitation, n int) error {
+	_, org := invitationAudit(inv)
+	return s.limits.takeAll(ctx, "invitations", n, s.clock.Now(), s.limits.invites(c, org)...)
+}
+
+// issue charges one invitation to the rate limits, then stores and mails
+// it.
 func (s *Invitations) issue(ctx context.Context, c Caller, inv Invitation, token string) (Issued, error) {
+	if err := s.chargeInvitations(ctx, c, inv, 1); err != nil {
+		return Issued{}, err
+	}
+	return s.issuePaid(ctx, c, inv, token)
+}
+
+// issuePaid stores and mails an invitation already charged to the rate
+// limits (an import charges its invitations at once).
+func (s *Invitations) issuePaid(ctx context.Context, c Caller, inv Invitation, token string) (Issued, error) {
 	if err := s.store.CreateInvitation(ctx, inv, nil, s.invitationEntry(c, inv, "invitation.created")); err != nil {
 		return Issued{}, err
 	}
@@ -302,8 +327,28 @@ func (s *Invitations) InviteOrgMember(ctx context.Context, c Caller, orgID, emai
 }
 
 // inviteProjectMember invites someone by email to a project (the path of
-// AddProjectMember for people who cannot be added at once).
+// AddProjectMember for people who cannot be added at once), charging the
+// invitation to the rate limits.
 func (s *Invitations) inviteProjectMember(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Issued, error) {
+	inv, token, err := s.projectMemberInvitation(ctx, c, a, email, role, pl)
+	if err != nil {
+		return Issued{}, err
+	}
+	return s.issue(ctx, c, inv, token)
+}
+
+// inviteProjectMemberPaid is inviteProjectMember for an invitation already
+// charged to the rate limits (by ImportMembers, for all its rows at once).
+func (s *Invitations) inviteProjectMemberPaid(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Issued, error) {
+	inv, token, err := s.projectMemberInvitation(ctx, c, a, email, role, pl)
+	if err != nil {
+		return Issued{}, err
+	}
+	return s.issuePaid(ctx, c, inv, token)
+}
+
+// projectMemberInvitation builds a project invitation for the placement.
+func (s *Invitations) projectMemberInvitation(ctx context.Context, c Caller, a Access, email string, role Role, pl placement) (Invitation, string, error) {
 	inv, token := s.newInvitation(c, KindProjectMember)
 	inv.Email, inv.Role = email, string(role)
 	if pl.side == SideExternal {
@@ -313,9 +358,9 @@ func (s *Invitations) inviteProjectMember(ctx context.Context, c Caller, a Acces
 		}
 	}
 	if err := s.projectScope(ctx, &inv, a.Project); err != nil {
-		return Issued{}, err
+		return Invitation{}, "", err
 	}
-	return s.issue(ctx, c, inv, token)
+	return inv, token, nil
 }
 
 // manages checks the caller may see and manage an invitation.
@@ -410,7 +455,8 @@ func (s *Invitations) ListInvitations(ctx context.Context, c Caller, scope Invit
 }
 
 // ResendInvitation issues a new token for a pending email invitation (the
-// old link stops working) and mails it: at most five times an hour.
+// old link stops working) and mails it: at most five times an hour, each
+// resend a mail charged to the invitation rate limits like a new one.
 func (s *Invitations) ResendInvitation(ctx context.Context, c Caller, id string) (Issued, error) {
 	inv, err := s.store.GetInvitation(ctx, id)
 	if err != nil {
@@ -435,6 +481,9 @@ func (s *Invitations) ResendInvitation(ctx context.Context, c Caller, id string)
 	if len(recent) >= MaxResendsPerHour {
 		return Issued{}, &Error{Code: CodeRateLimited, Message: fmt.Sprintf("at most %d resends an hour", MaxResendsPerHour),
 			RetryAfter: recent[0].Add(time.Hour).Sub(now)}
+	}
+	if err := s.chargeInvitations(ctx, c, inv, 1); err != nil {
+		return Issued{}, err
 	}
 	token, hash := NewToken()
 	expires := now.Add(EmailInvitationTTL)

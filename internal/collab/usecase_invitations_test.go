@@ -124,7 +124,7 @@ func newInvitationsWorld() (*Invitations, *fakeInvitations) {
 	_, f := newMembersWorld()
 	s := &fakeInvitations{f: f, invs: map[string]Invitation{}, byHash: map[string]string{}}
 	inv := &Invitations{base: base{rights: f, clock: fixedClock{}, ids: &seqIDs{}, cfg: Config{PublicBaseURL: "https://ab.example"}},
-		store: s, dir: s, mailer: s}
+		store: s, dir: s, mailer: s, limits: rateLimiter{limiter: newFakeLimiter(), limits: DefaultRateLimits()}}
 	return inv, s
 }
 

@@ -2,8 +2,10 @@ package collab
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"strconv"
+	"strings"
+	"time"
 )
 
 // Partners lists a project's partners and stops collaborations.
@@ -11,61 +13,160 @@ type Partners struct {
 	base
 	store  PartnerStore
 	mailer Mailer
+	jobs   *Jobs
 }
 
 // PartnerStore is what the partner use cases need.
 type PartnerStore interface {
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
+	// ListPartners lists a project's live partners: one whose stop has
+	// begun is not among them.
 	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
-	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
-	DeletePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
-	// RemoveOrgFromProject deletes every project membership of an org's
-	// people on a project, and its partner item; it returns how many items
-	// went.
-	RemoveOrgFromProject(ctx context.Context, projectID, orgID string) (int, error)
+	// GetPartnerRecord reads a partner whatever its state, a stop under
+	// way included (Partner.StoppingJob).
+	GetPartnerRecord(ctx context.Context, projectID, orgID string) (Partner, error)
+	// MarkPartnerStopping flags the partner as stopping (version-checked)
+	// and writes its stop job, with the audit entries, in one transaction.
+	MarkPartnerStopping(ctx context.Context, p Partner, j Job, audit ...AuditEntry) error
+	// ListOrgGroupLinks lists one page of the links of an org's groups to a
+	// project.
+	ListOrgGroupLinks(ctx context.Context, projectID, orgID string, p Page) ([]GroupLink, string, error)
+	DeleteGroupLinks(ctx context.Context, ls []GroupLink) error
+	DeleteProjectMembers(ctx context.Context, ms []ProjectMember) error
+	// DeleteStoppedPartner deletes the partner item the stop job jobID
+	// ends; one already gone, or replaced by a later partnership, is left
+	// alone.
+	DeleteStoppedPartner(ctx context.Context, projectID, orgID, jobID string) error
 	ListCollaborators(ctx context.Context, wsID string) ([]Collaborator, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
-	// ListOrgItems lists one org's items in every non-final status.
-	ListOrgItems(ctx context.Context, projectID, orgID string) ([]Item, error)
+	// ListItems lists one page of items in one status (one org's with
+	// orgID), from an index: GetItems tells their state now.
+	ListItems(ctx context.Context, projectID string, st ItemStatus, orgID, assigneeID string, p Page) ([]Item, string, error)
+	// GetItems reads items consistently.
+	GetItems(ctx context.Context, projectID string, itemIDs []string) (map[string]Item, error)
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
 }
 
-// returnItemsToHost hands a leaving org's in-flight items back to the
-// host: each goes back to new, unassigned, owned by the host org; a pending
-// handoff is dropped (its message then finds the item moved on).
-func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID string) error {
-	items, err := s.store.ListOrgItems(ctx, projectID, orgID)
-	if err != nil || len(items) == 0 {
-		return err
+// returnStatuses are the statuses a leaving org's items return to the host
+// from: those of the review table's return row.
+func returnStatuses() []ItemStatus {
+	var out []ItemStatus
+	for _, st := range ItemStatuses {
+		if _, ok := ReturnToHost(st); ok {
+			out = append(out, st)
+		}
 	}
+	return out
+}
+
+// returnAttempts bounds how often one item's return is tried again after
+// colliding with another change of it.
+const returnAttempts = 5
+
+// returnItemsToHost hands every in-flight item of a leaving org back to
+// the host (the collaborator removal job calls it project by project).
+func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID string) error {
 	p, _, err := s.rights.LoadStanding(ctx, projectID, "")
 	if err != nil {
 		return err
 	}
-	now := s.clock.Now()
-	for _, it := range items {
-		t, ok := ReturnToHost(it.Status)
-		if !ok || it.OrgID == p.HostOrgID {
-			continue // final, or already the host's
-		}
-		after := it
-		after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = t.To, "", p.HostOrgID, "", now
-		// Out of the leaving org's task, in a new segment the partner's
-		// work stays out of.
-		after.TaskID, after.TaskKind, after.ReviewerID, after.SegmentStart = "", "", "", now
-		ch := ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: t.To,
-			OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
-		if err := s.store.ApplyItemChange(ctx, ch); err != nil && !IsCode(err, CodeConflict) {
-			return err
+	for _, st := range returnStatuses() {
+		for cursor := ""; ; {
+			_, _, next, err := s.returnItemsPage(ctx, p, orgID, st, cursor)
+			if err != nil {
+				return err
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
 		}
 	}
 	return nil
 }
 
+// returnItemsPage hands back one page of the org's items in status st:
+// each goes back to new, unassigned, out of its task, owned by the host
+// org; a pending handoff is dropped (its message then finds the item moved
+// on). The page is read again consistently, and an item already back (or
+// final, or gone) is left alone, so a page done twice changes nothing
+// twice. It answers how many items it listed and returned, and the next
+// page's cursor.
+func (s *Partners) returnItemsPage(ctx context.Context, p Project, orgID string, st ItemStatus, cursor string) (listed, returned int, next string, err error) {
+	page, next, err := s.store.ListItems(ctx, p.ID, st, orgID, "", Page{Limit: JobChunk, Cursor: cursor})
+	if err != nil || len(page) == 0 {
+		return 0, 0, next, err
+	}
+	ids := make([]string, len(page))
+	for i, it := range page {
+		ids[i] = it.ID
+	}
+	now, err := s.store.GetItems(ctx, p.ID, ids)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	for _, id := range ids {
+		it, ok := now[id]
+		moved, err := s.returnItem(ctx, p, orgID, it, ok)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		if moved {
+			returned++
+		}
+	}
+	return len(page), returned, next, nil
+}
+
+// returnItem hands one item (as just read) back. A change that collides
+// with another one of the item is tried again on a fresh read, never
+// skipped.
+func (s *Partners) returnItem(ctx context.Context, p Project, orgID string, it Item, found bool) (bool, error) {
+	var err error
+	for attempt := range returnAttempts {
+		if attempt > 0 {
+			got, gerr := s.store.GetItems(ctx, p.ID, []string{it.ID})
+			if gerr != nil {
+				return false, gerr
+			}
+			it, found = got[it.ID]
+		}
+		t, ok := ReturnToHost(it.Status)
+		if !found || !ok || it.OrgID != orgID || it.OrgID == p.HostOrgID {
+			return false, nil // gone, final, or not the leaving org's (any more)
+		}
+		if err = s.store.ApplyItemChange(ctx, s.returnChange(p, orgID, it, t)); err == nil {
+			return true, nil
+		}
+		if !IsCode(err, CodeConflict) {
+			return false, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+	return false, fmt.Errorf("item %s kept changing while it returned to the host: %w", it.ID, err)
+}
+
+// returnChange is the change handing an item back to the host.
+func (s *Partners) returnChange(p Project, orgID string, it Item, t Transition) ItemChange {
+	now := s.clock.Now()
+	after := it
+	after.Status, after.AssigneeID, after.OrgID, after.PendingHandoff, after.StatusSince = t.To, "", p.HostOrgID, "", now
+	// Out of the leaving org's task, in a new segment the partner's work
+	// stays out of.
+	after.TaskID, after.TaskKind, after.ReviewerID, after.SegmentStart = "", "", "", now
+	return ItemChange{Before: it, After: after, Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: t.To,
+		OrgID: orgID, At: now, Comment: "returned to the host: the partner stopped collaborating"}}
+}
+
 // ListProjectPartners lists every partner of a project: orgs attached by
 // share link or as labeling companies, and workspace collaborators whose
-// project access covers it. The host sees all; a partner sees itself.
+// project access covers it. The host sees all; a partner sees itself. A
+// partner whose stop has begun is no longer listed.
 func (s *Partners) ListProjectPartners(ctx context.Context, c Caller, projectID string) ([]Partner, error) {
 	a, err := s.access(ctx, c, projectID)
 	if err != nil {
@@ -94,13 +195,17 @@ func (s *Partners) ListProjectPartners(ctx context.Context, c Caller, projectID 
 // StopCollaboration ends a partner's work on a project, from either end:
 // the host's owner (partners.manage), or the partner's side (its manager on
 // the project, or an owner or admin of the partner org, who need no project
-// standing of their own). The partner item goes first, with its audit
-// entry, so access stops at once; then the partner's project memberships
-// and group links; their in-flight items return to the host.
-func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) error {
+// standing of their own). In one transaction, with its audit entry, the
+// partner is marked stopping, so its access stops at once, and the stop
+// job is written; the job (stopChunk) then removes the org's group links
+// and project memberships, returns its in-flight items to the host, tells
+// whom it concerns and deletes the partner. Asked again while the stop is
+// under way, it answers the same job (and queues a run of it again, so a
+// retry finishes what a lost message left).
+func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) (Job, error) {
 	p, st, err := s.rights.LoadStanding(ctx, projectID, c.UserID)
 	if err != nil {
-		return err
+		return Job{}, err
 	}
 	e := st.Resolve()
 	hostOwner := e.Can(ActPartnersManage) == Allow
@@ -108,51 +213,94 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 	if !hostOwner && !partnerSide {
 		ok, err := s.hasWorkforce(ctx, c, orgID)
 		if err != nil {
-			return err
+			return Job{}, err
 		}
 		partnerSide = ok && orgID != p.HostOrgID
 	}
 	if !hostOwner && !partnerSide {
+		// The one who started a stop (whose standing may have gone with
+		// it) asks again: their job.
+		if j, ok, err := s.stopStartedBy(ctx, c, projectID, orgID); err != nil || ok {
+			return j, err
+		}
 		if e.None() || e.Side == SideExternal {
-			return Errorf(CodeNotFound, "project %q not found", projectID)
+			return Job{}, Errorf(CodeNotFound, "project %q not found", projectID)
 		}
-		return Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
+		return Job{}, Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
 	}
-	pa, err := s.store.GetPartner(ctx, projectID, orgID)
-	if IsCode(err, CodeNotFound) {
-		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) && hostOwner {
-			return Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
+	for attempt := 1; ; attempt++ {
+		pa, err := s.store.GetPartnerRecord(ctx, projectID, orgID)
+		if IsCode(err, CodeNotFound) {
+			if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) && hostOwner {
+				return Job{}, Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
+			}
+			return Job{}, Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
 		}
-		return Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
+		if err != nil {
+			return Job{}, err
+		}
+		if pa.StoppingJob != "" {
+			return s.resumeStop(ctx, pa.StoppingJob)
+		}
+		// Whom to tell, read while the partner's people are still on the
+		// project: its manager, and the host's owners when the partner stops.
+		var tell []string
+		for _, m := range s.stopRecipients(ctx, p, pa, hostOwner) {
+			if !slices.Contains(tell, m.UserID) {
+				tell = append(tell, m.UserID)
+			}
+		}
+		now := s.clock.Now()
+		j := Job{ID: s.ids.New("job"), Kind: JobStopPartner, Status: JobQueued, WorkspaceID: p.WorkspaceID, OrgID: orgID, ProjectID: projectID,
+			Targets: tell, CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
+		err = s.store.MarkPartnerStopping(ctx, pa, j, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, map[string]any{"jobId": j.ID}))
+		if err == nil {
+			return s.jobs.enqueue(ctx, j)
+		}
+		// The partner changed meanwhile (another stop began, its manager
+		// changed) or a concurrent write collided: read it again.
+		if !IsCode(err, CodeConflict) || attempt == stopAttempts {
+			return Job{}, err
+		}
+	}
+}
+
+// stopAttempts bounds how often a stop reads the partner again after a
+// concurrent change of it.
+const stopAttempts = 3
+
+// stopStartedBy finds the stop under way of a partner that the caller
+// started, and resumes it.
+func (s *Partners) stopStartedBy(ctx context.Context, c Caller, projectID, orgID string) (Job, bool, error) {
+	pa, err := s.store.GetPartnerRecord(ctx, projectID, orgID)
+	if IsCode(err, CodeNotFound) || err == nil && pa.StoppingJob == "" {
+		return Job{}, false, nil
 	}
 	if err != nil {
-		return err
+		return Job{}, false, err
 	}
-	// Whom to tell, read while the partner's people are still on the
-	// project: its manager, and the host's owners when the partner stops.
-	tell := s.stopRecipients(ctx, p, pa, hostOwner)
-	if err := s.store.DeletePartner(ctx, pa, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, nil)); err != nil {
-		return err
+	j, err := s.jobs.store.GetJob(ctx, pa.StoppingJob)
+	if IsCode(err, CodeNotFound) || err == nil && j.CreatedBy != c.UserID {
+		return Job{}, false, nil
 	}
-	if _, err := s.store.RemoveOrgFromProject(ctx, projectID, orgID); err != nil {
-		return err
+	if err != nil {
+		return Job{}, false, err
 	}
-	if err := s.returnItemsToHost(ctx, projectID, orgID); err != nil {
-		return err
+	j, err = s.resumeStop(ctx, j.ID)
+	return j, true, err
+}
+
+// resumeStop answers a stop under way with its job, queuing a run of it
+// again: a duplicate run is harmless (it finds the checkpoint moved), and
+// one after a lost message or a failed run finishes the work. A job that
+// ended (succeeded, or failed for good: the jobs' own retry restarts it
+// from its checkpoint) is answered as it is.
+func (s *Partners) resumeStop(ctx context.Context, jobID string) (Job, error) {
+	j, err := s.jobs.store.GetJob(ctx, jobID)
+	if err != nil || j.Status == JobSucceeded || j.Status == JobFailed {
+		return j, err
 	}
-	now := s.clock.Now()
-	for _, m := range tell {
-		link := s.appLink("projects", projectID)
-		if m.Side == SideExternal {
-			link = s.appLink("orgs", m.OrgID, "projects")
-		}
-		e, err := ComposeNotice(NoticeStopped, "stopped-"+projectID+"-"+orgID+"-"+strconv.FormatInt(now.UnixNano(), 10)+"-"+m.UserID, m.Email,
-			StoppedNotice{OrgName: pa.OrgName, ProjectName: p.Name, Link: link})
-		if err == nil {
-			_ = s.mailer.Send(ctx, e) // a lost note never undoes the stop
-		}
-	}
-	return nil
+	return s.jobs.enqueue(ctx, j)
 }
 
 // stopRecipients: the partner's manager always; the host project's owners
@@ -169,4 +317,137 @@ func (s *Partners) stopRecipients(ctx context.Context, p Project, pa Partner, by
 		}
 	}
 	return out
+}
+
+// The stop job's phases, in order. Each is done in chunks from its
+// checkpoint, and every write of a chunk is safe to repeat.
+const (
+	stopLinks   = "links"   // the org's group links to the project go first, so no group brings anyone back
+	stopPeople  = "people"  // the org's project memberships
+	stopItems   = "items:"  // + a status: the org's items in it return to the host
+	stopNotices = "notices" // the "collaboration stopped" mails, one id per job and recipient
+	stopPartner = "partner" // last, the partner item, the stop's marker
+)
+
+// stopChunk does one chunk of a stop_partner job (JobStopPartner).
+func (s *Partners) stopChunk(ctx context.Context, j *Job) (bool, error) {
+	p, _, err := s.rights.LoadStanding(ctx, j.ProjectID, "")
+	if IsCode(err, CodeNotFound) {
+		// The project was deleted, and everything under it with it.
+		return true, s.store.DeleteStoppedPartner(ctx, j.ProjectID, j.OrgID, j.ID)
+	}
+	if err != nil {
+		return false, err
+	}
+	if j.Phase == jobPhaseFirst {
+		j.Phase = stopLinks
+	}
+	switch {
+	case j.Phase == stopLinks:
+		links, next, err := s.store.ListOrgGroupLinks(ctx, p.ID, j.OrgID, Page{Limit: JobChunk, Cursor: j.Cursor})
+		if err != nil {
+			return false, err
+		}
+		if err := s.store.DeleteGroupLinks(ctx, links); err != nil {
+			return false, err
+		}
+		stopProgress(j, len(links), len(links), next, stopPeople)
+	case j.Phase == stopPeople:
+		ms, next, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: j.OrgID}, Page{Limit: JobChunk, Cursor: j.Cursor})
+		if err != nil {
+			return false, err
+		}
+		if err := s.store.DeleteProjectMembers(ctx, ms); err != nil {
+			return false, err
+		}
+		stopProgress(j, len(ms), len(ms), next, stopItems+string(returnStatuses()[0]))
+	case strings.HasPrefix(j.Phase, stopItems):
+		st := ItemStatus(strings.TrimPrefix(j.Phase, stopItems))
+		statuses := returnStatuses()
+		at := slices.Index(statuses, st)
+		if at < 0 {
+			return false, fmt.Errorf("stop job %s: unknown phase %q", j.ID, j.Phase)
+		}
+		listed, returned, next, err := s.returnItemsPage(ctx, p, j.OrgID, st, j.Cursor)
+		if err != nil {
+			return false, err
+		}
+		then := stopNotices
+		if at+1 < len(statuses) {
+			then = stopItems + string(statuses[at+1])
+		}
+		stopProgress(j, listed, returned, next, then)
+	case j.Phase == stopNotices:
+		sent, err := s.stopNotices(ctx, j, p)
+		if err != nil {
+			return false, err
+		}
+		stopProgress(j, len(j.Targets), sent, "", stopPartner)
+	case j.Phase == stopPartner:
+		if err := s.store.DeleteStoppedPartner(ctx, p.ID, j.OrgID, j.ID); err != nil {
+			return false, err
+		}
+		stopProgress(j, 1, 1, "", "")
+		return true, nil
+	default:
+		return false, fmt.Errorf("stop job %s: unknown phase %q", j.ID, j.Phase)
+	}
+	return false, nil
+}
+
+// stopProgress counts a chunk and moves the checkpoint: to the next page,
+// or, after the last, to the start of phase then.
+func stopProgress(j *Job, handled, written int, next, then string) {
+	j.Done += handled
+	j.Total = max(j.Total, j.Done)
+	j.Written += written
+	j.Cursor = next
+	if next == "" {
+		j.Phase = then
+	}
+}
+
+// stopNotices tells the job's recipients that the collaboration stopped:
+// the host's owners link to the project, the partner's people to their
+// org's project list. Each mail's id is the job's and the recipient's, so
+// a chunk done again sends nothing twice (the mailer sends an id once). A
+// recipient no longer there is not told; a mail that cannot be queued
+// fails the chunk, to be tried again.
+func (s *Partners) stopNotices(ctx context.Context, j *Job, p Project) (int, error) {
+	pa, err := s.store.GetPartnerRecord(ctx, p.ID, j.OrgID)
+	if IsCode(err, CodeNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, userID := range j.Targets {
+		to, link := "", ""
+		m, err := s.store.GetProjectMember(ctx, p.ID, userID)
+		switch {
+		case err == nil && m.Side == SideHost:
+			to, link = m.Email, s.appLink("projects", p.ID)
+		case err != nil && !IsCode(err, CodeNotFound):
+			return sent, err
+		default:
+			om, err := s.rights.GetOrgMembership(ctx, j.OrgID, userID)
+			if IsCode(err, CodeNotFound) {
+				continue // left the org meanwhile
+			}
+			if err != nil {
+				return sent, err
+			}
+			to, link = om.Email, s.appLink("orgs", j.OrgID, "projects")
+		}
+		e, err := ComposeNotice(NoticeStopped, "stopped-"+j.ID+"-"+userID, to, StoppedNotice{OrgName: pa.OrgName, ProjectName: p.Name, Link: link})
+		if err != nil {
+			return sent, err
+		}
+		if err := s.mailer.Send(ctx, e); err != nil {
+			return sent, err
+		}
+		sent++
+	}
+	return sent, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/annobridge/annobridge/internal/secretbox"
 )
@@ -41,8 +42,15 @@ const (
 	DefaultJWTAudience  = "annobridge"
 )
 
+// AWSMaxAttempts is how many times the AWS SDK tries a call.
+const AWSMaxAttempts = 6
+
 // Config is the whole configuration of a function or of the local server.
 type Config struct {
+	// APIOptions are extra middleware for every AWS client; never read from
+	// the environment (tests install fault injection through it).
+	APIOptions []func(*middleware.Stack) error
+
 	Region    string
 	TableName string
 
@@ -225,6 +233,13 @@ func (c Config) AWS(ctx context.Context) (aws.Config, error) {
 			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
 			awsconfig.WithAccountIDEndpointMode(aws.AccountIDEndpointModeDisabled),
 		)
+	}
+	// More attempts than the SDK's default 3 (with its backoff): a
+	// throttled or failed call is retried in place before the request or
+	// the queue message is given up.
+	opts = append(opts, awsconfig.WithRetryMaxAttempts(AWSMaxAttempts))
+	if len(c.APIOptions) > 0 {
+		opts = append(opts, awsconfig.WithAPIOptions(c.APIOptions))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

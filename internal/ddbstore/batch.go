@@ -41,6 +41,9 @@ func (s *Store) batchGet(ctx context.Context, ks []keys) (map[keys]map[string]ty
 	seen := map[keys]bool{}
 	var pending []map[string]types.AttributeValue
 	for _, k := range ks {
+		if k.tooLong() {
+			continue // no such key can exist: absent
+		}
 		if !seen[k] {
 			seen[k] = true
 			pending = append(pending, keyAV(k))

@@ -32,6 +32,9 @@ type jobRow struct {
 	Total       int       `dynamodbav:"total"`
 	Written     int       `dynamodbav:"written"`
 	Errors      []string  `dynamodbav:"errors,omitempty"`
+	Reason      string    `dynamodbav:"reason,omitempty"`
+	Failures    int       `dynamodbav:"failures,omitempty"`
+	LastError   string    `dynamodbav:"lastError,omitempty"`
 	Phase       string    `dynamodbav:"phase,omitempty"`
 	Cursor      string    `dynamodbav:"cursor,omitempty"`
 }
@@ -40,13 +43,14 @@ func toJobRow(j collab.Job) jobRow {
 	return jobRow{keys: jobKey(j.ID), meta: meta{Type: "job", Version: j.Version}, ID: j.ID, Kind: string(j.Kind),
 		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), ProjectID: j.ProjectID, TaskID: j.TaskID, Targets: j.Targets, CreatedBy: j.CreatedBy,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Done: j.Done, Total: j.Total, Written: j.Written, Errors: j.Errors,
-		Phase: j.Phase, Cursor: j.Cursor}
+		Reason: j.Reason, Failures: j.Failures, LastError: j.LastError, Phase: j.Phase, Cursor: j.Cursor}
 }
 
 func (r jobRow) domain() collab.Job {
 	return collab.Job{ID: r.ID, Kind: collab.JobKind(r.Kind), Status: collab.JobStatus(r.Status), WorkspaceID: r.WorkspaceID,
 		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), ProjectID: r.ProjectID, TaskID: r.TaskID, Targets: r.Targets, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
+		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Reason: r.Reason, Failures: r.Failures, LastError: r.LastError,
+		Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
 }
 
 // CreateJob writes a new job with its audit entries.
@@ -67,15 +71,16 @@ func (s *Store) GetJob(ctx context.Context, id string) (collab.Job, error) {
 	return r.domain(), nil
 }
 
-// SaveJob writes a checkpoint if nobody else moved the job meanwhile.
-func (s *Store) SaveJob(ctx context.Context, j collab.Job) error {
+// SaveJob writes a checkpoint if nobody else moved the job meanwhile, with
+// its audit entries in the same transaction.
+func (s *Store) SaveJob(ctx context.Context, j collab.Job, audit ...collab.AuditEntry) error {
 	row := toJobRow(j)
 	row.Version = j.Version + 1
 	av, err := attributevalue.MarshalMap(row)
 	if err != nil {
 		return err
 	}
-	return s.transact(ctx, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+	return s.transactAudited(ctx, audit, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 		ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(j.Version)}}},
 		onConflict: collab.Stale(collab.RecordJob)})
 }

@@ -131,6 +131,17 @@ func idempotencyKey(callerID, keyHash string) keys {
 	return keys{PK: prefixIdem + callerID + "#" + keyHash, SK: skMeta}
 }
 
+// idempotencyPartKey: the n-th part of a saved answer too large for one
+// item, in the record's partition.
+func idempotencyPartKey(callerID, keyHash string, n int) keys {
+	digits := []byte("PART#0000")
+	for i := len(digits) - 1; n > 0 && digits[i] != '#'; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return keys{PK: prefixIdem + callerID + "#" + keyHash, SK: string(digits)}
+}
+
 // workspacesOf lists an org's workspaces on GSI1.
 func workspacesOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixWS }
 
@@ -357,6 +368,12 @@ func outboxKey(at time.Time, id string) keys {
 	return keys{PK: pkOutbox, SK: sortTime(at) + "#" + id}
 }
 
+// parkedOutboxKey: the dead-letter outbox, messages the relay gave up on,
+// under the sort key they had.
+func parkedOutboxKey(at time.Time, id string) keys {
+	return keys{PK: pkOutbox + "#PARKED", SK: sortTime(at) + "#" + id}
+}
+
 const (
 	prefixTask   = "TASK#"
 	prefixHolder = "H#"
@@ -450,6 +467,12 @@ func taskStatsUser(sk string) string {
 // queue message sends nothing twice.
 func mailSentKey(id string) keys { return keys{PK: "MAILSENT#" + id, SK: skMeta} }
 
+// rateKey is a rate limit's counter of one fixed window (ratelimit.go): a
+// partition per budget key, a row per window (TTL after it ends).
+func rateKey(budget string, windowStart time.Time) keys {
+	return keys{PK: "RATE#" + budget, SK: sortTime(windowStart)}
+}
+
 // groupsOf lists an org's groups from its partition.
 func groupsOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, prefixGroup }
 
@@ -474,3 +497,8 @@ func hostedPartnerIndex(hostOrgID, projectID, orgID string) gsi2 {
 func hostedPartnersBetween(hostOrgID, fromProject, toProject string) (pk, from, to string) {
 	return prefixOrg + hostOrgID + infixHosted, prefixProj + fromProject + "#", prefixProj + toProject + "#~"
 }
+
+// tooLong reports a key DynamoDB would refuse (a partition key over 2,048
+// bytes, a sort key over 1,024): no item can have it, so a read of it is
+// "not found", not an error.
+func (k keys) tooLong() bool { return len(k.PK) > 2048 || len(k.SK) > 1024 }

@@ -4,6 +4,7 @@ package ddbstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +28,7 @@ type partnerRow struct {
 	Types       []string  `dynamodbav:"types"`
 	ManagerID   string    `dynamodbav:"managerId"`
 	AddedAt     time.Time `dynamodbav:"addedAt"`
+	StoppingJob string    `dynamodbav:"stoppingJob,omitempty"`
 }
 
 func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
@@ -47,11 +49,23 @@ func (r partnerRow) domain() collab.Partner {
 		types[i] = collab.CollabType(t)
 	}
 	return collab.Partner{ProjectID: r.ProjectID, OrgID: r.OrgID, OrgName: r.OrgName, Kind: collab.PartnerKind(r.Kind),
-		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, Version: r.Version}
+		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob, Version: r.Version}
 }
 
-// GetPartner reads one partner of a project.
+// GetPartner reads one live partner of a project: a partner whose stop
+// has begun (collab.Partner.StoppingJob) reads as not found, so no use case
+// gives work, people or groups to a partnership that is ending.
 func (s *Store) GetPartner(ctx context.Context, projectID, orgID string) (collab.Partner, error) {
+	p, err := s.GetPartnerRecord(ctx, projectID, orgID)
+	if err == nil && p.StoppingJob != "" {
+		return collab.Partner{}, collab.NotPartner(orgID)
+	}
+	return p, err
+}
+
+// GetPartnerRecord reads one partner of a project whatever its state, a
+// stop under way included.
+func (s *Store) GetPartnerRecord(ctx context.Context, projectID, orgID string) (collab.Partner, error) {
 	var r partnerRow
 	nf := collab.NotPartner(orgID)
 	if err := s.get(ctx, partnerKey(projectID, orgID), &r, nf); err != nil {
@@ -60,13 +74,15 @@ func (s *Store) GetPartner(ctx context.Context, projectID, orgID string) (collab
 	return r.domain(), nil
 }
 
-// ListPartners lists a project's partners.
+// ListPartners lists a project's live partners (none whose stop has begun).
 func (s *Store) ListPartners(ctx context.Context, projectID string) ([]collab.Partner, error) {
 	pk, sk := partnersOf(projectID)
 	rows, err := allRows[partnerRow](ctx, s, queryInput{pk: pk, skPrefix: sk}, 1000)
-	out := make([]collab.Partner, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
+	out := make([]collab.Partner, 0, len(rows))
+	for _, r := range rows {
+		if r.StoppingJob == "" {
+			out = append(out, r.domain())
+		}
 	}
 	return out, err
 }
@@ -91,11 +107,71 @@ func (s *Store) AddPartner(ctx context.Context, project collab.Project, p collab
 	return s.transact(ctx, items...)
 }
 
-// DeletePartner deletes a partner item (version-checked) with its audit
-// entries.
-func (s *Store) DeletePartner(ctx context.Context, p collab.Partner, audit ...collab.AuditEntry) error {
-	return s.transactAudited(ctx, audit, s.deleteVersioned(partnerKey(p.ProjectID, p.OrgID), p.Version, collab.Stale(collab.RecordPartner)))
+// MarkPartnerStopping flags the partner as stopping (version-checked) and
+// writes its stop job, with the audit entries, in one transaction. The
+// partner item also leaves the indexes the lists read (the partner org's
+// project list, the host's partner counts), so the project leaves the
+// partner's list at once; the item itself stays, as the stop's marker,
+// until the job deletes it.
+func (s *Store) MarkPartnerStopping(ctx context.Context, p collab.Partner, j collab.Job, audit ...collab.AuditEntry) error {
+	job, err := s.putNew(toJobRow(j), collab.AlreadyExists(collab.RecordJob, j.ID))
+	if err != nil {
+		return err
+	}
+	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET stoppingJob = :j REMOVE #g1pk, #g1sk, #g2pk, #g2sk",
+		map[string]string{"#g1pk": attrGSI1PK, "#g1sk": attrGSI1SK, "#g2pk": attrGSI2PK, "#g2sk": attrGSI2SK},
+		map[string]types.AttributeValue{":j": str(j.ID)}, collab.Stale(collab.RecordPartner))
+	return s.transactAudited(ctx, audit, mark, job)
 }
+
+// ListOrgGroupLinks lists one page of the links of an org's groups to a
+// project.
+func (s *Store) ListOrgGroupLinks(ctx context.Context, projectID, orgID string, p collab.Page) ([]collab.GroupLink, string, error) {
+	pk, sk := projectGroupsOf(projectID)
+	var rows []groupLinkRow
+	next, err := s.query(ctx, queryInput{index: indexGSI2, pk: pk, skPrefix: sk, limit: p.Limit, cursor: p.Cursor,
+		filter: "orgId = :o", filterValues: map[string]types.AttributeValue{":o": str(orgID)}, filterScope: orgID}, &rows)
+	out := make([]collab.GroupLink, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, err
+}
+
+// DeleteGroupLinks deletes group links (idempotent deletes, in batches).
+func (s *Store) DeleteGroupLinks(ctx context.Context, ls []collab.GroupLink) error {
+	ks := make([]keys, len(ls))
+	for i, l := range ls {
+		ks[i] = groupLinkKey(l.GroupID, l.ProjectID)
+	}
+	return s.batchDelete(ctx, ks)
+}
+
+// DeleteProjectMembers deletes project memberships (idempotent deletes, in
+// batches).
+func (s *Store) DeleteProjectMembers(ctx context.Context, ms []collab.ProjectMember) error {
+	ks := make([]keys, len(ms))
+	for i, m := range ms {
+		ks[i] = projectMemberKey(m.ProjectID, m.UserID)
+	}
+	return s.batchDelete(ctx, ks)
+}
+
+// DeleteStoppedPartner deletes a partner item whose stop the job jobID
+// runs. A partner already gone, or one a later partnership replaced, is
+// left alone: the stop is done.
+func (s *Store) DeleteStoppedPartner(ctx context.Context, projectID, orgID, jobID string) error {
+	err := s.transact(ctx, txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+		Key: keyAV(partnerKey(projectID, orgID)), ConditionExpression: aws.String("stoppingJob = :j"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":j": str(jobID)}}}, onConflict: errNotStopping})
+	if errors.Is(err, errNotStopping) {
+		return nil
+	}
+	return err
+}
+
+// errNotStopping: the partner item is gone or is not the one being stopped.
+var errNotStopping = errors.New("partner not stopping")
 
 // RemoveOrgFromProject deletes the partner item, every project membership
 // of the org on the project (found through the per-org index) and the

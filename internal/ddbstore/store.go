@@ -126,6 +126,9 @@ func meter(ctx context.Context, read bool, ccs ...types.ConsumedCapacity) {
 
 // get reads one item into out; a missing item is notFound.
 func (s *Store) get(ctx context.Context, k keys, out any, notFound error) error {
+	if k.tooLong() {
+		return notFound // no such key can exist
+	}
 	av, err := attributevalue.MarshalMap(k)
 	if err != nil {
 		return fmt.Errorf("marshal key: %w", err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/annobridge/annobridge/internal/collab"
 )
@@ -65,9 +66,20 @@ func New(d Deps, functions ...string) http.Handler {
 	return observe(log, d.Meter, http.HandlerFunc(a.serve))
 }
 
+// MaxPathSegment bounds one segment of a request path (ids, tokens).
+const MaxPathSegment = 256
+
 // serve routes the request; the mux's own 404 and 405 answers are turned into
 // problem documents.
 func (a *API) serve(w http.ResponseWriter, r *http.Request) {
+	// No id, token or name in a path is ever this long: such a path is not
+	// found, before any lookup could hit the table's key-size limits.
+	for _, seg := range strings.Split(r.URL.Path, "/") {
+		if len(seg) > MaxPathSegment {
+			writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "no such resource: a path segment is too long", nil, nil)
+			return
+		}
+	}
 	h, pattern := a.mux.Handler(r)
 	if pattern != "" {
 		a.mux.ServeHTTP(w, r)

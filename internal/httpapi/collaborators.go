@@ -155,6 +155,9 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 	if j.TaskID != "" {
 		out["projectId"], out["taskId"] = j.ProjectID, j.TaskID
 	}
+	if j.Reason != "" {
+		out["reason"] = j.Reason // why a failed job failed
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -229,10 +232,13 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 	return nil
 }
 
+// stopPartner answers 202 with the stop job (the same job while a stop is
+// under way).
 func (a *API) stopPartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.Partners.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId")); err != nil {
+	j, err := a.svc.Partners.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"))
+	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJob(w, j)
 	return nil
 }

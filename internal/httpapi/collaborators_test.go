@@ -254,14 +254,14 @@ func TestPartnersAndStopCollaboration(t *testing.T) {
 	call(t, "DELETE", P+"/partners/"+vOrg, tm.dev.token, nil).problem(t, 403, "")
 	call(t, "DELETE", P+"/partners/"+vOrg, tm.tenant.token, nil).problem(t, 404, "")
 	// The partner's own manager stops it.
-	call(t, "DELETE", P+"/partners/"+vOrg, v.token, nil).want(t, 204)
+	stopPartner(t, v, tm.project, vOrg)
 	call(t, "GET", P, v.token, nil).problem(t, 404, "")
 	if got := call(t, "GET", "/orgs/"+vOrg+"/projects", v.token, nil).want(t, 200).items(); len(got) != 0 {
 		t.Fatalf("project still in the partner's list: %v", got)
 	}
 	hasAudit(t, collab.ProjectScope(tm.project), "partner.stopped", vOrg)
 	// The host's owner stops the other partner; its members lose access.
-	call(t, "DELETE", P+"/partners/"+tm.partnerOrg, tm.owner.token, nil).want(t, 204)
+	stopPartner(t, tm.owner, tm.project, tm.partnerOrg)
 	for _, u := range []actor{tm.amExt, tm.annExt} {
 		call(t, "GET", P, u.token, nil).problem(t, 404, "")
 	}

@@ -112,7 +112,7 @@ func TestTenantWallEscapes(t *testing.T) {
 		addPartner(t, w.project, w.host, org, "Grouped Co", collab.PartnerShareLink, boss)
 		grp := call(t, "POST", "/orgs/"+org+"/groups", boss.token, map[string]string{"name": "crew"}).want(t, 201).str("id")
 		call(t, "POST", P+"/groups/"+grp, boss.token, map[string]string{"role": "annotator"}).want(t, 201)
-		call(t, "DELETE", P+"/partners/"+org, owner.token, nil).want(t, 204)
+		stopPartner(t, owner, w.project, org)
 		late := newActor(t, "late12")
 		joinOrg(t, org, late, collab.OrgMember, "Grouped Co")
 		call(t, "PUT", "/orgs/"+org+"/groups/"+grp+"/members/"+late.id, boss.token, nil).want(t, 200)
@@ -136,7 +136,7 @@ func TestTenantWallEscapes(t *testing.T) {
 		if r.str("role") != "annotation_manager" {
 			t.Fatalf("takeover %s", r.raw)
 		}
-		call(t, "DELETE", P+"/partners/"+org, boss.token, nil).want(t, 204)
+		stopPartner(t, boss, w.project, org)
 		call(t, "GET", P, boss.token, nil).problem(t, 404, "")
 	})
 	t.Run("14 assignment answers alike inside and outside the wall", func(t *testing.T) {

@@ -64,16 +64,21 @@ func api(t testing.TB) *httptest.Server {
 	server.Config.Handler = a.Router(lambdafn.HTTP...)
 	server.Start()
 	// The queue consumers run as cmd/local runs them: the mailer writes
-	// the outbox, the jobs consumer works on background jobs.
+	// the outbox, the jobs consumer works on background jobs and fails
+	// those whose run messages reach its dead-letter queue.
 	retryNow := time.Duration(0) // failures come back at once, not after the visibility timeout
-	for fn, queue := range map[string]string{lambdafn.Mailer: "MailQueue", lambdafn.Jobs: "JobsQueue", lambdafn.Handoff: "ReviewHandoffQueue"} {
-		consumer, err := a.Consumer(fn)
+	for _, src := range []struct {
+		fn, queue string
+		retry     *time.Duration // nil: a dead letter that fails waits for the visibility timeout
+	}{{lambdafn.Mailer, "MailQueue", &retryNow}, {lambdafn.Jobs, "JobsQueue", &retryNow},
+		{lambdafn.Jobs, "JobsDLQ", nil}, {lambdafn.Handoff, "ReviewHandoffQueue", &retryNow}} {
+		consumer, err := a.Consumer(src.fn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := stack.Queues[queue]
+		q := stack.Queues[src.queue]
 		p := &worker.Poller{Client: a.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 10, Handle: consumer.Handle, Log: log,
-			RetryDelay: &retryNow}
+			RetryDelay: src.retry}
 		go p.Run(context.Background())
 	}
 	// The outbox sweeper, as the handoff function's schedule runs it.

@@ -159,7 +159,7 @@ func TestNotifications(t *testing.T) {
 		}
 	}
 	// The host stops the company: its manager is told.
-	call(t, "DELETE", P+"/partners/"+lc.org, tm.owner.token, nil).want(t, 204)
+	stopPartner(t, tm.owner, tm.project, lc.org)
 	wantLink(t, waitMails(t, lc.manager.email, `The collaboration on "Cats" stopped`, 1)[0], "/orgs/"+lc.org+"/projects")
 }
 

@@ -564,8 +564,8 @@ func TestProjectListsNameBothSides(t *testing.T) {
 		map[string]any{"projectAccess": map[string]any{"mode": "limited", "projectIds": []string{sc.project}}}).want(t, 200)
 	want("true/2", "true/1")
 	// Stopping a partnership takes it off the count.
-	call(t, "DELETE", "/projects/"+sc.p2+"/partners/"+vendorOrg, sc.owner.token, nil).want(t, 204)
-	call(t, "DELETE", "/projects/"+sc.project+"/partners/"+sc.partnerOrg, sc.owner.token, nil).want(t, 204)
+	stopPartner(t, sc.owner, sc.p2, vendorOrg)
+	stopPartner(t, sc.owner, sc.project, sc.partnerOrg)
 	want("true/1", "false/0")
 
 	// The other side: a partner's and a collaborator's lists name the host.

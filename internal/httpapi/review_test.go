@@ -269,7 +269,7 @@ func TestHandoffIdempotence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call(t, "DELETE", "/projects/"+tm.project+"/partners/"+tm.partnerOrg, tm.owner.token, nil).want(t, 204)
+	stopPartner(t, tm.owner, tm.project, tm.partnerOrg)
 	back := call(t, "GET", itemPath(tm, id2), tm.owner.token, nil).want(t, 200)
 	if back.str("status") != "new" || back.str("orgId") != tm.hostOrg || back.str("assigneeId") != "" {
 		t.Fatalf("returned item %s", back.raw)

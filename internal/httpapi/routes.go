@@ -103,6 +103,7 @@ func (a *API) routes(fn string) []route {
 			{"GET /projects/{projectId}/partners", a.authed(a.listPartners)},
 			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner)},
 			{"GET /jobs/{jobId}", a.authed(a.getJob)},
+			{"POST /jobs/{jobId}/retry", a.authed(a.retryJob)},
 		}
 	case lambdafn.Review:
 		const it = "/projects/{projectId}/items/{itemId}"

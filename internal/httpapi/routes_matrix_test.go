@@ -124,7 +124,7 @@ func newMatrixWorld(t *testing.T) matrixWorld {
 	// An ended partnership.
 	w.eOrg = orgOf(t, u[kEnded], "Ended Co")
 	addPartner(t, w.project, w.host, w.eOrg, "Ended Co", collab.PartnerShareLink, u[kEnded])
-	call(t, "DELETE", P+"/partners/"+w.eOrg, owner.token, nil).want(t, 204)
+	stopPartner(t, owner, w.project, w.eOrg)
 	// Another tenant.
 	tenant := call(t, "POST", "/orgs", u[kTenant].token, map[string]string{"name": "Tenant Org"}).want(t, 201)
 	w.tOrg = tenant.str("id")
@@ -451,6 +451,9 @@ func TestRouteMatrix(t *testing.T) {
 		}), want: every(204, kOwner).and(every(403, hostMembers...)).and(every(403, collabKinds...)), deny: 404},
 		"GET /projects/{projectId}/partners": {path: fixed(P + "/partners"), want: every(200, standing...), deny: 404},
 		"GET /jobs/{jobId}":                  {path: fixed("/jobs/" + w.jobID), want: every(200, kOwner), deny: 404},
+		// Its starter may retry the job, but only a failed one (this one
+		// is not): 409; anyone else does not see it.
+		"POST /jobs/{jobId}/retry": {path: fixed("/jobs/" + w.jobID + "/retry"), want: every(409, kOwner), deny: 404},
 		"DELETE /projects/{projectId}/partners/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {
 			if k != kOwner {
 				return P + "/partners/" + w.sOrg
@@ -459,7 +462,7 @@ func TestRouteMatrix(t *testing.T) {
 			o := orgOf(t, boss, "Throwaway Partner")
 			addPartner(t, w.project, w.host, o, "Throwaway Partner", collab.PartnerShareLink, boss)
 			return P + "/partners/" + o
-		}), want: every(204, kOwner, kSL).and(every(403, hostMembers...)), deny: 404},
+		}), want: every(202, kOwner, kSL).and(every(403, hostMembers...)), deny: 404},
 
 		// review
 		"POST /projects/{projectId}/items": {path: fixed(P + "/items"), body: map[string]string{"name": "new item"},

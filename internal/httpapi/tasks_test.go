@@ -383,7 +383,7 @@ func TestStoppedPartnerLosesItsTaskWork(t *testing.T) {
 	call(t, "POST", T+"/items", tm.pm.token, map[string]any{"itemIds": ids}).want(t, 200)
 	mine := call(t, "GET", T+"/next", lc.annotators[0].token, nil).want(t, 200)
 	call(t, "PUT", P+"/items/"+mine.str("id")+"/annotation", lc.annotators[0].token, map[string]any{"objects": []any{"partner-work"}}).want(t, 200)
-	call(t, "DELETE", P+"/partners/"+lc.org, tm.owner.token, nil).want(t, 204)
+	stopPartner(t, tm.owner, tm.project, lc.org)
 	for _, id := range ids {
 		it := call(t, "GET", P+"/items/"+id, tm.owner.token, nil).want(t, 200)
 		if it.str("orgId") != tm.hostOrg || it.str("taskId") != "" || it.str("assigneeId") != "" || it.str("status") != "new" {
