@@ -1,7 +1,9 @@
 package collab
 
 import (
+	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,4 +60,32 @@ func stageReviewers(members []ProjectMember, p Project, it Item, to ItemStatus) 
 		}
 	}
 	return out
+}
+
+// memberReader reads one project member.
+type memberReader interface {
+	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
+}
+
+// rejectedMail is the "sent back to you" mail to the item's annotator (its
+// assignee, else its last annotator). A failure to read them never stops
+// the rejection.
+func (b base) rejectedMail(ctx context.Context, members memberReader, p Project, it Item, comment string, now time.Time) []OutboxMessage {
+	who := it.AssigneeID
+	if who == "" {
+		who = it.LastAnnotator
+	}
+	if who == "" {
+		return nil
+	}
+	m, err := members.GetProjectMember(ctx, p.ID, who)
+	if err != nil {
+		return nil
+	}
+	e, err := ComposeNotice(NoticeRejected, "rejected-"+it.ID+"-"+strconv.Itoa(it.Version), m.Email,
+		RejectedNotice{ItemName: it.Name, ProjectName: p.Name, Comment: comment, Link: b.appLink("projects", p.ID, "items", it.ID)})
+	if err != nil {
+		return nil
+	}
+	return []OutboxMessage{mailMessage(e, now)}
 }

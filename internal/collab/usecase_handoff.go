@@ -238,21 +238,5 @@ func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment str
 
 // rejectedNotice tells the item's annotator their work came back.
 func (s *Relay) rejectedNotice(ctx context.Context, p Project, it Item, comment string, now time.Time) []OutboxMessage {
-	who := it.AssigneeID
-	if who == "" {
-		who = it.LastAnnotator
-	}
-	if who == "" {
-		return nil
-	}
-	m, err := s.store.GetProjectMember(ctx, it.ProjectID, who)
-	if err != nil {
-		return nil
-	}
-	e, err := ComposeNotice(NoticeRejected, "rejected-"+it.ID+"-"+fmt.Sprint(it.Version), m.Email,
-		RejectedNotice{ItemName: it.Name, ProjectName: p.Name, Comment: comment, Link: s.appLink("projects", p.ID, "items", it.ID)})
-	if err != nil {
-		return nil
-	}
-	return []OutboxMessage{mailMessage(e, now)}
+	return s.rejectedMail(ctx, s.store, p, it, comment, now)
 }

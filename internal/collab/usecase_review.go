@@ -285,23 +285,7 @@ func (s *Review) digest(ctx context.Context, p Project, it Item, to ItemStatus) 
 
 // rejected is the "sent back to you" mail to the item's annotator.
 func (s *Review) rejected(ctx context.Context, p Project, it Item, comment string) []OutboxMessage {
-	who := it.AssigneeID
-	if who == "" {
-		who = it.LastAnnotator
-	}
-	if who == "" {
-		return nil
-	}
-	m, err := s.store.GetProjectMember(ctx, p.ID, who)
-	if err != nil {
-		return nil
-	}
-	e, err := ComposeNotice(NoticeRejected, "rejected-"+it.ID+"-"+strconv.Itoa(it.Version), m.Email,
-		RejectedNotice{ItemName: it.Name, ProjectName: p.Name, Comment: comment, Link: s.appLink("projects", p.ID, "items", it.ID)})
-	if err != nil {
-		return nil
-	}
-	return []OutboxMessage{mailMessage(e, s.clock.Now())}
+	return s.rejectedMail(ctx, s.store, p, it, comment, s.clock.Now())
 }
 
 // SkipItem skips a new or in-progress item (the assignee or a reviewer).
