@@ -47,6 +47,8 @@ type App struct {
 	JobQueue  JobQueue
 	Outbox    OutboxPublisher
 	Page      *httpapi.PageConfig
+	// ClientAddr names an unsigned client (nil: the TCP peer).
+	ClientAddr func(*http.Request) string
 }
 
 // New builds the clients once and wires everything.
@@ -113,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	switch cfg.AuthMode {
 	case config.AuthGateway:
 		a.Auth = GatewayAuthenticator{}
+		a.ClientAddr = GatewaySourceIP
 	case config.AuthJWT:
 		a.Auth = httpapi.BearerAuthenticator{Verify: verify}
 		// The development sign-in mints a token for any email: local runs
@@ -137,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Router returns the HTTP router of the named functions.
 func (a *App) Router(functions ...string) http.Handler {
-	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Meter: DynamoDBMeter, Log: a.Log}, functions...)
+	return httpapi.New(httpapi.Deps{Service: a.Service, Auth: a.Auth, Idempotency: a.Store, Page: a.Page, Meter: DynamoDBMeter, Log: a.Log, ClientAddr: a.ClientAddr}, functions...)
 }
 
 // LambdaHTTP returns the Lambda handler of an HTTP function.

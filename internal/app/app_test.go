@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,10 +11,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
@@ -323,5 +326,39 @@ func TestTemplateRoutesMatchRouters(t *testing.T) {
 		if !consumers[fn] {
 			t.Errorf("template has no SQS event source for %s", fn)
 		}
+	}
+}
+
+// In Lambda, unsigned token lookups are counted per the source IP API
+// Gateway saw: a client that changes X-Forwarded-For with every guess is
+// still one client, and another source IP has a budget of its own.
+func TestTokenMissesCountedPerSourceIP(t *testing.T) {
+	h := lambdaApp(t, nil).LambdaHTTP(lambdafn.Accept)
+	ctx := context.Background()
+	guess := func(sourceIP string, i int) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		ev := readEvent[events.APIGatewayV2HTTPRequest](t, "accept-preview.json")
+		token := fmt.Sprintf("%043d", i) // well formed, matches nothing
+		ev.RawPath = "/invitations/" + token
+		ev.RequestContext.HTTP.Path, ev.PathParameters = ev.RawPath, map[string]string{"token": token}
+		ev.RequestContext.HTTP.SourceIP = sourceIP
+		ev.Headers["x-forwarded-for"] = fmt.Sprintf("192.0.2.%d", i%250+1)
+		res, err := h(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	guesser := fmt.Sprintf("198.51.100.%d", time.Now().UnixNano()%250+1)
+	for i := range collab.TokenMissesPerHour {
+		if res := guess(guesser, i); res.StatusCode != 404 {
+			t.Fatalf("miss %d: %d %s", i+1, res.StatusCode, res.Body)
+		}
+	}
+	if res := guess(guesser, collab.TokenMissesPerHour); res.StatusCode != 429 || res.Headers["Retry-After"] == "" {
+		t.Fatalf("miss %d past the limit: %d %v %s", collab.TokenMissesPerHour+1, res.StatusCode, res.Headers, res.Body)
+	}
+	if res := guess("203.0.113.77", 0); res.StatusCode != 404 {
+		t.Fatalf("another source IP: %d %s", res.StatusCode, res.Body)
 	}
 }

@@ -28,6 +28,15 @@ func (GatewayAuthenticator) Authenticate(r *http.Request) (collab.Caller, error)
 	return collab.Caller{UserID: c.Subject, Email: c.Email, Name: c.Name}, nil
 }
 
+// GatewaySourceIP is the client address API Gateway saw (requestContext.
+// http.sourceIp of the Lambda event), never a forwarding header.
+func GatewaySourceIP(r *http.Request) string {
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.HTTP.SourceIP != "" {
+		return rc.HTTP.SourceIP
+	}
+	return "unknown"
+}
+
 // StripProxyHeaders drops every X-GoLambdaProxy-* request header before
 // routing: the adapter's header-based context must never be trusted.
 func StripProxyHeaders(next http.Handler) http.Handler {

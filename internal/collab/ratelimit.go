@@ -17,7 +17,12 @@ const (
 	InvitesPerOrgPerHour  = 500 // invitations made for one org, by all its people
 	ImportsPerUserPerHour = 20  // CSV imports one user runs
 	ImportsPerOrgPerHour  = 60  // CSV imports run for one org
-	RateWindow            = time.Hour
+	// TokenMissesPerHour is how many invitation tokens that match nothing
+	// one asker (a signed-in user, else a client address) may try; past
+	// it every token lookup of theirs, a right one too, answers 429 until
+	// the window ends, so guessing cannot go on and learn from the hits.
+	TokenMissesPerHour = 30
+	RateWindow         = time.Hour
 )
 
 // RateLimits are the limits a service applies; a zero field takes its
@@ -28,13 +33,15 @@ type RateLimits struct {
 	InvitesPerOrg  int
 	ImportsPerUser int
 	ImportsPerOrg  int
+	TokenMisses    int
 	Window         time.Duration
 }
 
 // DefaultRateLimits are the production limits.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{InvitesPerUser: InvitesPerUserPerHour, InvitesPerOrg: InvitesPerOrgPerHour,
-		ImportsPerUser: ImportsPerUserPerHour, ImportsPerOrg: ImportsPerOrgPerHour, Window: RateWindow}
+		ImportsPerUser: ImportsPerUserPerHour, ImportsPerOrg: ImportsPerOrgPerHour,
+		TokenMisses: TokenMissesPerHour, Window: RateWindow}
 }
 
 // orDefaults fills the zero fields with the defaults.
@@ -48,6 +55,7 @@ func (l RateLimits) orDefaults() RateLimits {
 	}
 	l.InvitesPerUser, l.InvitesPerOrg = pick(l.InvitesPerUser, d.InvitesPerUser), pick(l.InvitesPerOrg, d.InvitesPerOrg)
 	l.ImportsPerUser, l.ImportsPerOrg = pick(l.ImportsPerUser, d.ImportsPerUser), pick(l.ImportsPerOrg, d.ImportsPerOrg)
+	l.TokenMisses = pick(l.TokenMisses, d.TokenMisses)
 	if l.Window <= 0 {
 		l.Window = d.Window
 	}
@@ -83,6 +91,9 @@ type Limiter interface {
 	// Give returns n units taken in the window holding now that were not
 	// used (another budget of the same use refused).
 	Give(ctx context.Context, b Budget, n int, now time.Time) error
+	// Left reads the units left of the budget in the window holding now,
+	// in one round trip.
+	Left(ctx context.Context, b Budget, now time.Time) (int, error)
 }
 
 // rateLimiter applies budgets through a Limiter on the service's clock.
@@ -106,6 +117,29 @@ func importUserBudget(l RateLimits, userID string) Budget {
 
 func importOrgBudget(l RateLimits, orgID string) Budget {
 	return Budget{Key: "import#org#" + orgID, Limit: l.ImportsPerOrg, Window: l.Window, of: "your organization"}
+}
+
+// Asker is who looks an invitation token up, for the limit on tokens that
+// match nothing: a signed-in user, else the client address the gateway saw
+// (API Gateway's sourceIp, or the TCP peer locally; never a header the
+// client sets).
+type Asker struct {
+	UserID string
+	Addr   string
+}
+
+// AskerOf is a signed-in caller as an asker.
+func AskerOf(c Caller) Asker { return Asker{UserID: c.UserID} }
+
+func (a Asker) key() string {
+	if a.UserID != "" {
+		return "user#" + a.UserID
+	}
+	return "addr#" + a.Addr
+}
+
+func tokenMissBudget(l RateLimits, a Asker) Budget {
+	return Budget{Key: "tokenmiss#" + a.key(), Limit: l.TokenMisses, Window: l.Window, of: "you"}
 }
 
 // invites are the budgets an invitation by the caller for org draws on:

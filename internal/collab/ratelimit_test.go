@@ -251,3 +251,7 @@ func TestImportIsRateLimited(t *testing.T) {
 		t.Fatalf("third import: %v", err)
 	}
 }
+
+func (l *fakeLimiter) Left(_ context.Context, b Budget, now time.Time) (int, error) {
+	return max(b.Limit-l.used[l.counter(b, now)], 0), nil
+}

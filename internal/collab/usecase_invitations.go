@@ -513,13 +513,29 @@ func (s *Invitations) RevokeInvitation(ctx context.Context, c Caller, id string)
 }
 
 // usable finds a token's invitation and refuses it unless pending:
-// unknown 404; revoked, used, declined or expired 410 saying which.
-func (s *Invitations) usable(ctx context.Context, token string) (Invitation, error) {
+// unknown 404; revoked, used, declined or expired 410 saying which. Each
+// unknown token counts against the asker's budget of misses; once it is
+// spent every lookup of theirs answers 429 (Retry-After) without looking,
+// so a guesser learns nothing more until the window ends.
+func (s *Invitations) usable(ctx context.Context, a Asker, token string) (Invitation, error) {
 	if !WellFormedToken(token) {
 		return Invitation{}, Errorf(CodeNotFound, "this invitation link is not valid")
 	}
+	now, misses := s.clock.Now(), tokenMissBudget(s.limits.limits, a)
+	left, err := s.limits.limiter.Left(ctx, misses, now)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if left <= 0 {
+		return Invitation{}, rateLimited("invitation links that match nothing", misses, now)
+	}
 	inv, err := s.store.FindInvitationByToken(ctx, HashToken(token))
 	if IsCode(err, CodeNotFound) {
+		if taken, _, err := s.limits.limiter.Take(ctx, misses, 1, now); err != nil {
+			return Invitation{}, err
+		} else if !taken {
+			return Invitation{}, rateLimited("invitation links that match nothing", misses, now)
+		}
 		return Invitation{}, Errorf(CodeNotFound, "this invitation link is not valid")
 	}
 	if err != nil {
@@ -542,8 +558,8 @@ func (s *Invitations) stillPending(inv Invitation) error {
 }
 
 // PreviewInvitation shows what a token offers; it needs no sign-in.
-func (s *Invitations) PreviewInvitation(ctx context.Context, token string) (Invitation, error) {
-	return s.usable(ctx, token)
+func (s *Invitations) PreviewInvitation(ctx context.Context, a Asker, token string) (Invitation, error) {
+	return s.usable(ctx, a, token)
 }
 
 // Accepted is the outcome of an acceptance.
@@ -562,7 +578,7 @@ type Accepted struct {
 // DeclineInvitation declines an email invitation addressed to the caller;
 // declining a share link records nothing.
 func (s *Invitations) DeclineInvitation(ctx context.Context, c Caller, token string) error {
-	inv, err := s.usable(ctx, token)
+	inv, err := s.usable(ctx, AskerOf(c), token)
 	if err != nil {
 		return err
 	}
@@ -656,7 +672,7 @@ func (s *Invitations) AcceptInvitation(ctx context.Context, c Caller, token stri
 	if err := pick.check(); err != nil {
 		return Accepted{}, err
 	}
-	inv, err := s.usable(ctx, token)
+	inv, err := s.usable(ctx, AskerOf(c), token)
 	if err != nil {
 		return Accepted{}, err
 	}

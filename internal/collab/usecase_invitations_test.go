@@ -296,7 +296,7 @@ func TestShareLinkReadBackAndRotation(t *testing.T) {
 	if prev := st.created[len(st.created)-1]; prev == nil || prev.ID != first.Invitation.ID {
 		t.Fatalf("rotation did not replace the active link: %+v", prev)
 	}
-	if _, err := s.PreviewInvitation(ctx, first.Token); ErrorCode(err) != CodeGone {
+	if _, err := s.PreviewInvitation(ctx, Asker{Addr: "192.0.2.1"}, first.Token); ErrorCode(err) != CodeGone {
 		t.Fatalf("the replaced link: %v", err)
 	}
 	// A link whose token the store cannot unseal is not answered again.

@@ -114,3 +114,10 @@ func usedOf(item map[string]types.AttributeValue) (int, error) {
 func n64(i int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(i, 10)}
 }
+
+// Left reads the units left of the budget's counter for the window holding
+// now, in one consistent GetItem.
+func (s *Store) Left(ctx context.Context, b collab.Budget, now time.Time) (int, error) {
+	used, err := s.rateUsed(ctx, rateKey(b.Key, b.WindowStart(now)))
+	return max(b.Limit-used, 0), err
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net"
 	"net/http/httptest"
 	"strings"
 
@@ -24,6 +25,11 @@ type Deps struct {
 	// Meter, when set, logs each request's store round trips and capacity.
 	Meter Meter
 	Log   *slog.Logger
+	// ClientAddr names the client of a request for the limit on invitation
+	// tokens that match nothing, when no one is signed in: in Lambda the
+	// source IP API Gateway saw. Nil: the TCP peer (RemoteAddr). Never a
+	// header the client sets.
+	ClientAddr func(*http.Request) string
 }
 
 // API serves the routes of one or more functions.
@@ -33,6 +39,7 @@ type API struct {
 	idem collab.IdempotencyStore
 	page *Page
 	mux  *http.ServeMux
+	addr func(*http.Request) string
 }
 
 // handler is an authenticated endpoint: it gets the verified caller and
@@ -45,9 +52,12 @@ type publicHandler func(w http.ResponseWriter, r *http.Request) error
 // New returns the router serving the routes of the named functions (see
 // routes.go), wrapped in request ids, logs and panic recovery.
 func New(d Deps, functions ...string) http.Handler {
-	a := &API{svc: d.Service, auth: d.Auth, idem: d.Idempotency, mux: http.NewServeMux()}
+	a := &API{svc: d.Service, auth: d.Auth, idem: d.Idempotency, mux: http.NewServeMux(), addr: d.ClientAddr}
+	if a.addr == nil {
+		a.addr = peerAddr
+	}
 	if d.Page != nil {
-		a.page = &Page{svc: d.Service, cfg: *d.Page}
+		a.page = &Page{svc: d.Service, cfg: *d.Page, addr: a.addr}
 	}
 	seen := map[string]bool{}
 	for _, fn := range functions {
@@ -128,4 +138,12 @@ func public(h publicHandler) http.Handler {
 			writeError(w, r, err)
 		}
 	})
+}
+
+// peerAddr is the TCP peer's host: the client, when nothing stands between.
+func peerAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }

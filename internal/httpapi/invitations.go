@@ -209,7 +209,7 @@ func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
 		a.page.Land(w, r, token)
 		return nil
 	}
-	inv, err := a.svc.Invitations.PreviewInvitation(r.Context(), token)
+	inv, err := a.svc.Invitations.PreviewInvitation(r.Context(), collab.Asker{Addr: a.addr(r)}, token)
 	if err != nil {
 		return err
 	}

@@ -45,8 +45,9 @@ type Identity struct {
 // a nonce kept in a short-lived cookie and checked on return; the accept and
 // decline form names the invitation it was shown for.
 type Page struct {
-	svc *collab.Service
-	cfg PageConfig
+	svc  *collab.Service
+	cfg  PageConfig
+	addr func(*http.Request) string // the client, for the token-miss limit
 }
 
 const (
@@ -63,6 +64,15 @@ const (
 func prefersHTML(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "text/html") && !strings.HasPrefix(accept, "application/json")
+}
+
+// asker is who looks the page's invitation up: the signed-in user, else
+// the client's address.
+func (p *Page) asker(r *http.Request) collab.Asker {
+	if c := p.caller(r); c != nil {
+		return collab.AskerOf(*c)
+	}
+	return collab.Asker{Addr: p.addr(r)}
 }
 
 func (p *Page) secure() bool { return strings.HasPrefix(p.cfg.BaseURL, "https://") }
@@ -187,7 +197,7 @@ func (p *Page) load(w http.ResponseWriter, r *http.Request) (string, *collab.Inv
 		p.render(w, r, http.StatusNotFound, view{Title: "No invitation", Problem: "Open the link from your invitation email to start."})
 		return "", nil, false
 	}
-	inv, err := p.svc.Invitations.PreviewInvitation(r.Context(), ck.Value)
+	inv, err := p.svc.Invitations.PreviewInvitation(r.Context(), p.asker(r), ck.Value)
 	if err != nil {
 		p.renderError(w, r, err, view{User: p.caller(r)})
 		return "", nil, false

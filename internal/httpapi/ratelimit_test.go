@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -19,6 +20,14 @@ import (
 // table's: what api() spends for the same user or org counts here too).
 func apiWithLimits(t testing.TB, l collab.RateLimits) string {
 	t.Helper()
+	return apiWithLimitsFrom(t, l, nil)
+}
+
+// apiWithLimitsFrom is apiWithLimits whose unsigned callers all come from
+// one client address (nil: the TCP peer), so a test's token misses are
+// counted apart from every other test's loopback calls.
+func apiWithLimitsFrom(t testing.TB, l collab.RateLimits, addr func(*http.Request) string) string {
+	t.Helper()
 	api(t)
 	svc, err := collab.NewService(theApp.Store.Ports(), collab.Deps{Clock: collab.SystemClock{}, IDs: collab.RandomIDs{},
 		Mailer: theApp.MailQueue, Jobs: theApp.JobQueue, Publisher: theApp.Outbox, Config: collab.Config{PublicBaseURL: server.URL},
@@ -27,7 +36,7 @@ func apiWithLimits(t testing.TB, l collab.RateLimits) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
-		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...))
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler), ClientAddr: addr}, lambdafn.HTTP...))
 	t.Cleanup(srv.Close)
 	// The windows are the hour's: a test started in its last seconds
 	// waits for the next one, so its counts are not reset halfway.
