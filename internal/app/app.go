@@ -148,6 +148,12 @@ func (a *App) LambdaHTTP(fn string) func(context.Context, events.APIGatewayV2HTT
 	return httpadapter.NewV2(StripProxyHeaders(a.Router(fn))).ProxyWithContext
 }
 
+// BatchLanes is how many lanes (message groups, or single messages) of one
+// SQS batch the handoff and mail consumers work at once: the whole batch
+// (the event sources' BatchSize, 10). The jobs consumer runs one message
+// at a time.
+const BatchLanes = 10
+
 // QueueConsumer is a consumer function's SQS handler.
 type QueueConsumer interface {
 	Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
@@ -158,7 +164,9 @@ func (a *App) Consumer(fn string) (QueueConsumer, error) {
 	switch fn {
 	case lambdafn.Mailer:
 		// Each message id is sent once, however often the queue delivers it.
-		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(mail.Once{Sender: a.Mailer, Claims: a.Store})}), nil
+		c := worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(mail.Once{Sender: a.Mailer, Claims: a.Store})})
+		c.Lanes = BatchLanes // mails are independent
+		return c, nil
 	case lambdafn.Jobs:
 		// Two event sources: the jobs queue runs jobs; its dead-letter
 		// queue fails the jobs whose run messages reach it.
@@ -171,7 +179,11 @@ func (a *App) Consumer(fn string) (QueueConsumer, error) {
 			},
 		}, nil
 	case lambdafn.Handoff:
-		return worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff}), nil
+		// Crossings of different items (message groups) run at once; one
+		// item's stay in order.
+		c := worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff})
+		c.Lanes = BatchLanes
+		return c, nil
 	}
 	return nil, fmt.Errorf("no consumer function %q", fn)
 }

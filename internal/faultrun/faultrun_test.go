@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,6 +282,7 @@ func TestAddAllUsersAndRemovalUnderFaults(t *testing.T) {
 func TestTaskDistributionAndHandoffsUnderFaults(t *testing.T) {
 	w := newWorld(t, 2)
 	items, handoffs, annotators := size(300, 10000), size(20, 1000), 10
+	const approvers = 8 // approvals sent at once
 	ctx := context.Background()
 	owner := newActor(t, "owner")
 	org := call(t, w.api.URL, "POST", "/orgs", owner.token, map[string]string{"name": "Host"}).want(t, 201)
@@ -375,27 +377,56 @@ func TestTaskDistributionAndHandoffsUnderFaults(t *testing.T) {
 		}
 		call(t, w.api.URL, "POST", P+"/items/"+id+"/submit", a.token, nil).want(t, 200)
 	}
+	// The approvals go out from approvers at once, as a company's
+	// reviewers work; each is retried until it went through.
 	w.inj.SetRate(FaultRate)
 	start = time.Now()
-	var crashed bool
-	for i, id := range ids[:handoffs] {
-		if i == handoffs/2 && !crashed {
-			crashed = true
-			w.inj.Crash()
-			time.AfterFunc(1500*time.Millisecond, w.inj.Restart)
-		}
+	var crash sync.Once
+	var done atomic.Int64
+	approve := func(id string) error {
 		for attempt := 0; ; attempt++ {
+			if done.Load() >= int64(handoffs/2) {
+				crash.Do(func() { w.inj.Crash(); time.AfterFunc(1500*time.Millisecond, w.inj.Restart) })
+			}
 			r := call(t, w.faultyAPI.URL, "POST", P+"/items/"+id+"/review", manager.token, map[string]string{"decision": "approve"})
 			// Done, or done by an earlier attempt whose answer was lost: the
 			// decision is crossing, or the item moved on.
 			if r.status == 202 || r.status == 409 && (strings.Contains(string(r.raw), "cannot") || strings.Contains(string(r.raw), "still crossing")) {
-				break
+				done.Add(1)
+				return nil
 			}
 			if attempt > 50 {
-				t.Fatalf("approval of %s never went through: %d %s", id, r.status, r.raw)
+				return fmt.Errorf("approval of %s never went through: %d %s", id, r.status, r.raw)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+	}
+	work := make(chan string)
+	errs := make(chan error, approvers)
+	var wg sync.WaitGroup
+	for range approvers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failed := false
+			for id := range work { // after a failure, drain without working
+				if !failed {
+					if err := approve(id); err != nil {
+						errs <- err
+						failed = true
+					}
+				}
+			}
+		}()
+	}
+	for _, id := range ids[:handoffs] {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
 	}
 	for _, id := range ids[:handoffs] {
 		for deadline := time.Now().Add(3 * time.Minute); ; {

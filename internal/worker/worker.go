@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -41,6 +42,10 @@ type Consumer struct {
 	name     string
 	handlers map[string]Handler
 	log      *slog.Logger
+	// Lanes is how many lanes of a batch are worked at once (below 1: one).
+	// A lane is the batch's messages of one FIFO message group, in order,
+	// or one message without a group.
+	Lanes int
 }
 
 // NewConsumer returns a consumer for the named queue with handlers by kind.
@@ -61,28 +66,64 @@ func (c *Consumer) Kinds() []string {
 }
 
 // Handle processes a batch and reports the messages that failed, so only
-// they are retried. In a FIFO batch, once a message of a group fails, the
-// later messages of that group are reported failed unprocessed, keeping the
-// group's order.
+// they are retried. The batch is cut into lanes: the messages of one FIFO
+// message group, in the batch's order, or a message without a group alone.
+// Up to Lanes lanes run at once; within a lane the messages run one after
+// another, and once one fails the lane's later messages are reported failed
+// unprocessed, keeping the group's order.
 func (c *Consumer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
-	blocked := map[string]bool{}
-	for _, rec := range ev.Records {
-		group := rec.Attributes["MessageGroupId"]
-		if group != "" && blocked[group] {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			continue
-		}
-		if err := c.handleOne(ctx, rec); err != nil {
-			c.log.WarnContext(ctx, "message failed", "messageId", rec.MessageId,
-				"receiveCount", rec.Attributes["ApproximateReceiveCount"], "err", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			if group != "" {
-				blocked[group] = true
+	lanes := lanesOf(ev.Records)
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, max(c.Lanes, 1))
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for k, i := range lane {
+				rec := ev.Records[i]
+				if err := c.handleOne(ctx, rec); err != nil {
+					c.log.WarnContext(ctx, "message failed", "messageId", rec.MessageId,
+						"receiveCount", rec.Attributes["ApproximateReceiveCount"], "err", err)
+					for _, j := range lane[k:] {
+						failed[j] = true
+					}
+					return
+				}
 			}
+		}()
+	}
+	wg.Wait()
+	var resp events.SQSEventResponse
+	for i, rec := range ev.Records {
+		if failed[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
 	return resp, nil
+}
+
+// lanesOf cuts a batch into lanes of record indexes: one per message
+// group, in order of first appearance, and one per message without a group.
+func lanesOf(recs []events.SQSMessage) [][]int {
+	var lanes [][]int
+	byGroup := map[string]int{}
+	for i, rec := range recs {
+		group := rec.Attributes["MessageGroupId"]
+		if group == "" {
+			lanes = append(lanes, []int{i})
+			continue
+		}
+		l, ok := byGroup[group]
+		if !ok {
+			l = len(lanes)
+			byGroup[group] = l
+			lanes = append(lanes, nil)
+		}
+		lanes[l] = append(lanes[l], i)
+	}
+	return lanes
 }
 
 func (c *Consumer) handleOne(ctx context.Context, rec events.SQSMessage) (err error) {

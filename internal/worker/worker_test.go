@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -76,5 +79,68 @@ func TestFIFOGroupStopsAfterAFailure(t *testing.T) {
 	}
 	if !slices.Equal(handled, []string{"g1-1", "g2-1", "g2-2"}) {
 		t.Fatalf("handled %v: a later message of a failed group ran", handled)
+	}
+}
+
+// With lanes, the message groups of a batch run at once while each group's
+// messages keep their order: the first message of every group waits until
+// all groups have started, which only concurrent lanes can pass; a failed
+// group still stops at its failure.
+func TestLanesRunGroupsAtOnceInOrder(t *testing.T) {
+	const groups = 4
+	var mu sync.Mutex
+	var started sync.WaitGroup
+	started.Add(groups)
+	order := map[string][]string{}
+	first := map[string]bool{}
+	c := NewConsumer("fifo", nil, map[string]Handler{
+		"ok": func(_ context.Context, m Message) error {
+			mu.Lock()
+			isFirst := !first[m.MessageGroup]
+			first[m.MessageGroup] = true
+			mu.Unlock()
+			if isFirst {
+				started.Done()
+				waited := make(chan struct{})
+				go func() { started.Wait(); close(waited) }()
+				select {
+				case <-waited:
+				case <-time.After(5 * time.Second):
+					return errors.New("the other groups never started: lanes ran one at a time")
+				}
+			}
+			mu.Lock()
+			order[m.MessageGroup] = append(order[m.MessageGroup], m.ID)
+			mu.Unlock()
+			return nil
+		},
+		"fail": func(context.Context, Message) error { return errors.New("boom") },
+	})
+	c.Lanes = groups
+	var recs []events.SQSMessage
+	for i := range 3 {
+		for g := range groups {
+			kind := "ok"
+			if g == 3 && i == 1 {
+				kind = "fail"
+			}
+			recs = append(recs, rec(fmt.Sprintf("g%d-%d", g, i), fmt.Sprintf("g%d", g), kind, `{}`))
+		}
+	}
+	res, err := c.Handle(context.Background(), events.SQSEvent{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failures(res); !slices.Equal(got, []string{"g3-1", "g3-2"}) {
+		t.Fatalf("failures %v", got)
+	}
+	for g := range 3 {
+		want := []string{fmt.Sprintf("g%d-0", g), fmt.Sprintf("g%d-1", g), fmt.Sprintf("g%d-2", g)}
+		if got := order[fmt.Sprintf("g%d", g)]; !slices.Equal(got, want) {
+			t.Fatalf("group g%d ran %v, want %v", g, got, want)
+		}
+	}
+	if got := order["g3"]; !slices.Equal(got, []string{"g3-0"}) {
+		t.Fatalf("failed group ran %v", got)
 	}
 }
