@@ -6,8 +6,8 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 
