@@ -167,7 +167,7 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, c collab.C
 }
 
 func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	iss, err := a.svc.Invitations.ResendInvitation(r.Context(), c, r.PathValue("invitationId"))
+	iss, err := a.svc.Invitations.ResendInvitation(r.Context(), c, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, c collab.
 }
 
 func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.Invitations.RevokeInvitation(r.Context(), c, r.PathValue("invitationId")); err != nil {
+	if err := a.svc.Invitations.RevokeInvitation(r.Context(), c, r.PathValue("ref")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -204,7 +204,7 @@ func toPreview(inv collab.Invitation) previewJSON {
 }
 
 func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
-	token := r.PathValue("token")
+	token := r.PathValue("ref")
 	if a.page != nil && prefersHTML(r) {
 		a.page.Land(w, r, token)
 		return nil
@@ -240,7 +240,7 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.
 	if err != nil {
 		return err
 	}
-	res, err := a.svc.Invitations.AcceptInvitation(r.Context(), c, r.PathValue("token"), pick)
+	res, err := a.svc.Invitations.AcceptInvitation(r.Context(), c, r.PathValue("ref"), pick)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func acceptedJSON(res collab.Accepted) map[string]any {
 }
 
 func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	if err := a.svc.Invitations.DeclineInvitation(r.Context(), c, r.PathValue("token")); err != nil {
+	if err := a.svc.Invitations.DeclineInvitation(r.Context(), c, r.PathValue("ref")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": string(collab.InvDeclined)})

@@ -13,7 +13,7 @@ import (
 // page (which has its own session).
 func isPublic(pattern string) bool {
 	method, path, _ := strings.Cut(pattern, " ")
-	return pattern == "GET /healthz" || pattern == "GET /openapi.yaml" || pattern == "GET /invitations/{token}" ||
+	return pattern == "GET /healthz" || pattern == "GET /openapi.yaml" || pattern == "GET /invitations/{ref}" ||
 		(strings.HasPrefix(path, "/invitations/page") && method != "")
 }
 

@@ -69,15 +69,15 @@ func (a *API) routes(fn string) []route {
 			{"POST /orgs/{orgId}/invitations", a.authed(a.inviteOrgMember)},
 			{"POST /workspaces/{wsId}/collaborators", a.authed(a.inviteCollaborator)},
 			{"GET /invitations", a.authed(a.listInvitations)},
-			{"POST /invitations/{invitationId}/resend", a.authed(a.resendInvitation)},
-			{"DELETE /invitations/{invitationId}", a.authed(a.revokeInvitation)},
+			{"POST /invitations/{ref}/resend", a.authed(a.resendInvitation)},
+			{"DELETE /invitations/{ref}", a.authed(a.revokeInvitation)},
 		}
 	case lambdafn.Accept:
 		return []route{
 			health,
-			{"GET /invitations/{token}", public(a.previewInvitation)},
-			{"POST /invitations/{token}/accept", a.authed(a.acceptInvitation)},
-			{"POST /invitations/{token}/decline", a.authed(a.declineInvitation)},
+			{"GET /invitations/{ref}", public(a.previewInvitation)},
+			{"POST /invitations/{ref}/accept", a.authed(a.acceptInvitation)},
+			{"POST /invitations/{ref}/decline", a.authed(a.declineInvitation)},
 			{"GET /invitations/page", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Show })},
 			{"GET /invitations/page/callback", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Callback })},
 			{"POST /invitations/page/session", a.pageRoute(func(p *Page) http.HandlerFunc { return p.Session })},

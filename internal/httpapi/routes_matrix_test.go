@@ -387,19 +387,19 @@ func TestRouteMatrix(t *testing.T) {
 			want: orgWrite(202).and(every(403, collabKinds...)), deny: 404},
 		"GET /invitations": {path: fixed("/invitations?projectId=" + w.project),
 			want: every(200, kOwner, kDev, kPM, kAMH, kSL, kLCM, kCDev, kCPM, kCAM).and(every(403, kAnnH, kLCA)), deny: 404},
-		"POST /invitations/{invitationId}/resend": {path: fresh(func(w *matrixWorld, k string) string { return "/invitations/" + pendingInvite(w) + "/resend" }),
+		"POST /invitations/{ref}/resend": {path: fresh(func(w *matrixWorld, k string) string { return "/invitations/" + pendingInvite(w) + "/resend" }),
 			want: every(200, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCA)).and(every(404, extManagers...)), deny: 404},
-		"DELETE /invitations/{invitationId}": {path: fresh(func(w *matrixWorld, k string) string { return "/invitations/" + pendingInvite(w) }),
+		"DELETE /invitations/{ref}": {path: fresh(func(w *matrixWorld, k string) string { return "/invitations/" + pendingInvite(w) }),
 			want: every(204, kOwner, kDev, kPM, kAMH).and(every(403, kAnnH, kLCA)).and(every(404, extManagers...)), deny: 404},
 
 		// accept: the token is the capability; a bound invitation is
 		// refused to everyone but its addressee.
-		"GET /invitations/{token}": {path: fixed("/invitations/" + w.shareToken), public: true},
-		"POST /invitations/{token}/accept": {path: fresh(func(w *matrixWorld, k string) string {
+		"GET /invitations/{ref}": {path: fixed("/invitations/" + w.shareToken), public: true},
+		"POST /invitations/{ref}/accept": {path: fresh(func(w *matrixWorld, k string) string {
 			pendingInvite(w)
 			return "/invitations/" + tokenMailedTo(t, lastInvitee, 1) + "/accept"
 		}), want: statuses{}, deny: 403},
-		"POST /invitations/{token}/decline": {path: fresh(func(w *matrixWorld, k string) string {
+		"POST /invitations/{ref}/decline": {path: fresh(func(w *matrixWorld, k string) string {
 			pendingInvite(w)
 			return "/invitations/" + tokenMailedTo(t, lastInvitee, 1) + "/decline"
 		}), want: statuses{}, deny: 403},
