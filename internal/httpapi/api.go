@@ -86,7 +86,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	// found, before any lookup could hit the table's key-size limits.
 	for _, seg := range strings.Split(r.URL.Path, "/") {
 		if len(seg) > MaxPathSegment {
-			writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "no such resource: a path segment is too long", nil, nil)
+			writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "no such resource: a path segment is too long", nil)
 			return
 		}
 	}
@@ -101,10 +101,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 	}
 	if rec.Code == http.StatusMethodNotAllowed {
-		writeProblem(w, r, rec.Code, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path, nil, nil)
+		writeProblem(w, r, rec.Code, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path, nil)
 		return
 	}
-	writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "no route for "+r.Method+" "+r.URL.Path, nil, nil)
+	writeProblem(w, r, http.StatusNotFound, string(collab.CodeNotFound), "no route for "+r.Method+" "+r.URL.Path, nil)
 }
 
 // authed wraps an endpoint with authentication: the caller comes from the

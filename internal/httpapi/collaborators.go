@@ -22,8 +22,20 @@ type collaboratorJSON struct {
 	AutoInviteRole string     `json:"autoInviteRole,omitempty"`
 	Owner          bool       `json:"owner"`
 	Removing       bool       `json:"removing"`
-	AddedAt        time.Time  `json:"addedAt"`
-	Version        int        `json:"version"`
+	AddedAt        time.Time  `json:"addedAt,omitzero" doc:"When the org was added; absent on the owner's row."`
+	Version        int        `json:"version,omitempty" doc:"Absent on the owner's row."`
+}
+
+// collabTypes are the collaboration types named in a request.
+func collabTypes(in []string) []collab.CollabType {
+	if in == nil {
+		return nil
+	}
+	out := make([]collab.CollabType, len(in))
+	for i, t := range in {
+		out[i] = collab.CollabType(t)
+	}
+	return out
 }
 
 func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
@@ -36,25 +48,16 @@ func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
 		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", AddedAt: c.AddedAt, Version: c.Version}
 }
 
-// ownerJSON is the owning org's row of a collaborator list: type owner,
-// implicit, every project.
-type ownerJSON struct {
-	OrgID         string     `json:"orgId"`
-	OrgName       string     `json:"orgName"`
-	Types         []string   `json:"types"`
-	Owner         bool       `json:"owner"`
-	ProjectAccess accessJSON `json:"projectAccess"`
-}
-
 func (a *API) listCollaborators(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	cols, err := a.svc.Collaborators.ListCollaborators(r.Context(), c, r.PathValue("wsId"))
 	if err != nil {
 		return err
 	}
-	out := make([]any, len(cols))
+	// The owning org's row: type owner, implicit, every project.
+	out := make([]collaboratorJSON, len(cols))
 	for i, col := range cols {
 		if slices.Contains(col.Types, collab.CollabOwner) {
-			out[i] = ownerJSON{OrgID: col.OrgID, OrgName: col.OrgName, Types: []string{string(collab.CollabOwner)}, Owner: true,
+			out[i] = collaboratorJSON{OrgID: col.OrgID, OrgName: col.OrgName, Types: []string{string(collab.CollabOwner)}, Owner: true,
 				ProjectAccess: accessJSON{Mode: col.Access.Mode}}
 			continue
 		}
@@ -82,17 +85,11 @@ func (a *API) listWorkspaceMembers(w http.ResponseWriter, r *http.Request, c col
 }
 
 func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Types          []collab.CollabType `json:"types"`
-		ProjectAccess  *accessJSON         `json:"projectAccess"`
-		AutoInvite     *bool               `json:"autoInvite"`
-		AutoInviteRole *string             `json:"autoInviteRole"`
-		DryRun         bool                `json:"dryRun"`
-	}
+	var in collaboratorPatchBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	p := collab.CollaboratorPatch{Types: in.Types, AutoInvite: in.AutoInvite, DryRun: in.DryRun}
+	p := collab.CollaboratorPatch{Types: collabTypes(in.Types), AutoInvite: in.AutoInvite, DryRun: in.DryRun}
 	if in.ProjectAccess != nil {
 		p.Access = &collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs}
 	}
@@ -104,17 +101,61 @@ func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c colla
 	if err != nil {
 		return err
 	}
-	rm := make([]map[string]string, len(removed))
+	rm := make([]removedRoleJSON, len(removed))
 	for i, x := range removed {
-		rm[i] = map[string]string{"userId": x.UserID, "email": x.Email, "role": string(x.Role)}
+		rm[i] = removedRoleJSON{UserID: x.UserID, Email: x.Email, Role: string(x.Role)}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"collaborator": toCollaboratorJSON(col), "removedRoles": rm, "dryRun": in.DryRun})
+	writeJSON(w, http.StatusOK, collaboratorChangeJSON{Collaborator: toCollaboratorJSON(col), RemovedRoles: rm, DryRun: in.DryRun})
 	return nil
+}
+
+type collaboratorPatchBody struct {
+	Types          []string    `json:"types,omitempty"`
+	ProjectAccess  *accessJSON `json:"projectAccess,omitempty"`
+	AutoInvite     *bool       `json:"autoInvite,omitempty"`
+	AutoInviteRole *string     `json:"autoInviteRole,omitempty"`
+	DryRun         bool        `json:"dryRun,omitempty" doc:"Answer what the change would do without making it."`
+}
+
+// removedRoleJSON is a workspace role a collaborator change removes.
+type removedRoleJSON struct {
+	UserID string `json:"userId"`
+	Email  string `json:"email"`
+	Role   string `json:"role"`
+}
+
+// collaboratorChangeJSON answers a collaborator change (or its dry run).
+type collaboratorChangeJSON struct {
+	Collaborator collaboratorJSON  `json:"collaborator"`
+	RemovedRoles []removedRoleJSON `json:"removedRoles"`
+	DryRun       bool              `json:"dryRun"`
+}
+
+// jobRefJSON answers a change that runs as a background job (202).
+type jobRefJSON struct {
+	JobID string `json:"jobId"`
 }
 
 func writeJob(w http.ResponseWriter, j collab.Job) {
 	w.Header().Set("Location", "/jobs/"+j.ID)
-	writeJSON(w, http.StatusAccepted, map[string]string{"jobId": j.ID})
+	writeJSON(w, http.StatusAccepted, jobRefJSON{JobID: j.ID})
+}
+
+// jobJSON is a background job's progress.
+type jobJSON struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Status      string    `json:"status"`
+	Done        int       `json:"done"`
+	Total       int       `json:"total"`
+	Written     int       `json:"written"`
+	Errors      []string  `json:"errors"`
+	WorkspaceID string    `json:"workspaceId"`
+	OrgID       string    `json:"orgId"`
+	ProjectID   string    `json:"projectId,omitempty"`
+	TaskID      string    `json:"taskId,omitempty"`
+	Reason      string    `json:"reason,omitempty" doc:"Why a failed job failed."`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 func (a *API) addAllUsers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
@@ -150,16 +191,22 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 	if errs == nil {
 		errs = []string{}
 	}
-	out := map[string]any{"id": j.ID, "kind": j.Kind, "status": j.Status, "done": j.Done, "total": j.Total,
-		"written": j.Written, "errors": errs, "workspaceId": j.WorkspaceID, "orgId": j.OrgID, "updatedAt": j.UpdatedAt}
+	out := jobJSON{ID: j.ID, Kind: string(j.Kind), Status: string(j.Status), Done: j.Done, Total: j.Total, Written: j.Written,
+		Errors: errs, WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Reason: j.Reason, UpdatedAt: j.UpdatedAt}
 	if j.TaskID != "" {
-		out["projectId"], out["taskId"] = j.ProjectID, j.TaskID
-	}
-	if j.Reason != "" {
-		out["reason"] = j.Reason // why a failed job failed
+		out.ProjectID, out.TaskID = j.ProjectID, j.TaskID
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+type partnerJSON struct {
+	OrgID     string    `json:"orgId"`
+	OrgName   string    `json:"orgName"`
+	Kind      string    `json:"kind"`
+	Types     []string  `json:"types"`
+	ManagerID string    `json:"managerId,omitempty"`
+	AddedAt   time.Time `json:"addedAt"`
 }
 
 type wsMemberJSON struct {
@@ -211,14 +258,6 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 	ps, err := a.svc.Partners.ListProjectPartners(r.Context(), c, r.PathValue("projectId"))
 	if err != nil {
 		return err
-	}
-	type partnerJSON struct {
-		OrgID     string    `json:"orgId"`
-		OrgName   string    `json:"orgName"`
-		Kind      string    `json:"kind"`
-		Types     []string  `json:"types"`
-		ManagerID string    `json:"managerId,omitempty"`
-		AddedAt   time.Time `json:"addedAt"`
 	}
 	out := make([]partnerJSON, len(ps))
 	for i, p := range ps {

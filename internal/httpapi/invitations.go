@@ -42,9 +42,7 @@ func toInvitationJSON(inv collab.Invitation) invitationJSON {
 // enableShareLink: PUT answers the active link again (200) or makes one
 // (201); ?rotate=true replaces an active link with a new one (201).
 func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		ExpiresInDays *int `json:"expiresInDays"`
-	}
+	var in shareLinkBody
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
 			return err
@@ -74,20 +72,30 @@ func (a *API) enableShareLink(w http.ResponseWriter, r *http.Request, c collab.C
 	if iss.Reused {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, shareLinkJSON(iss))
+	writeJSON(w, status, toShareLinkJSON(iss))
 	return nil
+}
+
+type shareLinkBody struct {
+	ExpiresInDays *int `json:"expiresInDays,omitempty" doc:"Days until the link expires, 0 for never (default 30)."`
 }
 
 // shareLinkJSON is a share link as its managers see it; url only for the
 // project's owner (collab.Invitations.ShareLink decides).
-func shareLinkJSON(iss collab.Issued) map[string]any {
+type shareLinkJSON struct {
+	Enabled       bool       `json:"enabled"`
+	Status        string     `json:"status"`
+	InvitationID  string     `json:"invitationId"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	ExpiresAt     *time.Time `json:"expiresAt"`
+	AcceptedCount int        `json:"acceptedCount"`
+	URL           string     `json:"url,omitempty"`
+}
+
+func toShareLinkJSON(iss collab.Issued) shareLinkJSON {
 	inv := iss.Invitation
-	out := map[string]any{"enabled": inv.Status == collab.InvPending, "status": inv.Status,
-		"invitationId": inv.ID, "createdAt": inv.CreatedAt, "expiresAt": expiry(inv.ExpiresAt), "acceptedCount": inv.AcceptCount}
-	if iss.URL != "" {
-		out["url"] = iss.URL
-	}
-	return out
+	return shareLinkJSON{Enabled: inv.Status == collab.InvPending, Status: string(inv.Status), InvitationID: inv.ID,
+		CreatedAt: inv.CreatedAt, ExpiresAt: expiry(inv.ExpiresAt), AcceptedCount: inv.AcceptCount, URL: iss.URL}
 }
 
 func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
@@ -95,7 +103,7 @@ func (a *API) getShareLink(w http.ResponseWriter, r *http.Request, c collab.Call
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, shareLinkJSON(iss))
+	writeJSON(w, http.StatusOK, toShareLinkJSON(iss))
 	return nil
 }
 
@@ -108,10 +116,7 @@ func (a *API) disableShareLink(w http.ResponseWriter, r *http.Request, c collab.
 }
 
 func (a *API) inviteLabelingCompany(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name       string `json:"name"`
-		AdminEmail string `json:"adminEmail"`
-	}
+	var in labelingCompanyBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -124,10 +129,7 @@ func (a *API) inviteLabelingCompany(w http.ResponseWriter, r *http.Request, c co
 }
 
 func (a *API) inviteOrgMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Email string `json:"email"`
-		Role  string `json:"role"`
-	}
+	var in emailRoleBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -220,10 +222,7 @@ func (a *API) previewInvitation(w http.ResponseWriter, r *http.Request) error {
 // orgPickOf reads an acceptance's body: {orgId?} or {newOrgName?}, not
 // both (400 naming newOrgName).
 func orgPickOf(r *http.Request) (collab.OrgPick, error) {
-	var in struct {
-		OrgID      string `json:"orgId"`
-		NewOrgName string `json:"newOrgName"`
-	}
+	var in orgPickBody
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
 			return collab.OrgPick{}, err
@@ -244,70 +243,91 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c collab.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, acceptedJSON(res))
+	writeJSON(w, http.StatusOK, toAcceptedJSON(res))
 	return nil
 }
 
-// acceptedJSON: {kind, orgId, orgName?, orgCreated?, projectId?,
-// workspaceId?, role}; orgCreated when the accepter founded orgId.
-func acceptedJSON(res collab.Accepted) map[string]any {
-	out := map[string]any{"kind": res.Kind, "orgId": res.OrgID, "role": res.Role}
-	if res.OrgName != "" {
-		out["orgName"] = res.OrgName
-	}
-	if res.OrgCreated {
-		out["orgCreated"] = true
-	}
-	if res.ProjectID != "" {
-		out["projectId"] = res.ProjectID
-	}
-	if res.WorkspaceID != "" {
-		out["workspaceId"] = res.WorkspaceID
-	}
-	return out
+// acceptedJSON answers an acceptance; orgCreated when the accepter founded
+// orgId.
+type acceptedJSON struct {
+	Kind        string `json:"kind"`
+	OrgID       string `json:"orgId"`
+	OrgName     string `json:"orgName,omitempty"`
+	OrgCreated  bool   `json:"orgCreated,omitempty"`
+	ProjectID   string `json:"projectId,omitempty"`
+	WorkspaceID string `json:"workspaceId,omitempty"`
+	Role        string `json:"role"`
+}
+
+func toAcceptedJSON(res collab.Accepted) acceptedJSON {
+	return acceptedJSON{Kind: string(res.Kind), OrgID: res.OrgID, OrgName: res.OrgName, OrgCreated: res.OrgCreated,
+		ProjectID: res.ProjectID, WorkspaceID: res.WorkspaceID, Role: res.Role}
+}
+
+// orgPickBody names the org an acceptance attaches: one of the caller's,
+// or a new one they found.
+type orgPickBody struct {
+	OrgID      string `json:"orgId,omitempty" doc:"One of your organizations to accept for."`
+	NewOrgName string `json:"newOrgName,omitempty" doc:"Found a new organization of this name while accepting."`
+}
+
+type labelingCompanyBody struct {
+	Name       string `json:"name"`
+	AdminEmail string `json:"adminEmail" doc:"The company admin's email: the invitation's addressee (its email)."`
+}
+
+type emailRoleBody struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+// statusJSON answers a change that has only a status to tell.
+type statusJSON struct {
+	Status string `json:"status"`
+}
+
+// collaboratorInviteBody adds a collaborator org: an org the caller
+// administers at once (orgId), or by inviting an email.
+type collaboratorInviteBody struct {
+	OrgID         string     `json:"orgId,omitempty"`
+	Email         string     `json:"email,omitempty"`
+	Types         []string   `json:"types"`
+	Role          string     `json:"role,omitempty"`
+	ProjectAccess accessJSON `json:"projectAccess"`
 }
 
 func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	if err := a.svc.Invitations.DeclineInvitation(r.Context(), c, r.PathValue("ref")); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": string(collab.InvDeclined)})
+	writeJSON(w, http.StatusOK, statusJSON{Status: string(collab.InvDeclined)})
 	return nil
 }
 
 func (a *API) inviteCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		OrgID         string              `json:"orgId"`
-		Email         string              `json:"email"`
-		Types         []collab.CollabType `json:"types"`
-		Role          string              `json:"role"`
-		ProjectAccess struct {
-			Mode       string   `json:"mode"`
-			ProjectIDs []string `json:"projectIds"`
-		} `json:"projectAccess"`
-	}
+	var in collaboratorInviteBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
 	access := collab.ProjectAccess{Mode: in.ProjectAccess.Mode, ProjectIDs: in.ProjectAccess.ProjectIDs}
+	types := collabTypes(in.Types)
 	if in.OrgID != "" {
 		if in.Email != "" || in.Role != "" {
 			return invalidField("orgId", "name either orgId (an org you administer, added at once) or email")
 		}
-		col, err := a.svc.Collaborators.AddCollaboratorOrg(r.Context(), c, r.PathValue("wsId"), in.OrgID, in.Types, access)
+		col, err := a.svc.Collaborators.AddCollaboratorOrg(r.Context(), c, r.PathValue("wsId"), in.OrgID, types, access)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusCreated, toCollaboratorJSON(col))
 		return nil
 	}
-	iss, err := a.svc.Invitations.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, in.Types, collab.WorkspaceRole(in.Role),
+	iss, err := a.svc.Invitations.InviteCollaborator(r.Context(), c, r.PathValue("wsId"), in.Email, types, collab.WorkspaceRole(in.Role),
 		access)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/invitations/"+iss.Invitation.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"invitationId": iss.Invitation.ID, "email": iss.Invitation.Email,
-		"expiresAt": iss.Invitation.ExpiresAt})
+	writeJSON(w, http.StatusAccepted, toInvitedJSON(iss.Invitation))
 	return nil
 }

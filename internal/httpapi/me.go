@@ -21,6 +21,14 @@ type meOrgJSON struct {
 	Role string `json:"role"`
 }
 
+// meJSON is the caller and their orgs.
+type meJSON struct {
+	UserID string      `json:"userId"`
+	Email  string      `json:"email"`
+	Name   string      `json:"name"`
+	Orgs   []meOrgJSON `json:"orgs"`
+}
+
 func (a *API) getMe(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	orgs := []meOrgJSON{}
 	p := collab.Page{Limit: collab.MaxPageLimit}
@@ -37,7 +45,7 @@ func (a *API) getMe(w http.ResponseWriter, r *http.Request, c collab.Caller) err
 		}
 		p.Cursor = next
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"userId": c.UserID, "email": c.Email, "name": c.Name, "orgs": orgs})
+	writeJSON(w, http.StatusOK, meJSON{UserID: c.UserID, Email: c.Email, Name: c.Name, Orgs: orgs})
 	return nil
 }
 
@@ -82,6 +90,6 @@ func (a *API) acceptMyInvitation(w http.ResponseWriter, r *http.Request, c colla
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, acceptedJSON(res))
+	writeJSON(w, http.StatusOK, toAcceptedJSON(res))
 	return nil
 }

@@ -24,9 +24,7 @@ type orgMemberJSON struct {
 }
 
 func (a *API) createOrg(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name string `json:"name"`
-	}
+	var in nameBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -104,6 +102,12 @@ func (a *API) deleteOrg(w http.ResponseWriter, r *http.Request, c collab.Caller)
 	return nil
 }
 
+type groupMemberJSON struct {
+	UserID string `json:"userId"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+}
+
 type groupJSON struct {
 	ID        string    `json:"id"`
 	OrgID     string    `json:"orgId"`
@@ -162,11 +166,6 @@ func (a *API) listGroupMembers(w http.ResponseWriter, r *http.Request, c collab.
 	ms, next, err := a.svc.Groups.ListGroupMembers(r.Context(), c, r.PathValue("orgId"), r.PathValue("groupId"), p)
 	if err != nil {
 		return err
-	}
-	type groupMemberJSON struct {
-		UserID string `json:"userId"`
-		Email  string `json:"email"`
-		Name   string `json:"name"`
 	}
 	out := make([]groupMemberJSON, len(ms))
 	for i, m := range ms {

@@ -26,9 +26,9 @@ var statusOf = map[collab.Code]int{
 	collab.CodeUnavailable:     http.StatusServiceUnavailable,
 }
 
-// problemMembers renders the typed facts a domain error carries as the
-// extra members of its problem document, and the Retry-After seconds (0:
-// no header). It is the one place they become JSON:
+// problemMembers fills in the typed facts a domain error carries as the
+// extra members of its problem document, and answers the Retry-After
+// seconds (0: no header). It is the one place they become JSON:
 //
 //	rate_limited   retryAfterSeconds: whole seconds of RetryAfter, plus one
 //	               (rounds up; an exact second waits one more)
@@ -36,37 +36,48 @@ var statusOf = map[collab.Code]int{
 //	unavailable    invitationId | jobId: the record saved before the failure
 //	unprocessable  orgs: [{"id", "name"}], empty when the caller has none
 //	conflict       manager: {"userId", "name"}, orgId: the partnering org
-func problemMembers(de *collab.Error) (members map[string]any, retryAfter int) {
-	members = map[string]any{}
+func problemMembers(de *collab.Error, p *problem) (retryAfter int) {
 	if de.RetryAfter > 0 {
 		retryAfter = int(de.RetryAfter.Seconds()) + 1
-		members["retryAfterSeconds"] = retryAfter
+		p.RetryAfterSeconds = retryAfter
 	}
-	if de.Reason != "" {
-		members["reason"] = string(de.Reason)
-	}
+	p.Reason = string(de.Reason)
 	if s := de.Saved; s != nil {
-		members[string(s.Kind)+"Id"] = s.ID
+		switch s.Kind {
+		case collab.RecordInvitation:
+			p.InvitationID = s.ID
+		case collab.RecordJob:
+			p.JobID = s.ID
+		}
 	}
 	if c := de.OrgChoice; c != nil {
-		type orgChoice struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		}
-		orgs := make([]orgChoice, len(c.Orgs))
+		orgs := make([]orgChoiceJSON, len(c.Orgs))
 		for i, o := range c.Orgs {
-			orgs[i] = orgChoice{ID: o.ID, Name: o.Name}
+			orgs[i] = orgChoiceJSON{ID: o.ID, Name: o.Name}
 		}
-		members["orgs"] = orgs
+		p.Orgs = &orgs
 	}
 	if m := de.Manager; m != nil {
-		members["manager"] = map[string]string{"userId": m.UserID, "name": m.Name}
-		members["orgId"] = m.OrgID
+		p.Manager = &managerJSON{UserID: m.UserID, Name: m.Name}
+		p.OrgID = m.OrgID
 	}
-	return members, retryAfter
+	return retryAfter
 }
 
-// problem is an RFC 9457 problem document.
+// orgChoiceJSON is an org the caller may name.
+type orgChoiceJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// managerJSON is the person who manages a partnering org's side.
+type managerJSON struct {
+	UserID string `json:"userId"`
+	Name   string `json:"name"`
+}
+
+// problem is an RFC 9457 problem document, with the extra members an
+// error may carry (problemMembers).
 type problem struct {
 	Type      string              `json:"type"`
 	Title     string              `json:"title"`
@@ -74,7 +85,15 @@ type problem struct {
 	Detail    string              `json:"detail,omitempty"`
 	Instance  string              `json:"instance,omitempty"`
 	RequestID string              `json:"requestId,omitempty"`
-	Errors    []collab.FieldError `json:"errors,omitempty"`
+	Errors    []collab.FieldError `json:"errors,omitempty" doc:"The fields at fault, each with what is wrong."`
+
+	RetryAfterSeconds int              `json:"retryAfterSeconds,omitempty" doc:"rate_limited: seconds until a retry may pass."`
+	Reason            string           `json:"reason,omitempty" enum:"used,revoked,expired,declined" doc:"gone: why the invitation is no longer usable."`
+	InvitationID      string           `json:"invitationId,omitempty" doc:"unavailable: the invitation saved before the failure."`
+	JobID             string           `json:"jobId,omitempty" doc:"unavailable: the job saved before the failure."`
+	Orgs              *[]orgChoiceJSON `json:"orgs,omitempty" doc:"unprocessable: the orgs to choose from (empty when the caller has none)."`
+	Manager           *managerJSON     `json:"manager,omitempty" doc:"conflict: who manages the partnering org's side."`
+	OrgID             string           `json:"orgId,omitempty" doc:"conflict: the partnering org."`
 }
 
 const problemTypeBase = "https://annobridge.dev/problems/"
@@ -94,17 +113,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		de = &collab.Error{Code: collab.CodeInternal, Message: "internal error"}
 		logger(r.Context()).ErrorContext(r.Context(), "internal error", slog.Any("err", err))
 	}
-	members, retryAfter := problemMembers(de)
-	if retryAfter > 0 {
+	p := newProblem(r, status, string(de.Code), de.Message, de.Fields)
+	if retryAfter := problemMembers(de, &p); retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
-	writeProblem(w, r, status, string(de.Code), de.Message, de.Fields, members)
+	sendProblem(w, p)
 }
 
-// writeProblem writes one problem document; extra members never replace the
-// standard ones.
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string, fields []collab.FieldError, extra map[string]any) {
-	p := problem{
+// writeProblem writes one problem document.
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string, fields []collab.FieldError) {
+	sendProblem(w, newProblem(r, status, code, detail, fields))
+}
+
+func newProblem(r *http.Request, status int, code, detail string, fields []collab.FieldError) problem {
+	return problem{
 		Type:      problemTypeBase + code,
 		Title:     http.StatusText(status),
 		Status:    status,
@@ -113,21 +135,16 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 		RequestID: requestID(r.Context()),
 		Errors:    fields,
 	}
-	if status == http.StatusUnauthorized {
+}
+
+func sendProblem(w http.ResponseWriter, p problem) {
+	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="annobridge"`)
-	}
-	body := map[string]any{}
-	raw, _ := json.Marshal(p)
-	_ = json.Unmarshal(raw, &body)
-	for k, v := range extra {
-		if _, taken := body[k]; !taken {
-			body[k] = v
-		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }
 
 // writeJSON answers v as JSON with the status.

@@ -69,6 +69,97 @@ type roleBody struct {
 	Role string `json:"role"`
 }
 
+// optionalRoleBody is a role that may be left out (the route's default).
+type optionalRoleBody struct {
+	Role string `json:"role,omitempty"`
+}
+
+type projectPatchBody struct {
+	Name                            *string `json:"name,omitempty"`
+	HostMayBypassCollaboratorReview *bool   `json:"hostMayBypassCollaboratorReview,omitempty"`
+}
+
+type projectMemberBody struct {
+	Email        string `json:"email"`
+	Role         string `json:"role"`
+	CompanyOrgID string `json:"companyOrgId,omitempty" doc:"The labeling company the member joins for (a host manager adding a company's person)."`
+}
+
+type authorizeBody struct {
+	UserID string `json:"userId,omitempty" doc:"Whose rights to check; the caller when left out."`
+	Action string `json:"action"`
+}
+
+// decisionJSON is an authorization decision.
+type decisionJSON struct {
+	UserID  string `json:"userId"`
+	Action  string `json:"action"`
+	Allowed bool   `json:"allowed"`
+	Role    string `json:"role"`
+	Side    string `json:"side"`
+	OrgID   string `json:"orgId"`
+	Limit   string `json:"limit,omitempty"`
+}
+
+// permissionsJSON is what the caller may do in a project.
+type permissionsJSON struct {
+	ProjectID string            `json:"projectId"`
+	Role      string            `json:"role"`
+	Side      string            `json:"side"`
+	OrgID     string            `json:"orgId"`
+	Actions   []string          `json:"actions"`
+	Limits    map[string]string `json:"limits"`
+}
+
+// groupMembershipJSON answers adding a user to a group: the projects the
+// group's placements made them join.
+type groupMembershipJSON struct {
+	GroupID        string `json:"groupId"`
+	UserID         string `json:"userId"`
+	ProjectsJoined int    `json:"projectsJoined"`
+}
+
+// projectGroupJSON answers adding a group to a project.
+type projectGroupJSON struct {
+	GroupID        string `json:"groupId"`
+	Role           string `json:"role"`
+	Added          int    `json:"added"`
+	AlreadyMembers int    `json:"alreadyMembers"`
+}
+
+// importRowJSON is one row of an import's answer.
+type importRowJSON struct {
+	Line   int    `json:"line"`
+	Email  string `json:"email"`
+	Role   string `json:"role"`
+	Status string `json:"status"`
+	Field  string `json:"field,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// importJSON answers a CSV import.
+type importJSON struct {
+	Total          int             `json:"total"`
+	Added          int             `json:"added"`
+	AlreadyMembers int             `json:"alreadyMembers"`
+	Invited        int             `json:"invited"`
+	Errors         int             `json:"errors"`
+	Results        []importRowJSON `json:"results"`
+}
+
+// invitedJSON answers an add by email that had to invite: the invitation
+// made (202).
+type invitedJSON struct {
+	InvitationID string     `json:"invitationId"`
+	Email        string     `json:"email"`
+	Role         string     `json:"role,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt"`
+}
+
+func toInvitedJSON(inv collab.Invitation) invitedJSON {
+	return invitedJSON{InvitationID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: expiry(inv.ExpiresAt)}
+}
+
 type nameBody struct {
 	Name string `json:"name"`
 }
@@ -103,7 +194,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c collab.Calle
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "orgId": g.OrgID, "name": g.Name, "createdAt": g.CreatedAt})
+	writeJSON(w, http.StatusCreated, toGroupJSON(g))
 	return nil
 }
 
@@ -112,7 +203,7 @@ func (a *API) addGroupMember(w http.ResponseWriter, r *http.Request, c collab.Ca
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groupId": r.PathValue("groupId"), "userId": r.PathValue("userId"), "projectsJoined": joined})
+	writeJSON(w, http.StatusOK, groupMembershipJSON{GroupID: r.PathValue("groupId"), UserID: r.PathValue("userId"), ProjectsJoined: joined})
 	return nil
 }
 
@@ -217,10 +308,7 @@ func (a *API) getProject(w http.ResponseWriter, r *http.Request, c collab.Caller
 // renameProject changes the name (project.rename) and/or the review policy
 // (project.settings).
 func (a *API) renameProject(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name                            *string `json:"name"`
-		HostMayBypassCollaboratorReview *bool   `json:"hostMayBypassCollaboratorReview"`
-	}
+	var in projectPatchBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -271,11 +359,7 @@ func (a *API) listProjectMembers(w http.ResponseWriter, r *http.Request, c colla
 }
 
 func (a *API) addProjectMember(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Email        string `json:"email"`
-		Role         string `json:"role"`
-		CompanyOrgID string `json:"companyOrgId"`
-	}
+	var in projectMemberBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -285,8 +369,7 @@ func (a *API) addProjectMember(w http.ResponseWriter, r *http.Request, c collab.
 	}
 	if iss != nil {
 		w.Header().Set("Location", "/invitations/"+iss.Invitation.ID)
-		writeJSON(w, http.StatusAccepted, map[string]any{"invitationId": iss.Invitation.ID, "email": iss.Invitation.Email,
-			"role": iss.Invitation.Role, "expiresAt": iss.Invitation.ExpiresAt})
+		writeJSON(w, http.StatusAccepted, toInvitedJSON(iss.Invitation))
 		return nil
 	}
 	writeJSON(w, http.StatusCreated, toMemberJSON(*m))
@@ -325,7 +408,7 @@ func (a *API) addProjectGroup(w http.ResponseWriter, r *http.Request, c collab.C
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"groupId": res.GroupID, "role": res.Role, "added": res.Added, "alreadyMembers": res.AlreadyMembers})
+	writeJSON(w, http.StatusCreated, projectGroupJSON{GroupID: res.GroupID, Role: string(res.Role), Added: res.Added, AlreadyMembers: res.AlreadyMembers})
 	return nil
 }
 
@@ -366,20 +449,12 @@ func (a *API) importMembers(w http.ResponseWriter, r *http.Request, c collab.Cal
 	if err != nil {
 		return err
 	}
-	type rowJSON struct {
-		Line   int    `json:"line"`
-		Email  string `json:"email"`
-		Role   string `json:"role"`
-		Status string `json:"status"`
-		Field  string `json:"field,omitempty"`
-		Error  string `json:"error,omitempty"`
-	}
-	rows := make([]rowJSON, len(res.Rows))
+	rows := make([]importRowJSON, len(res.Rows))
 	for i, row := range res.Rows {
-		rows[i] = rowJSON{Line: row.Line, Email: row.Email, Role: string(row.Role), Status: row.Status, Field: row.Field, Error: row.Error}
+		rows[i] = importRowJSON{Line: row.Line, Email: row.Email, Role: string(row.Role), Status: row.Status, Field: row.Field, Error: row.Error}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": res.Total, "added": res.Added, "alreadyMembers": res.AlreadyMembers, "invited": res.Invited,
-		"errors": res.Errors, "results": rows})
+	writeJSON(w, http.StatusOK, importJSON{Total: res.Total, Added: res.Added, AlreadyMembers: res.AlreadyMembers, Invited: res.Invited,
+		Errors: res.Errors, Results: rows})
 	return nil
 }
 
@@ -392,16 +467,17 @@ func (a *API) projectPermissions(w http.ResponseWriter, r *http.Request, c colla
 	for act, g := range v.Limits {
 		limits[string(act)] = string(g)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"projectId": v.ProjectID, "role": v.Role, "side": v.Side, "orgId": v.OrgID,
-		"actions": v.Actions, "limits": limits})
+	actions := make([]string, len(v.Actions))
+	for i, act := range v.Actions {
+		actions[i] = string(act)
+	}
+	writeJSON(w, http.StatusOK, permissionsJSON{ProjectID: v.ProjectID, Role: string(v.Role), Side: string(v.Side), OrgID: v.OrgID,
+		Actions: actions, Limits: limits})
 	return nil
 }
 
 func (a *API) authorize(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		UserID string `json:"userId"`
-		Action string `json:"action"`
-	}
+	var in authorizeBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -409,10 +485,7 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, c collab.Caller)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"userId": d.UserID, "action": d.Action, "allowed": d.Allowed, "role": d.Role, "side": d.Side, "orgId": d.OrgID}
-	if d.Limit != "" {
-		out["limit"] = d.Limit
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, decisionJSON{UserID: d.UserID, Action: string(d.Action), Allowed: d.Allowed, Role: string(d.Role),
+		Side: string(d.Side), OrgID: d.OrgID, Limit: string(d.Limit)})
 	return nil
 }

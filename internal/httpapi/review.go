@@ -31,10 +31,7 @@ func toItemJSON(it collab.Item) itemJSON {
 }
 
 func (a *API) registerItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name    string `json:"name"`
-		FileRef string `json:"fileRef"`
-	}
+	var in itemBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -77,21 +74,33 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request, c collab.Caller) e
 	return nil
 }
 
-// assignItem assigns the item to {"userId": "u"}, or unassigns it with
-// {"userId": null}.
+// assignBody names the item's new assignee, or null to unassign. It is
+// the item's assigneeId; userId is its older name, still accepted.
+type assignBody struct {
+	AssigneeID json.RawMessage `json:"assigneeId,omitempty" doc:"The user to assign (a string), or null to unassign."`
+	UserID     json.RawMessage `json:"userId,omitempty" deprecated:"true" doc:"The older name of assigneeId."`
+}
+
+// assignItem assigns the item to {"assigneeId": "u"}, or unassigns it with
+// {"assigneeId": null}; userId is accepted for assigneeId.
 func (a *API) assignItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		UserID json.RawMessage `json:"userId"`
-	}
+	var in assignBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	userID, present, null, err := nullable("userId", in.UserID)
+	field, raw := "assigneeId", in.AssigneeID
+	if in.UserID != nil {
+		if in.AssigneeID != nil {
+			return invalidField("userId", "name the assignee once, as assigneeId (userId is its older name)")
+		}
+		field, raw = "userId", in.UserID
+	}
+	userID, present, null, err := nullable(field, raw)
 	if err != nil {
 		return err
 	}
 	if !present || (!null && userID == "") {
-		return invalidField("userId", "is required; null unassigns")
+		return invalidField("assigneeId", "is required; null unassigns")
 	}
 	// "" unassigns.
 	it, err := a.svc.Review.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), userID)
@@ -147,10 +156,7 @@ func (a *API) skipItem(w http.ResponseWriter, r *http.Request, c collab.Caller) 
 }
 
 func (a *API) reviewItem(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Decision string `json:"decision"`
-		Comment  string `json:"comment"`
-	}
+	var in reviewBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -176,20 +182,54 @@ func (a *API) itemHistory(w http.ResponseWriter, r *http.Request, c collab.Calle
 	if err != nil {
 		return err
 	}
-	type evJSON struct {
-		From    string    `json:"from"`
-		To      string    `json:"to"`
-		ActorID string    `json:"actorId"`
-		OrgID   string    `json:"orgId"`
-		At      time.Time `json:"at"`
-		Comment string    `json:"comment,omitempty"`
-	}
-	out := make([]evJSON, len(evs))
+	out := make([]historyEventJSON, len(evs))
 	for i, e := range evs {
-		out[i] = evJSON{From: string(e.From), To: string(e.To), ActorID: e.ActorID, OrgID: e.OrgID, At: e.At, Comment: e.Comment}
+		out[i] = historyEventJSON{From: string(e.From), To: string(e.To), ActorID: e.ActorID, OrgID: e.OrgID, At: e.At, Comment: e.Comment}
 	}
 	writeJSON(w, http.StatusOK, newList(out, next))
 	return nil
+}
+
+type itemBody struct {
+	Name    string `json:"name"`
+	FileRef string `json:"fileRef,omitempty"`
+}
+
+type reviewBody struct {
+	Decision string `json:"decision" enum:"approve,reject"`
+	Comment  string `json:"comment,omitempty"`
+}
+
+type commentBody struct {
+	Text string `json:"text"`
+}
+
+// historyEventJSON is one transition of an item's history.
+type historyEventJSON struct {
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	ActorID string    `json:"actorId"`
+	OrgID   string    `json:"orgId"`
+	At      time.Time `json:"at"`
+	Comment string    `json:"comment,omitempty"`
+}
+
+// auditJSON is one audit entry.
+type auditJSON struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actorId"`
+	OrgID  string    `json:"orgId"`
+	What   string    `json:"what"`
+	Before any       `json:"before"`
+	After  any       `json:"after"`
+}
+
+// memberAnalyticsJSON is one member's analytics over a range of days.
+type memberAnalyticsJSON struct {
+	UserID string `json:"userId"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	analyticsJSON
 }
 
 type commentJSON struct {
@@ -201,9 +241,7 @@ type commentJSON struct {
 }
 
 func (a *API) addComment(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Text string `json:"text"`
-	}
+	var in commentBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -253,14 +291,6 @@ func (a *API) auditList(w http.ResponseWriter, r *http.Request, list func(collab
 	es, next, err := list(p)
 	if err != nil {
 		return err
-	}
-	type auditJSON struct {
-		At     time.Time `json:"at"`
-		Actor  string    `json:"actorId"`
-		OrgID  string    `json:"orgId"`
-		What   string    `json:"what"`
-		Before any       `json:"before"`
-		After  any       `json:"after"`
 	}
 	out := make([]auditJSON, len(es))
 	for i, e := range es {
@@ -331,11 +361,6 @@ func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.C
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		UserID string `json:"userId"`
-		From   string `json:"from"`
-		To     string `json:"to"`
-		analyticsJSON
-	}{r.PathValue("userId"), from.Format("2006-01-02"), to.Format("2006-01-02"), toAnalyticsJSON(an)})
+	writeJSON(w, http.StatusOK, memberAnalyticsJSON{r.PathValue("userId"), from.Format("2006-01-02"), to.Format("2006-01-02"), toAnalyticsJSON(an)})
 	return nil
 }

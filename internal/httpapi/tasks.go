@@ -63,6 +63,48 @@ func toTaskProgressJSON(t collab.Task, p collab.TaskProgress) taskJSON {
 	return out
 }
 
+type taskBody struct {
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind" enum:"annotation,review"`
+	OrgID     string  `json:"orgId,omitempty" doc:"The org that works the task; the caller's side when left out."`
+	DueAt     *string `json:"dueAt,omitempty" doc:"An RFC 3339 time."`
+	AllowPull bool    `json:"allowPull,omitempty"`
+}
+
+type taskPatchBody struct {
+	Name      *string         `json:"name,omitempty"`
+	DueAt     json.RawMessage `json:"dueAt,omitempty" doc:"An RFC 3339 time, or null to clear it."`
+	AllowPull *bool           `json:"allowPull,omitempty"`
+}
+
+type taskItemsBody struct {
+	ItemIDs []string `json:"itemIds"`
+}
+
+// skippedJSON is an item a task change left alone, and why.
+type skippedJSON struct {
+	ItemID string `json:"itemId"`
+	Reason string `json:"reason"`
+}
+
+// taskItemsJSON answers adding items to a task.
+type taskItemsJSON struct {
+	Added   []string      `json:"added"`
+	Skipped []skippedJSON `json:"skipped"`
+}
+
+type distributeBody struct {
+	UserIDs []string `json:"userIds,omitempty"`
+	GroupID *string  `json:"groupId,omitempty"`
+	Mode    string   `json:"mode,omitempty" enum:"even"`
+}
+
+// taskAnalyticsJSON is a task's analytics: its total and each member's.
+type taskAnalyticsJSON struct {
+	Total   analyticsJSON            `json:"total"`
+	Members map[string]analyticsJSON `json:"members"`
+}
+
 // parseDueAt reads a due date given as an RFC 3339 time.
 func parseDueAt(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
@@ -87,13 +129,7 @@ func nullable(field string, raw json.RawMessage) (s string, present, null bool, 
 }
 
 func (a *API) createTask(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name      string  `json:"name"`
-		Kind      string  `json:"kind"`
-		OrgID     string  `json:"orgId"`
-		DueAt     *string `json:"dueAt"`
-		AllowPull bool    `json:"allowPull"`
-	}
+	var in taskBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -144,11 +180,7 @@ func (a *API) getTask(w http.ResponseWriter, r *http.Request, c collab.Caller) e
 // updateTask renames a task, sets or clears (null) its due date, or turns
 // pulling on or off.
 func (a *API) updateTask(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		Name      *string         `json:"name"`
-		DueAt     json.RawMessage `json:"dueAt"`
-		AllowPull *bool           `json:"allowPull"`
-	}
+	var in taskPatchBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -186,9 +218,7 @@ func (a *API) deleteTask(w http.ResponseWriter, r *http.Request, c collab.Caller
 }
 
 func (a *API) addTaskItems(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		ItemIDs []string `json:"itemIds"`
-	}
+	var in taskItemsBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -204,10 +234,6 @@ func (a *API) addTaskItems(w http.ResponseWriter, r *http.Request, c collab.Call
 	if err != nil {
 		return err
 	}
-	type skippedJSON struct {
-		ItemID string `json:"itemId"`
-		Reason string `json:"reason"`
-	}
 	added := res.Added
 	if added == nil {
 		added = []string{}
@@ -216,7 +242,7 @@ func (a *API) addTaskItems(w http.ResponseWriter, r *http.Request, c collab.Call
 	for i, s := range res.Skipped {
 		skipped[i] = skippedJSON{ItemID: s.ItemID, Reason: s.Reason}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"added": added, "skipped": skipped})
+	writeJSON(w, http.StatusOK, taskItemsJSON{Added: added, Skipped: skipped})
 	return nil
 }
 
@@ -233,11 +259,7 @@ func (a *API) removeTaskItem(w http.ResponseWriter, r *http.Request, c collab.Ca
 // distributeTask starts spreading the task's unassigned items evenly over
 // the annotators named, one by one (userIds) or as a group (groupId).
 func (a *API) distributeTask(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in struct {
-		UserIDs []string `json:"userIds"`
-		GroupID *string  `json:"groupId"`
-		Mode    string   `json:"mode"`
-	}
+	var in distributeBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -299,6 +321,6 @@ func (a *API) taskAnalytics(w http.ResponseWriter, r *http.Request, c collab.Cal
 	for u, an := range members {
 		byMember[u] = toAnalyticsJSON(an)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": toAnalyticsJSON(total), "members": byMember})
+	writeJSON(w, http.StatusOK, taskAnalyticsJSON{Total: toAnalyticsJSON(total), Members: byMember})
 	return nil
 }
