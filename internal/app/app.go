@@ -51,11 +51,17 @@ type App struct {
 	ClientAddr func(*http.Request) string
 }
 
-// New builds the clients once and wires everything.
+// New builds the clients once and wires everything. The secrets the
+// configuration names by ARN are read here, once per cold start, and kept.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
 	awsCfg, err := cfg.AWS(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.NeedsSecrets() {
+		if err := cfg.ReadSecrets(ctx, cfg.SecretsManager(awsCfg)); err != nil {
+			return nil, err
+		}
 	}
 	a := &App{Config: cfg, Log: log, DB: cfg.DynamoDB(awsCfg), SQS: cfg.SQS(awsCfg)}
 	clock := collab.SystemClock{}
@@ -188,11 +194,11 @@ func (a *App) Consumer(fn string) (QueueConsumer, error) {
 	return nil, fmt.Errorf("no consumer function %q", fn)
 }
 
-// LambdaMain is the whole main of a function: config and clients once per
-// cold start, then lambda.Start with the function's handler.
+// LambdaMain is the whole main of a function: config, secrets and clients
+// once per cold start, then lambda.Start with the function's handler.
 func LambdaMain(fn string) {
 	ctx := context.Background()
-	cfg, err := config.FromEnv()
+	cfg, err := config.FromEnv(fn)
 	if err != nil {
 		slog.Error("config", "err", err)
 		os.Exit(1)

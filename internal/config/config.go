@@ -1,6 +1,7 @@
 // Package config reads the typed configuration from the environment (failing
-// fast on bad values) and builds the AWS clients, with local endpoint
-// overrides for DynamoDB Local and the SQS emulator.
+// fast on bad values), reads the secrets the environment names by ARN from
+// Secrets Manager, and builds the AWS clients, with local endpoint overrides
+// for DynamoDB Local and the SQS emulator.
 package config
 
 import (
@@ -13,15 +14,18 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/annobridge/annobridge/internal/lambdafn"
 	"github.com/annobridge/annobridge/internal/secretbox"
 )
 
@@ -55,8 +59,9 @@ type Config struct {
 	TableName string
 
 	// Local endpoints; empty in AWS.
-	DynamoDBEndpoint string
-	SQSEndpoint      string
+	DynamoDBEndpoint       string
+	SQSEndpoint            string
+	SecretsManagerEndpoint string
 
 	HandoffQueueURL string
 	JobsQueueURL    string
@@ -68,7 +73,11 @@ type Config struct {
 	JWTIssuer    string
 	JWTAudience  string
 
-	CursorSecret  string
+	// CursorSecret signs pagination cursors: CURSOR_SECRET, or in AWS the
+	// Secrets Manager secret CURSOR_SECRET_ARN names, read by ReadSecrets.
+	CursorSecret    string
+	CursorSecretARN string
+
 	PublicBaseURL string
 	MailOutboxDir string
 	MailFrom      string
@@ -78,19 +87,122 @@ type Config struct {
 	LogLevel      slog.Level
 
 	// ShareLinkKey seals share-link tokens at rest (SHARE_LINK_KEY, 32
-	// bytes in base64); in a local run without it, DevShareLinkKey. Empty
-	// elsewhere without it: share links then cannot be enabled.
-	ShareLinkKey []byte
+	// bytes in base64, or in AWS the secret SHARE_LINK_KEY_ARN names, read
+	// by ReadSecrets); in a local run without either, DevShareLinkKey.
+	// Empty elsewhere without them: share links then cannot be enabled.
+	ShareLinkKey    []byte
+	ShareLinkKeyARN string
+}
+
+// Var is one environment variable Load reads.
+type Var struct {
+	Name string
+	// Functions are the functions template.yaml sets it for, those that
+	// read it in AWS; internal/app's template test holds the template to
+	// this list both ways. None: set only in local runs and tests.
+	Functions []string
+	// Runtime: the Lambda runtime sets it, the template never does.
+	Runtime bool
+}
+
+// Vars lists every variable Load reads (a test fails when Load reads one
+// that is not here) and which functions read it in AWS. A function sends
+// only to the queues whose URLs it is given and reads only the secrets whose
+// ARNs it is given; the template grants it exactly those.
+var Vars = []Var{
+	{Name: "AWS_REGION", Runtime: true},
+	{Name: "TABLE_NAME", Functions: lambdafn.All},
+	{Name: "LOG_LEVEL", Functions: lambdafn.All},
+	{Name: "PUBLIC_BASE_URL", Functions: lambdafn.All},
+	{Name: "APP_BASE_URL", Functions: lambdafn.All},
+	{Name: "AUTH_MODE", Functions: lambdafn.HTTP},
+	// The review outbox (review, and the handoff function's relay and
+	// sweep) publishes crossings to the handoff queue and notices to the
+	// mail queue.
+	{Name: "HANDOFF_QUEUE_URL", Functions: []string{lambdafn.Review, lambdafn.Handoff}},
+	// Jobs start from collaborators (add all users, remove a collaborator,
+	// stop a partner, retry) and review (distribute a task); a job's run
+	// queues its next run.
+	{Name: "JOBS_QUEUE_URL", Functions: []string{lambdafn.Collaborators, lambdafn.Review, lambdafn.Jobs}},
+	// Invitations and "added" notices (membership, invite), the outbox's
+	// notices (review, handoff), and the notices jobs send (a stopped
+	// collaboration, assigned task items).
+	{Name: "MAIL_QUEUE_URL", Functions: []string{lambdafn.Membership, lambdafn.Invite, lambdafn.Review, lambdafn.Handoff, lambdafn.Jobs}},
+	// Every function that lists reads the cursor key; the mailer lists nothing.
+	{Name: "CURSOR_SECRET_ARN", Functions: without(lambdafn.All, lambdafn.Mailer)},
+	// Only the invite function makes and reads share links.
+	{Name: "SHARE_LINK_KEY_ARN", Functions: []string{lambdafn.Invite}},
+	// The acceptance page's sign-in and session.
+	{Name: "SIGNIN_URL", Functions: []string{lambdafn.Accept}},
+	{Name: "JWKS_URL", Functions: []string{lambdafn.Accept}},
+	{Name: "JWT_ISSUER", Functions: []string{lambdafn.Accept}},
+	{Name: "JWT_AUDIENCE", Functions: []string{lambdafn.Accept}},
+	{Name: "MAIL_FROM", Functions: []string{lambdafn.Mailer}},
+	// Local runs and tests only.
+	{Name: "DYNAMODB_ENDPOINT"},
+	{Name: "SQS_ENDPOINT"},
+	{Name: "SECRETSMANAGER_ENDPOINT"},
+	{Name: "DEV_JWT_SECRET"},
+	{Name: "CURSOR_SECRET"},
+	{Name: "SHARE_LINK_KEY"},
+	{Name: "MAIL_OUTBOX_DIR"},
+	{Name: "SMTP_ADDR"},
+}
+
+func without(fns []string, drop string) []string {
+	var out []string
+	for _, fn := range fns {
+		if fn != drop {
+			out = append(out, fn)
+		}
+	}
+	return out
+}
+
+// FunctionVars returns the variables template.yaml sets for the function fn.
+func FunctionVars(fn string) []string {
+	var out []string
+	for _, v := range Vars {
+		if slices.Contains(v.Functions, fn) {
+			out = append(out, v.Name)
+		}
+	}
+	return out
+}
+
+// reads reports whether any of the functions fns reads the variable name
+// in AWS.
+func reads(fns []string, name string) bool {
+	for _, v := range Vars {
+		if v.Name == name {
+			return slices.ContainsFunc(fns, func(fn string) bool { return slices.Contains(v.Functions, fn) })
+		}
+	}
+	return false
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
 type Getenv func(string) string
 
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) { return Load(os.Getenv) }
+// FromEnv reads the configuration of the function fn from the process
+// environment.
+func FromEnv(fn string) (Config, error) { return LoadFunction(fn, os.Getenv) }
 
-// Load reads the configuration through getenv.
-func Load(getenv Getenv) (Config, error) {
+// Load reads the configuration of the whole API (every function, as the
+// local server and the tests run it) through getenv.
+func Load(getenv Getenv) (Config, error) { return load(getenv, lambdafn.All) }
+
+// LoadFunction reads the configuration of the function fn through getenv:
+// what only other functions need (the cursor key, for the mailer) is not
+// required.
+func LoadFunction(fn string, getenv Getenv) (Config, error) {
+	if !slices.Contains(lambdafn.All, fn) {
+		return Config{}, fmt.Errorf("config: no function %q", fn)
+	}
+	return load(getenv, []string{fn})
+}
+
+func load(getenv Getenv, fns []string) (Config, error) {
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -98,29 +210,40 @@ func Load(getenv Getenv) (Config, error) {
 		return def
 	}
 	c := Config{
-		Region:           get("AWS_REGION", "us-east-1"),
-		TableName:        get("TABLE_NAME", ""),
-		DynamoDBEndpoint: get("DYNAMODB_ENDPOINT", ""),
-		SQSEndpoint:      get("SQS_ENDPOINT", ""),
-		HandoffQueueURL:  get("HANDOFF_QUEUE_URL", ""),
-		JobsQueueURL:     get("JOBS_QUEUE_URL", ""),
-		MailQueueURL:     get("MAIL_QUEUE_URL", ""),
-		AuthMode:         get("AUTH_MODE", AuthGateway),
-		DevJWTSecret:     get("DEV_JWT_SECRET", ""),
-		JWKSURL:          get("JWKS_URL", ""),
-		JWTIssuer:        get("JWT_ISSUER", ""),
-		JWTAudience:      get("JWT_AUDIENCE", ""),
-		CursorSecret:     get("CURSOR_SECRET", ""),
-		PublicBaseURL:    strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
-		MailOutboxDir:    get("MAIL_OUTBOX_DIR", ".local/outbox"),
-		MailFrom:         get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
-		SignInURL:        get("SIGNIN_URL", ""),
-		SMTPAddr:         get("SMTP_ADDR", ""),
-		AppBaseURL:       strings.TrimRight(get("APP_BASE_URL", ""), "/"),
+		Region:                 get("AWS_REGION", "us-east-1"),
+		TableName:              get("TABLE_NAME", ""),
+		DynamoDBEndpoint:       get("DYNAMODB_ENDPOINT", ""),
+		SQSEndpoint:            get("SQS_ENDPOINT", ""),
+		SecretsManagerEndpoint: get("SECRETSMANAGER_ENDPOINT", ""),
+		HandoffQueueURL:        get("HANDOFF_QUEUE_URL", ""),
+		JobsQueueURL:           get("JOBS_QUEUE_URL", ""),
+		MailQueueURL:           get("MAIL_QUEUE_URL", ""),
+		AuthMode:               get("AUTH_MODE", AuthGateway),
+		DevJWTSecret:           get("DEV_JWT_SECRET", ""),
+		JWKSURL:                get("JWKS_URL", ""),
+		JWTIssuer:              get("JWT_ISSUER", ""),
+		JWTAudience:            get("JWT_AUDIENCE", ""),
+		CursorSecret:           get("CURSOR_SECRET", ""),
+		CursorSecretARN:        get("CURSOR_SECRET_ARN", ""),
+		ShareLinkKeyARN:        get("SHARE_LINK_KEY_ARN", ""),
+		PublicBaseURL:          strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
+		MailOutboxDir:          get("MAIL_OUTBOX_DIR", ".local/outbox"),
+		MailFrom:               get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
+		SignInURL:              get("SIGNIN_URL", ""),
+		SMTPAddr:               get("SMTP_ADDR", ""),
+		AppBaseURL:             strings.TrimRight(get("APP_BASE_URL", ""), "/"),
 	}
 	var errs []error
 	if c.TableName == "" {
 		errs = append(errs, errors.New("TABLE_NAME is required"))
+	}
+	// Outside a local run, links in mail and the acceptance page's
+	// redirect_uri and cookies need absolute base URLs: never relative
+	// links, never a Secure flag guessed from a request.
+	for _, b := range []struct{ name, value string }{{"PUBLIC_BASE_URL", c.PublicBaseURL}, {"APP_BASE_URL", c.AppBaseURL}} {
+		if err := checkBaseURL(b.value); err != nil && (b.value != "" || !c.Local()) {
+			errs = append(errs, fmt.Errorf("%s: %w", b.name, err))
+		}
 	}
 	switch c.AuthMode {
 	case AuthGateway:
@@ -142,21 +265,27 @@ func Load(getenv Getenv) (Config, error) {
 			errs = append(errs, fmt.Errorf("SIGNIN_URL: %w", err))
 		}
 	}
-	if len(c.CursorSecret) < 16 {
-		errs = append(errs, errors.New("CURSOR_SECRET must be at least 16 characters"))
+	// The cursor key: the value (local runs, tests) or the ARN of the
+	// secret holding it (AWS), which ReadSecrets reads.
+	switch {
+	case c.CursorSecret != "" && c.CursorSecretARN != "":
+		errs = append(errs, errors.New("set one of CURSOR_SECRET and CURSOR_SECRET_ARN, not both"))
+	case c.CursorSecretARN != "":
+	case c.CursorSecret != "" || reads(fns, "CURSOR_SECRET_ARN"):
+		if err := checkCursorSecret(c.CursorSecret); err != nil {
+			errs = append(errs, fmt.Errorf("CURSOR_SECRET %w", err))
+		}
 	}
 	switch raw := getenv("SHARE_LINK_KEY"); {
+	case strings.TrimSpace(raw) != "" && c.ShareLinkKeyARN != "":
+		errs = append(errs, errors.New("set one of SHARE_LINK_KEY and SHARE_LINK_KEY_ARN, not both"))
 	case strings.TrimSpace(raw) != "":
-		key, err := secretbox.ParseKey(raw)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("SHARE_LINK_KEY %w: it must be 32 random bytes in base64", err))
-		case bytes.Equal(key, DevShareLinkKey()) && !c.Local():
-			errs = append(errs, errors.New("SHARE_LINK_KEY is the development key; it is accepted only in a local run"))
-		default:
-			c.ShareLinkKey = key
+		key, err := c.parseShareLinkKey(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SHARE_LINK_KEY %w", err))
 		}
-	case c.Local():
+		c.ShareLinkKey = key
+	case c.ShareLinkKeyARN == "" && c.Local():
 		c.ShareLinkKey = DevShareLinkKey()
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "INFO"))); err != nil {
@@ -166,6 +295,25 @@ func Load(getenv Getenv) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+func checkCursorSecret(s string) error {
+	if len(s) < 16 {
+		return errors.New("must be at least 16 characters")
+	}
+	return nil
+}
+
+// parseShareLinkKey parses a share-link key, never repeating it in an error.
+func (c Config) parseShareLinkKey(raw string) ([]byte, error) {
+	key, err := secretbox.ParseKey(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: it must be 32 random bytes in base64", err)
+	case bytes.Equal(key, DevShareLinkKey()) && !c.Local():
+		return nil, errors.New("is the development key; it is accepted only in a local run")
+	}
+	return key, nil
 }
 
 // DevShareLinkKey is the fixed key that seals share-link tokens in a local
@@ -224,6 +372,73 @@ func checkSignInURL(s string) error {
 	return nil
 }
 
+// checkBaseURL checks a public base URL: absolute http(s), no query string
+// or fragment, so that paths can be appended to it.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return errors.New("is required outside a local run (template parameters PublicBaseUrl and AppBaseUrl)")
+	case err != nil:
+		return fmt.Errorf("not a URL: %w", err)
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil:
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "?#"):
+		return fmt.Errorf("%q has a query string or a fragment", s)
+	}
+	return nil
+}
+
+// SecretReader is the part of the Secrets Manager client ReadSecrets uses.
+type SecretReader interface {
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// NeedsSecrets reports whether the environment names secrets by ARN that
+// ReadSecrets must read before the configuration is complete.
+func (c Config) NeedsSecrets() bool { return c.CursorSecretARN != "" || c.ShareLinkKeyARN != "" }
+
+// ReadSecrets reads the secrets the environment names by ARN
+// (CURSOR_SECRET_ARN, SHARE_LINK_KEY_ARN), each with one GetSecretValue,
+// and checks them as Load checks the plain values. A function calls it once
+// per cold start (app.New) and keeps the values for the life of its
+// execution environment; a rotated secret is read by the next cold start
+// (docs/operations.md). Errors name the variable, never the value.
+func (c *Config) ReadSecrets(ctx context.Context, sm SecretReader) error {
+	read := func(name, arn string) (string, error) {
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return "", fmt.Errorf("config: read the secret %s names: %w", name, err)
+		}
+		if out.SecretString == nil {
+			return "", fmt.Errorf("config: the secret %s names has no string value", name)
+		}
+		return strings.TrimSpace(*out.SecretString), nil
+	}
+	if c.CursorSecretARN != "" {
+		v, err := read("CURSOR_SECRET_ARN", c.CursorSecretARN)
+		if err != nil {
+			return err
+		}
+		if err := checkCursorSecret(v); err != nil {
+			return fmt.Errorf("config: the secret CURSOR_SECRET_ARN names %w", err)
+		}
+		c.CursorSecret = v
+	}
+	if c.ShareLinkKeyARN != "" {
+		v, err := read("SHARE_LINK_KEY_ARN", c.ShareLinkKeyARN)
+		if err != nil {
+			return err
+		}
+		key, err := c.parseShareLinkKey(v)
+		if err != nil {
+			return fmt.Errorf("config: the secret SHARE_LINK_KEY_ARN names %w", err)
+		}
+		c.ShareLinkKey = key
+	}
+	return nil
+}
+
 // AWS loads the SDK configuration. Against local endpoints it uses static
 // dummy credentials and does not resolve account-based endpoints.
 func (c Config) AWS(ctx context.Context) (aws.Config, error) {
@@ -265,6 +480,16 @@ func (c Config) SQS(cfg aws.Config) *sqs.Client {
 	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		if c.SQSEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.SQSEndpoint)
+		}
+	})
+}
+
+// SecretsManager builds the Secrets Manager client (SECRETSMANAGER_ENDPOINT
+// points it elsewhere, for tests and sam local).
+func (c Config) SecretsManager(cfg aws.Config) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if c.SecretsManagerEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.SecretsManagerEndpoint)
 		}
 	})
 }

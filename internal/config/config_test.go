@@ -9,7 +9,8 @@ func env(m map[string]string) Getenv { return func(k string) string { return m[k
 
 func base() map[string]string {
 	return map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": "0123456789abcdef", "AUTH_MODE": "jwt",
-		"DEV_JWT_SECRET": "s", "JWT_ISSUER": "i", "JWT_AUDIENCE": "a"}
+		"DEV_JWT_SECRET": "s", "JWT_ISSUER": "i", "JWT_AUDIENCE": "a",
+		"PUBLIC_BASE_URL": "https://api.example.com", "APP_BASE_URL": "https://app.example.com"}
 }
 
 func TestLoad(t *testing.T) {
@@ -20,8 +21,9 @@ func TestLoad(t *testing.T) {
 	if c.AuthMode != AuthJWT || c.TableName != "t" || c.Local() {
 		t.Fatalf("%+v", c)
 	}
-	gw := map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": "0123456789abcdef"}
-	if c, err := Load(env(gw)); err != nil || c.AuthMode != AuthGateway {
+	gw := map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": "0123456789abcdef",
+		"PUBLIC_BASE_URL": "https://api.example.com/", "APP_BASE_URL": "https://app.example.com"}
+	if c, err := Load(env(gw)); err != nil || c.AuthMode != AuthGateway || c.PublicBaseURL != "https://api.example.com" {
 		t.Fatalf("gateway default: %+v %v", c, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -28,7 +29,14 @@ func (c cursorCodec) mac(scope string, payload []byte) []byte {
 	return h.Sum(nil)[:16]
 }
 
+// errNoCursorSecret: a store built without a cursor key (the mailer, which
+// lists nothing) never signs or accepts a cursor.
+var errNoCursorSecret = errors.New("cursor: this function has no cursor key (CURSOR_SECRET_ARN)")
+
 func (c cursorCodec) encode(scope string, key map[string]types.AttributeValue) (string, error) {
+	if len(c.secret) == 0 {
+		return "", errNoCursorSecret
+	}
 	plain := make(map[string]string, len(key))
 	for name, v := range key {
 		s, ok := v.(*types.AttributeValueMemberS)
@@ -48,6 +56,9 @@ func (c cursorCodec) encode(scope string, key map[string]types.AttributeValue) (
 func (c cursorCodec) decode(scope, cursor string) (map[string]types.AttributeValue, error) {
 	if cursor == "" {
 		return nil, nil
+	}
+	if len(c.secret) == 0 {
+		return nil, errNoCursorSecret
 	}
 	enc := base64.RawURLEncoding
 	body, sig, ok := strings.Cut(cursor, ".")

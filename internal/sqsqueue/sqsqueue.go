@@ -32,6 +32,11 @@ func New(client Sender, url string) *Publisher {
 // Publish sends one envelope. On a FIFO queue, group orders the messages
 // and the envelope id is the deduplication id.
 func (p *Publisher) Publish(ctx context.Context, env worker.Envelope, group string) error {
+	if p.url == "" {
+		// The function was not given this queue's URL, nor the right to
+		// send to it (config.Vars, template.yaml).
+		return fmt.Errorf("publish %s: no queue URL for this function", env.Kind)
+	}
 	body, err := json.Marshal(env)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", env.Kind, err)
