@@ -32,8 +32,11 @@
 //     header must be there, so a public route that forgets security: [] is
 //     caught. Other schemes are always satisfied.
 //   - A request that matches no operation of the document is a violation,
-//     unless the server answered 404 or 405. The document's servers are
-//     ignored: paths are matched from the root, on any host.
+//     unless the server answered 404 or 405, or redirected (301, 307, 308)
+//     to the clean path as net/http's router does. The document's servers
+//     are ignored: paths are matched from the root, on any host.
+//   - HEAD is not checked: it is GET without the body (RFC 9110), which
+//     net/http serves for every GET route.
 package contract
 
 import (
@@ -221,9 +224,16 @@ func (c *Checker) check(req *http.Request, body []byte, rec *recorder) {
 		})
 	}
 
+	if req.Method == http.MethodHead {
+		return // GET without the body (RFC 9110), which net/http serves for every GET route
+	}
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
-		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		switch status {
+		case http.StatusNotFound, http.StatusMethodNotAllowed,
+			http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			// refused, or redirected to the clean path by the router itself
+		default:
 			report("", "route not in the document: "+err.Error())
 		}
 		return
