@@ -222,7 +222,7 @@ func (s *Invitations) InviteLabelingCompany(ctx context.Context, c Caller, proje
 	name = CleanName("name", name, &v)
 	adminEmail = NormalizeEmail(adminEmail)
 	if !ValidEmail(adminEmail) {
-		v.Add("adminEmail", "must be an email address")
+		v.Add("email", "must be an email address")
 	}
 	if err := v.Err(); err != nil {
 		return Issued{}, err

@@ -42,6 +42,11 @@ func decodeStrict(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if isUnknownField(err) { // checkKeys names the field with its path and lists the known ones
+			if kerr := checkKeys(data, reflect.TypeOf(dst)); kerr != nil {
+				return kerr
+			}
+		}
 		return jsonError(err)
 	}
 	var trailing json.RawMessage
@@ -131,6 +136,7 @@ func walkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 					if name, ok := foldedField(fields, key); ok {
 						return invalidField(field, fmt.Sprintf("is not a known field; field names are case-sensitive (did you mean %q?)", name))
 					}
+					return invalidField(field, "is not a known field; the fields are "+strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 				}
 				next = ft
 			}
@@ -207,18 +213,39 @@ func structFields(t reflect.Type, visiting map[reflect.Type]bool) map[string]ref
 	return fields
 }
 
+// renameField names a field of a validation error as the caller did (an
+// older name a request may still use).
+func renameField(err error, from, to string) error {
+	var de *collab.Error
+	if !errors.As(err, &de) || len(de.Fields) == 0 {
+		return err
+	}
+	out := *de
+	out.Fields = slices.Clone(de.Fields)
+	for i := range out.Fields {
+		if out.Fields[i].Field == from {
+			out.Fields[i].Field = to
+		}
+	}
+	return &out
+}
+
 func invalidField(field, msg string) error {
 	var v collab.Validation
 	v.Add(field, "%s", msg)
 	return v.Err()
 }
 
+const unknownPf = "json: unknown field "
+
+// isUnknownField reports encoding/json's error for a key no field takes.
+func isUnknownField(err error) bool { return strings.HasPrefix(err.Error(), unknownPf) }
+
 func jsonError(err error) error {
 	var (
-		syntax    *json.SyntaxError
-		typ       *json.UnmarshalTypeError
-		maxBytes  *http.MaxBytesError
-		unknownPf = "json: unknown field "
+		syntax   *json.SyntaxError
+		typ      *json.UnmarshalTypeError
+		maxBytes *http.MaxBytesError
 	)
 	switch {
 	case errors.As(err, &maxBytes):
@@ -235,7 +262,7 @@ func jsonError(err error) error {
 			field = "body"
 		}
 		return invalidField(field, "must be a JSON "+jsonKind(typ.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), unknownPf):
+	case isUnknownField(err):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), unknownPf))
 		return invalidField(name, "is not a known field")
 	}

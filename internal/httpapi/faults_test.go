@@ -68,8 +68,8 @@ func apiWithIdempotencyClock(t *testing.T, by time.Duration) string {
 	api(t)
 	cfg := theApp.Config
 	st := ddbstore.New(theApp.DB, cfg.TableName, []byte(cfg.CursorSecret), ddbstore.WithClock(func() time.Time { return time.Now().UTC().Add(by) }))
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: theApp.Service, Auth: theApp.Auth, Idempotency: st,
-		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...))
+	srv := httptest.NewServer(checked(httpapi.New(httpapi.Deps{Service: theApp.Service, Auth: theApp.Auth, Idempotency: st,
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

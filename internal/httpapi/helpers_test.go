@@ -25,6 +25,7 @@ import (
 	"github.com/annobridge/annobridge/internal/auth"
 	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/config"
+	"github.com/annobridge/annobridge/internal/contract"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
 	"github.com/annobridge/annobridge/internal/lambdafn"
@@ -38,7 +39,42 @@ var (
 	theApp *app.App
 )
 
-func TestMain(m *testing.M) { os.Exit(devstack.RunTests(m, &stack)) }
+// TestMain runs the tests, then fails the run if a call no test claimed
+// (the browser's, a walkthrough's) broke the OpenAPI document.
+func TestMain(m *testing.M) {
+	code := devstack.RunTests(m, &stack)
+	if vs := contractChecker.Unclaimed(); len(vs) > 0 {
+		fmt.Fprintf(os.Stderr, "%d calls no test claimed do not match the OpenAPI document:\n", len(vs))
+		for _, v := range vs {
+			fmt.Fprintf(os.Stderr, "  %s\n", v)
+		}
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// contractChecker checks every request a test server answers and every
+// answer against the OpenAPI document (internal/contract): an answer must
+// be listed and match its schema; a request the server accepted must
+// match the document too.
+var contractChecker = func() *contract.Checker {
+	c, err := contract.Load([]byte(httpapi.OpenAPI()))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// checked wraps a test server's handler in the contract check.
+func checked(h http.Handler) http.Handler { return contractChecker.Middleware(h) }
+
+// claimContract fails the test for the violations of its call.
+func claimContract(t testing.TB, res *http.Response) {
+	t.Helper()
+	for _, v := range contractChecker.Take(res.Header.Get("X-Request-Id")) {
+		t.Errorf("contract: %s", v)
+	}
+}
 
 // api returns the test server serving every function's routes against the
 // local stack, started once.
@@ -61,7 +97,7 @@ func api(t testing.TB) *httptest.Server {
 		t.Fatal(err)
 	}
 	theApp = a
-	server.Config.Handler = a.Router(lambdafn.HTTP...)
+	server.Config.Handler = checked(a.Router(lambdafn.HTTP...))
 	server.Start()
 	// The queue consumers run as cmd/local runs them: the mailer writes
 	// the outbox, the jobs consumer works on background jobs and fails
@@ -149,6 +185,7 @@ func callOn(t testing.TB, base, method, path, token string, body any, headers ..
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	claimContract(t, res)
 	r := response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 {
 		_ = json.Unmarshal(raw, &r.body)
@@ -282,8 +319,8 @@ func apiLater(t testing.TB, by time.Duration) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
-		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...))
+	srv := httptest.NewServer(checked(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler)}, lambdafn.HTTP...)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

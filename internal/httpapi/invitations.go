@@ -120,8 +120,18 @@ func (a *API) inviteLabelingCompany(w http.ResponseWriter, r *http.Request, c co
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	iss, err := a.svc.Invitations.InviteLabelingCompany(r.Context(), c, r.PathValue("projectId"), in.Name, in.AdminEmail)
+	email := in.Email
+	if in.AdminEmail != "" {
+		if in.Email != "" {
+			return invalidField("adminEmail", "name the admin's email once, as email (adminEmail is its older name)")
+		}
+		email = in.AdminEmail
+	}
+	iss, err := a.svc.Invitations.InviteLabelingCompany(r.Context(), c, r.PathValue("projectId"), in.Name, email)
 	if err != nil {
+		if in.AdminEmail != "" {
+			return renameField(err, "email", "adminEmail") // the name the caller used
+		}
 		return err
 	}
 	writeJSON(w, http.StatusCreated, toInvitationJSON(iss.Invitation))
@@ -271,9 +281,13 @@ type orgPickBody struct {
 	NewOrgName string `json:"newOrgName,omitempty" doc:"Found a new organization of this name while accepting."`
 }
 
+// labelingCompanyBody invites a labeling company: its name and its
+// admin's email, the invitation's addressee (email, as in every invitation;
+// adminEmail is its older name, still accepted).
 type labelingCompanyBody struct {
 	Name       string `json:"name"`
-	AdminEmail string `json:"adminEmail" doc:"The company admin's email: the invitation's addressee (its email)."`
+	Email      string `json:"email,omitempty" doc:"The company admin's email: the invitation's addressee."`
+	AdminEmail string `json:"adminEmail,omitempty" deprecated:"true" doc:"The older name of email."`
 }
 
 type emailRoleBody struct {
@@ -293,7 +307,7 @@ type collaboratorInviteBody struct {
 	Email         string     `json:"email,omitempty"`
 	Types         []string   `json:"types"`
 	Role          string     `json:"role,omitempty"`
-	ProjectAccess accessJSON `json:"projectAccess"`
+	ProjectAccess accessJSON `json:"projectAccess,omitzero"`
 }
 
 func (a *API) declineInvitation(w http.ResponseWriter, r *http.Request, c collab.Caller) error {

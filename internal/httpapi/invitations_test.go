@@ -150,6 +150,9 @@ func TestLabelingCompanies(t *testing.T) {
 		call(t, "POST", P+"/labeling-companies", u.token, body("X", "x@example.com")).problem(t, 403, "")
 	}
 	call(t, "POST", P+"/labeling-companies", tm.owner.token, body("", "bad")).problem(t, 400, "adminEmail")
+	// email is the field's name; adminEmail its older one, not both.
+	call(t, "POST", P+"/labeling-companies", tm.owner.token, map[string]string{"name": "Co", "email": "bad"}).problem(t, 400, "email")
+	call(t, "POST", P+"/labeling-companies", tm.owner.token, map[string]string{"name": "Co", "email": "a@x.example", "adminEmail": "a@x.example"}).problem(t, 400, "adminEmail")
 	adminA, adminB := newActor(t, "lca"), newActor(t, "lcb")
 	orgA, orgB := orgOf(t, adminA, "Label A"), orgOf(t, adminB, "Label B")
 	invA := call(t, "POST", P+"/labeling-companies", tm.owner.token, body("Label A Inc", adminA.email)).want(t, 201)
@@ -533,7 +536,7 @@ func apiWithShareLinkKey(t testing.TB, key string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Router(lambdafn.HTTP...))
+	srv := httptest.NewServer(checked(a.Router(lambdafn.HTTP...)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -177,7 +177,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brokenSrv := httptest.NewServer(b.Router(lambdafn.HTTP...))
+	brokenSrv := httptest.NewServer(checked(b.Router(lambdafn.HTTP...)))
 	t.Cleanup(brokenSrv.Close)
 
 	var secrets []string // what must not be logged

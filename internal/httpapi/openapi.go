@@ -305,13 +305,13 @@ func (g *schemas) of(t reflect.Type) map[string]any {
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
 		if t == reflect.TypeFor[json.RawMessage]() {
-			return map[string]any{"description": "Any JSON value."}
+			return anyValue()
 		}
 		return map[string]any{"type": "array", "items": g.of(t.Elem())}
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": g.of(t.Elem())}
 	case reflect.Interface:
-		return map[string]any{"description": "Any JSON value."}
+		return anyValue()
 	case reflect.Struct:
 		if t.Name() != "" {
 			return g.ref(t)
@@ -385,6 +385,11 @@ func (g *schemas) fields(t reflect.Type, props map[string]any, required *[]strin
 			*required = append(*required, name)
 		}
 	}
+}
+
+// anyValue is the schema of any JSON value, null included.
+func anyValue() map[string]any {
+	return map[string]any{"description": "Any JSON value.", "nullable": true}
 }
 
 func cloneMap(m map[string]any) map[string]any {

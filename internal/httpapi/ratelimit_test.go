@@ -35,8 +35,8 @@ func apiWithLimitsFrom(t testing.TB, l collab.RateLimits, addr func(*http.Reques
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
-		Page: theApp.Page, Log: slog.New(slog.DiscardHandler), ClientAddr: addr}, lambdafn.HTTP...))
+	srv := httptest.NewServer(checked(httpapi.New(httpapi.Deps{Service: svc, Auth: theApp.Auth, Idempotency: theApp.Store,
+		Page: theApp.Page, Log: slog.New(slog.DiscardHandler), ClientAddr: addr}, lambdafn.HTTP...)))
 	t.Cleanup(srv.Close)
 	// The windows are the hour's: a test started in its last seconds
 	// waits for the next one, so its counts are not reset halfway.

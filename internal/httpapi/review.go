@@ -105,7 +105,7 @@ func (a *API) assignItem(w http.ResponseWriter, r *http.Request, c collab.Caller
 	// "" unassigns.
 	it, err := a.svc.Review.AssignItem(r.Context(), c, r.PathValue("projectId"), r.PathValue("itemId"), userID)
 	if err != nil {
-		return err
+		return renameField(err, "userId", field) // the name the caller used
 	}
 	writeJSON(w, http.StatusOK, toItemJSON(it))
 	return nil

@@ -23,7 +23,7 @@ func itemPath(tm team, id string) string { return "/projects/" + tm.project + "/
 func newItem(t testing.TB, tm team, name string, assignee actor) string {
 	t.Helper()
 	id := call(t, "POST", "/projects/"+tm.project+"/items", tm.owner.token, map[string]string{"name": name}).want(t, 201).str("id")
-	call(t, "POST", itemPath(tm, id)+"/assign", tm.pm.token, map[string]string{"userId": assignee.id}).want(t, 200)
+	call(t, "POST", itemPath(tm, id)+"/assign", tm.pm.token, map[string]string{"assigneeId": assignee.id}).want(t, 200)
 	return id
 }
 

@@ -89,7 +89,12 @@ func (a *API) routes(fn string) []route {
 		}
 	case lambdafn.Accept:
 		page := func(summary string, status int) op {
-			o := doc(summary).okMedia(status, "text/html")
+			o := doc(summary)
+			if status == http.StatusSeeOther {
+				o = o.noContent(status) // POST-redirect-GET
+			} else {
+				o = o.okMedia(status, "text/html")
+			}
 			o.html = true
 			return o
 		}

@@ -199,8 +199,11 @@ func TestTaskAssignmentAndHistorySegments(t *testing.T) {
 	}
 	// Unassign, then reassign to the other annotator; never to someone of
 	// another org while the item is in the company's task.
-	call(t, "POST", I+"/assign", lc.manager.token, map[string]any{}).problem(t, 400, "userId")
-	if r := call(t, "POST", I+"/assign", lc.manager.token, map[string]any{"userId": nil}).want(t, 200); r.str("assigneeId") != "" {
+	call(t, "POST", I+"/assign", lc.manager.token, map[string]any{}).problem(t, 400, "assigneeId")
+	// assigneeId is the field's name, userId its older one; not both.
+	call(t, "POST", I+"/assign", lc.manager.token, map[string]any{"userId": nil, "assigneeId": nil}).problem(t, 400, "userId")
+	call(t, "POST", I+"/assign", tm.owner.token, map[string]any{"assigneeId": tm.annHost.id}).problem(t, 400, "assigneeId")
+	if r := call(t, "POST", I+"/assign", lc.manager.token, map[string]any{"assigneeId": nil}).want(t, 200); r.str("assigneeId") != "" {
 		t.Fatalf("unassigned %s", r.raw)
 	}
 	call(t, "GET", I, lc.annotators[0].token, nil).problem(t, 404, "")
