@@ -87,8 +87,10 @@ type ConsumerDef struct {
 type Template struct {
 	Table     TableDef
 	Queues    []QueueDef        // dead-letter queues first
-	EnvRefs   map[string]string // global env var -> logical id it !Refs
+	EnvRefs   map[string]string // env var (global or a function's) -> logical id it !Refs
 	Consumers []ConsumerDef
+	// Consumers are the SQS event sources: a function's SQS events and the
+	// template's AWS::Lambda::EventSourceMapping resources.
 	// Routes lists each function's HttpApi routes as "METHOD /path".
 	Routes map[string][]string
 	// PublicRoutes are the routes whose event says Authorizer NONE.
@@ -108,10 +110,20 @@ func LoadTemplate(path, stackName string) (Template, error) {
 		return Template{}, fmt.Errorf("parse template: %w", err)
 	}
 	out := Template{EnvRefs: map[string]string{}, Routes: map[string][]string{}, PublicRoutes: map[string]bool{}}
-	for name, v := range t.Globals.Function.Environment.Variables {
-		if v.Tag == "!Ref" {
+	addEnv := func(vars map[string]yaml.Node) error {
+		for name, v := range vars {
+			if v.Tag != "!Ref" {
+				continue
+			}
+			if prev, ok := out.EnvRefs[name]; ok && prev != v.Value {
+				return fmt.Errorf("%s refers to %s in one place and %s in another", name, prev, v.Value)
+			}
 			out.EnvRefs[name] = v.Value
 		}
+		return nil
+	}
+	if err := addEnv(t.Globals.Function.Environment.Variables); err != nil {
+		return Template{}, err
 	}
 	ids := make([]string, 0, len(t.Resources))
 	for id := range t.Resources {
@@ -141,6 +153,9 @@ func LoadTemplate(path, stackName string) (Template, error) {
 		case "AWS::Serverless::Function":
 			out.Functions = append(out.Functions, id)
 			var fn struct {
+				Environment struct {
+					Variables map[string]yaml.Node `yaml:"Variables"`
+				} `yaml:"Environment"`
 				Events map[string]struct {
 					Type       string `yaml:"Type"`
 					Properties struct {
@@ -157,6 +172,9 @@ func LoadTemplate(path, stackName string) (Template, error) {
 			if err := res.Properties.Decode(&fn); err != nil {
 				return Template{}, fmt.Errorf("function %s: %w", id, err)
 			}
+			if err := addEnv(fn.Environment.Variables); err != nil {
+				return Template{}, fmt.Errorf("function %s: %w", id, err)
+			}
 			for _, ev := range fn.Events {
 				if ev.Type == "HttpApi" {
 					route := ev.Properties.Method + " " + ev.Properties.Path
@@ -171,6 +189,20 @@ func LoadTemplate(path, stackName string) (Template, error) {
 				q, _, _ := strings.Cut(ev.Properties.Queue, ".")
 				out.Consumers = append(out.Consumers, ConsumerDef{Function: id, Queue: q, BatchSize: ev.Properties.BatchSize})
 			}
+		case "AWS::Lambda::EventSourceMapping":
+			var m struct {
+				FunctionName   string `yaml:"FunctionName"`   // !Ref Function
+				EventSourceArn string `yaml:"EventSourceArn"` // !GetAtt Queue.Arn
+				BatchSize      int    `yaml:"BatchSize"`
+			}
+			if err := res.Properties.Decode(&m); err != nil {
+				return Template{}, fmt.Errorf("event source mapping %s: %w", id, err)
+			}
+			q, attr, _ := strings.Cut(m.EventSourceArn, ".")
+			if attr != "Arn" || m.FunctionName == "" {
+				return Template{}, fmt.Errorf("event source mapping %s: want FunctionName !Ref and EventSourceArn !GetAtt <queue>.Arn", id)
+			}
+			out.Consumers = append(out.Consumers, ConsumerDef{Function: m.FunctionName, Queue: q, BatchSize: m.BatchSize})
 		}
 	}
 	if tables != 1 {
