@@ -84,7 +84,7 @@ func api(t testing.TB) *httptest.Server {
 		return server
 	}
 	// Errors only: an internal error in a test shows its cause.
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(usageLog{next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}), seen: usages})
 	dir, err := os.MkdirTemp("", "annobridge-outbox-")
 	if err != nil {
 		t.Fatal(err)

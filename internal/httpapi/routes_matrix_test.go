@@ -557,6 +557,7 @@ func TestRouteMatrix(t *testing.T) {
 	}
 	patterns = uniq(patterns)
 	cells := 0
+	var costs routeUsage // each route's most costly successful cell, for docs/benchmarks.md
 	// The stop of a partnership runs last: the share-link manager's cell
 	// ends the scene's share-link partnership.
 	sort.SliceStable(patterns, func(i, j int) bool {
@@ -616,8 +617,16 @@ func TestRouteMatrix(t *testing.T) {
 					}
 				}
 				noLeak(t, r, w.secrets[k]...)
+				if r.status/100 == 2 {
+					if got, ok := usageOf(r.header.Get("X-Request-Id")); ok {
+						costs.add(pat, got)
+					}
+				}
 			})
 		}
+	}
+	if err := costs.writeUsage(); err != nil {
+		t.Error(err)
 	}
 	t.Logf("route matrix: %d routes × %d caller kinds = %d cells", len(patterns), len(kinds), cells)
 	if want := len(patterns) * len(kinds); cells != want {
