@@ -233,6 +233,10 @@ func TestTemplateEnvironmentIsWhatTheCodeReads(t *testing.T) {
 		for name, v := range env {
 			target := ref(v)
 			switch {
+			case slices.ContainsFunc(config.Vars, func(cv config.Var) bool { return cv.Name == name && cv.Empty }):
+				if v.Tag != "!!str" || v.Value != "" {
+					t.Errorf("%s: %s must be declared empty", id, name)
+				}
 			case strings.HasSuffix(name, "_ARN"):
 				if c.resourceType(target) != "AWS::SecretsManager::Secret" {
 					t.Errorf("%s: %s is not the !Ref of a secret of the template", id, name)

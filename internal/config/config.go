@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -39,11 +40,14 @@ const (
 	AuthGateway = "apigw"
 )
 
-// Local defaults (README.md, "The two commands").
+// Local defaults (README.md, "The two commands"); a local run (Local) that
+// does not set them gets them.
 const (
 	DefaultDevJWTSecret = "annobridge-local-dev-secret"
 	DefaultJWTIssuer    = "annobridge-local"
 	DefaultJWTAudience  = "annobridge"
+	// DevCursorSecret signs cursors in a local run without CURSOR_SECRET.
+	DevCursorSecret = "annobridge-local-cursor-secret"
 )
 
 // AWSMaxAttempts is how many times the AWS SDK tries a call.
@@ -103,6 +107,9 @@ type Var struct {
 	Functions []string
 	// Runtime: the Lambda runtime sets it, the template never does.
 	Runtime bool
+	// Empty: the template declares it with an empty value (a local
+	// setting that only sam local fills in).
+	Empty bool
 }
 
 // Vars lists every variable Load reads (a test fails when Load reads one
@@ -115,6 +122,11 @@ var Vars = []Var{
 	{Name: "LOG_LEVEL", Functions: lambdafn.All},
 	{Name: "PUBLIC_BASE_URL", Functions: lambdafn.All},
 	{Name: "APP_BASE_URL", Functions: lambdafn.All},
+	// Local endpoints: declared empty for every function, because
+	// sam local's --env-vars may set only the variables the template
+	// declares (docs/deploy.md, "sam local").
+	{Name: "DYNAMODB_ENDPOINT", Functions: lambdafn.All, Empty: true},
+	{Name: "SQS_ENDPOINT", Functions: lambdafn.All, Empty: true},
 	{Name: "AUTH_MODE", Functions: lambdafn.HTTP},
 	// The review outbox (review, and the handoff function's relay and
 	// sweep) publishes crossings to the handoff queue and notices to the
@@ -139,8 +151,6 @@ var Vars = []Var{
 	{Name: "JWT_AUDIENCE", Functions: []string{lambdafn.Accept}},
 	{Name: "MAIL_FROM", Functions: []string{lambdafn.Mailer}},
 	// Local runs and tests only.
-	{Name: "DYNAMODB_ENDPOINT"},
-	{Name: "SQS_ENDPOINT"},
 	{Name: "SECRETSMANAGER_ENDPOINT"},
 	{Name: "DEV_JWT_SECRET"},
 	{Name: "CURSOR_SECRET"},
@@ -248,6 +258,15 @@ func load(getenv Getenv, fns []string) (Config, error) {
 	switch c.AuthMode {
 	case AuthGateway:
 	case AuthJWT:
+		if c.Local() {
+			// A local run (make run, or sam local against loopback
+			// endpoints) may leave the development defaults out.
+			if c.DevJWTSecret == "" && c.JWKSURL == "" {
+				c.DevJWTSecret = DefaultDevJWTSecret
+			}
+			c.JWTIssuer = cmp.Or(c.JWTIssuer, DefaultJWTIssuer)
+			c.JWTAudience = cmp.Or(c.JWTAudience, DefaultJWTAudience)
+		}
 		if c.JWTIssuer == "" || c.JWTAudience == "" {
 			errs = append(errs, errors.New("AUTH_MODE=jwt needs JWT_ISSUER and JWT_AUDIENCE"))
 		}
@@ -271,6 +290,8 @@ func load(getenv Getenv, fns []string) (Config, error) {
 	case c.CursorSecret != "" && c.CursorSecretARN != "":
 		errs = append(errs, errors.New("set one of CURSOR_SECRET and CURSOR_SECRET_ARN, not both"))
 	case c.CursorSecretARN != "":
+	case c.CursorSecret == "" && c.Local():
+		c.CursorSecret = DevCursorSecret
 	case c.CursorSecret != "" || reads(fns, "CURSOR_SECRET_ARN"):
 		if err := checkCursorSecret(c.CursorSecret); err != nil {
 			errs = append(errs, fmt.Errorf("CURSOR_SECRET %w", err))

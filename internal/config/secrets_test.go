@@ -238,3 +238,24 @@ func TestReadSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A local run (loopback endpoints: make run, or sam local on the host's
+// network) may leave the development settings out and gets the published
+// defaults; anywhere else they stay required.
+func TestLocalRunDefaults(t *testing.T) {
+	m := map[string]string{"TABLE_NAME": "t", "AUTH_MODE": "jwt",
+		"DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "SQS_ENDPOINT": "http://127.0.0.1:9324"}
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DevJWTSecret != DefaultDevJWTSecret || c.JWTIssuer != DefaultJWTIssuer || c.JWTAudience != DefaultJWTAudience ||
+		c.CursorSecret != DevCursorSecret || !bytes.Equal(c.ShareLinkKey, DevShareLinkKey()) || !c.DevSignInAllowed() {
+		t.Fatalf("%+v", c)
+	}
+	m["DYNAMODB_ENDPOINT"] = "http://dynamodb.internal:8000"
+	m["PUBLIC_BASE_URL"], m["APP_BASE_URL"] = "https://api.example.com", "https://app.example.com"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "JWT_ISSUER") || !strings.Contains(err.Error(), "CURSOR_SECRET") {
+		t.Fatalf("not local: %v", err)
+	}
+}

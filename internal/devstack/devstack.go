@@ -179,6 +179,36 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	return s, nil
 }
 
+// Provision creates the template's table and queues on a DynamoDB and an
+// SQS endpoint that already run on loopback (for sam local: DynamoDB Local
+// and an SQS emulator in containers, docs/deploy.md) and returns the stack
+// that names them; it starts nothing, and Stop leaves them running. A
+// table left from an earlier run is kept.
+func Provision(ctx context.Context, root, dynamodbEndpoint, sqsEndpoint string) (*Stack, error) {
+	if !(config.Config{DynamoDBEndpoint: dynamodbEndpoint, SQSEndpoint: sqsEndpoint}).Local() {
+		return nil, errors.New("devstack: provision needs DynamoDB and SQS endpoints on loopback (http://127.0.0.1:PORT)")
+	}
+	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"), StackName)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Template: tpl, TableName: StackName + "-table", Queues: map[string]Queue{},
+		DynamoDBEndpoint: dynamodbEndpoint, SQSEndpoint: sqsEndpoint, log: slog.New(slog.DiscardHandler)}
+	cfg := s.Config()
+	awsCfg, err := cfg.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.createTable(ctx, cfg.DynamoDB(awsCfg))
+	if _, exists := errors.AsType[*ddbtypes.ResourceInUseException](err); err != nil && !exists {
+		return nil, err
+	}
+	if err := s.createQueues(ctx, cfg.SQS(awsCfg)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // fauxqs's CLI binds every interface; this binds loopback only.
 const fauxqsLauncher = `import { buildApp } from "fauxqs";
 const port = Number(process.argv[2]);
