@@ -203,7 +203,7 @@ func LambdaMain(fn string) {
 		slog.Error("config", "err", err)
 		os.Exit(1)
 	}
-	log := cfg.Logger().With("function", fn)
+	log := WithLambdaIDs(cfg.Logger().With("function", fn))
 	a, err := New(ctx, cfg, log)
 	if err != nil {
 		log.Error("start", "err", err)

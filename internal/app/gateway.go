@@ -1,9 +1,12 @@
 package app
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/annobridge/annobridge/internal/auth"
@@ -49,3 +52,29 @@ func StripProxyHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// WithLambdaIDs returns log adding to every record logged with a Lambda
+// invocation's context the ids that find it elsewhere: apiRequestId, the
+// HTTP API's request id (the access log's requestId), and lambdaRequestId,
+// the invocation's (the START, END and REPORT lines of the function's log).
+// The request log line's own requestId is the X-Request-Id answered to the
+// client (docs/operations.md, "Logs").
+func WithLambdaIDs(log *slog.Logger) *slog.Logger { return slog.New(lambdaIDs{log.Handler()}) }
+
+type lambdaIDs struct{ slog.Handler }
+
+func (h lambdaIDs) Handle(ctx context.Context, r slog.Record) error {
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(ctx); ok && rc.RequestID != "" {
+		r.AddAttrs(slog.String("apiRequestId", rc.RequestID))
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		r.AddAttrs(slog.String("lambdaRequestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h lambdaIDs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return lambdaIDs{h.Handler.WithAttrs(attrs)}
+}
+
+func (h lambdaIDs) WithGroup(name string) slog.Handler { return lambdaIDs{h.Handler.WithGroup(name)} }
