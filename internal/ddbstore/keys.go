@@ -3,6 +3,8 @@
 package ddbstore
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -359,13 +361,37 @@ func statsRange(projectID, userID, fromDay, toDay string) (pk, from, to string) 
 	return statsKey(projectID, userID, "").PK, prefixDay + fromDay, prefixDay + toDay
 }
 
-// outboxBefore is the partition and the sort-key bound of the outbox
-// messages written before t.
-func outboxBefore(t time.Time) (pk, before string) { return pkOutbox, sortTime(t) }
+// OutboxShards is how many partitions the outbox is spread over. Every
+// tenant's cross-org messages are written there (and deleted once
+// relayed): one partition would take them all, against DynamoDB's 1,000
+// write units a second per partition (docs/benchmarks.md, hot keys).
+const OutboxShards = 16
 
-// outboxKey: one partition of messages awaiting relay, oldest first.
+// outboxShard is the partition of a message: OUTBOX#00 to OUTBOX#15, by a
+// hash of its id.
+func outboxShard(id string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return fmt.Sprintf("%s#%02d", pkOutbox, h.Sum32()%OutboxShards)
+}
+
+// outboxShards lists the outbox partitions, for the sweep.
+func outboxShards() []string {
+	out := make([]string, OutboxShards)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s#%02d", pkOutbox, i)
+	}
+	return out
+}
+
+// outboxBefore is the sort-key bound, in every outbox partition, of the
+// messages written before t.
+func outboxBefore(t time.Time) (before string) { return sortTime(t) }
+
+// outboxKey: messages awaiting relay, oldest first in each of the
+// OutboxShards partitions.
 func outboxKey(at time.Time, id string) keys {
-	return keys{PK: pkOutbox, SK: sortTime(at) + "#" + id}
+	return keys{PK: outboxShard(id), SK: sortTime(at) + "#" + id}
 }
 
 // parkedOutboxKey: the dead-letter outbox, messages the relay gave up on,

@@ -6,7 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,20 +48,40 @@ type ParkedOutboxMessage struct {
 	ParkedAt  time.Time
 }
 
-// ListOutbox lists outbox messages written before olderThan.
+// ListOutbox lists outbox messages written before olderThan, oldest first:
+// the oldest of each partition, queried at once (OutboxShards round trips,
+// in parallel), merged, at most limit.
 func (s *Store) ListOutbox(ctx context.Context, olderThan time.Time, limit int) ([]collab.OutboxMessage, error) {
-	pk, before := outboxBefore(olderThan)
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk AND SK < :before"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(before)},
-		Limit:                     aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
+	before := outboxBefore(olderThan)
+	shards := outboxShards()
+	found := make([][]outboxRow, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, pk := range shards {
+		wg.Go(func() {
+			res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
+				KeyConditionExpression:    aws.String("PK = :pk AND SK < :before"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":before": str(before)},
+				Limit:                     aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true),
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+			if err != nil {
+				errs[i] = fmt.Errorf("outbox %s: %w", pk, err)
+				return
+			}
+			meter(ctx, true, consumed(res.ConsumedCapacity)...)
+			errs[i] = attributevalue.UnmarshalListOfMaps(res.Items, &found[i])
+		})
 	}
-	var rows []outboxRow
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &rows); err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	var rows []outboxRow
+	for _, f := range found {
+		rows = append(rows, f...)
+	}
+	slices.SortFunc(rows, func(a, b outboxRow) int { return strings.Compare(a.SK, b.SK) })
+	rows = rows[:min(len(rows), limit)]
 	out := make([]collab.OutboxMessage, len(rows))
 	for i, r := range rows {
 		out[i] = collab.OutboxMessage{ID: r.ID, Queue: r.Queue, Group: r.Group, Kind: r.Kind, Body: r.Body, At: r.At}
