@@ -19,9 +19,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
@@ -472,8 +474,16 @@ func (c Config) AWS(ctx context.Context) (aws.Config, error) {
 	}
 	// More attempts than the SDK's default 3 (with its backoff): a
 	// throttled or failed call is retried in place before the request or
-	// the queue message is given up.
-	opts = append(opts, awsconfig.WithRetryMaxAttempts(AWSMaxAttempts))
+	// the queue message is given up. A transaction cancelled only by
+	// conflicts with other transactions is retried too (DynamoDB's advice;
+	// the SDK does not by itself): it did not apply, and its conditions are
+	// checked again on the retry.
+	opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = AWSMaxAttempts
+			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(TransactionConflictOnly))
+		})
+	}))
 	if len(c.APIOptions) > 0 {
 		opts = append(opts, awsconfig.WithAPIOptions(c.APIOptions))
 	}
@@ -482,6 +492,30 @@ func (c Config) AWS(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}
 	return cfg, nil
+}
+
+// TransactionConflictOnly says a transaction cancelled only because other
+// transactions held its items (every reason TransactionConflict or None) is
+// retryable; anything else is left to the SDK's other rules.
+func TransactionConflictOnly(err error) aws.Ternary {
+	var tce *ddbtypes.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) == 0 {
+		return aws.UnknownTernary
+	}
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "None", "":
+		default:
+			return aws.UnknownTernary // a condition failed, or worse: not a retry's business
+		}
+	}
+	if conflict {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 // DynamoDB builds the DynamoDB client. Only for a local endpoint does it turn

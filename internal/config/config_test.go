@@ -1,8 +1,14 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -190,6 +196,33 @@ func TestSignInURL(t *testing.T) {
 		m["SIGNIN_URL"] = bad
 		if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "SIGNIN_URL") {
 			t.Errorf("SIGNIN_URL %q accepted: %v", bad, err)
+		}
+	}
+}
+
+// Only a transaction cancelled by conflicts alone is retried: a failed
+// condition among the reasons is an answer, not a glitch.
+func TestTransactionConflictOnly(t *testing.T) {
+	reasons := func(codes ...string) error {
+		var rs []ddbtypes.CancellationReason
+		for _, c := range codes {
+			rs = append(rs, ddbtypes.CancellationReason{Code: aws.String(c)})
+		}
+		return fmt.Errorf("op: %w", &ddbtypes.TransactionCanceledException{CancellationReasons: rs})
+	}
+	for _, tc := range []struct {
+		err  error
+		want aws.Ternary
+	}{
+		{reasons("TransactionConflict"), aws.TrueTernary},
+		{reasons("None", "TransactionConflict", "None"), aws.TrueTernary},
+		{reasons("None", "ConditionalCheckFailed"), aws.UnknownTernary},
+		{reasons("TransactionConflict", "ConditionalCheckFailed"), aws.UnknownTernary},
+		{reasons("None"), aws.UnknownTernary},
+		{errors.New("other"), aws.UnknownTernary},
+	} {
+		if got := TransactionConflictOnly(tc.err); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

@@ -94,7 +94,11 @@ func buildWorld(t *testing.T, seed uint64) *world {
 	// the handlers' calls, publishing included, go through the faults. A
 	// failed message comes back after a second.
 	retry := time.Second
-	for fn, queue := range map[string]string{lambdafn.Mailer: "MailQueue", lambdafn.Jobs: "JobsQueue", lambdafn.Handoff: "ReviewHandoffQueue"} {
+	// The jobs' dead-letter queue is consumed as in AWS: a job whose run
+	// message lands there fails, and the run says so.
+	for _, src := range []struct{ fn, queue string }{{lambdafn.Mailer, "MailQueue"}, {lambdafn.Jobs, "JobsQueue"},
+		{lambdafn.Jobs, "JobsDLQ"}, {lambdafn.Handoff, "ReviewHandoffQueue"}} {
+		fn, queue := src.fn, src.queue
 		consumer, err := faulty.Consumer(fn)
 		if err != nil {
 			t.Fatal(err)
