@@ -387,9 +387,14 @@ func (g *schemas) fields(t reflect.Type, props map[string]any, required *[]strin
 	}
 }
 
-// anyValue is the schema of any JSON value, null included.
+// anyValue is the schema of any JSON value, null included (OpenAPI 3.0
+// allows nullable on a typed schema only).
 func anyValue() map[string]any {
-	return map[string]any{"description": "Any JSON value.", "nullable": true}
+	return map[string]any{"description": "Any JSON value.", "anyOf": []any{
+		map[string]any{"type": "object", "nullable": true, "additionalProperties": true},
+		map[string]any{"type": "array", "items": map[string]any{}},
+		map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "boolean"},
+	}}
 }
 
 func cloneMap(m map[string]any) map[string]any {
