@@ -162,7 +162,7 @@ test-scale: stack-deps
 # items distributed, 1,000 review handoffs, each with a fifth of the AWS
 # calls failing and one crash (make test runs them smaller).
 test-faults: stack-deps
-	FAULT_FULL=1 $(GO) test -count=1 -timeout 60m -v -run . ./internal/faultrun
+	FAULT_FULL=1 $(GO) test -count=1 -timeout 150m -v -run . ./internal/faultrun
 
 # Benchmarks: time, DynamoDB round trips and capacity per operation.
 bench: stack-deps
