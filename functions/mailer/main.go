@@ -5,6 +5,8 @@ package main
 import (
 	"github.com/annobridge/annobridge/internal/app"
 	"github.com/annobridge/annobridge/internal/lambdafn"
+	"github.com/annobridge/annobridge/internal/mail/sesmail"
 )
 
-func main() { app.LambdaMain(lambdafn.Mailer) }
+// The mailer alone sends through SES.
+func main() { app.LambdaMain(lambdafn.Mailer, app.WithSender(sesmail.New)) }

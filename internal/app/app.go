@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -51,9 +51,28 @@ type App struct {
 	ClientAddr func(*http.Request) string
 }
 
+// Option adds to what New wires.
+type Option func(*options)
+
+type options struct {
+	sender func(aws.Config, string) mail.Sender
+}
+
+// WithSender makes the mail sender, in AWS, from the AWS configuration and
+// the From address: the mailer function passes sesmail.New, so only its
+// binary links (and starts) the SES client. Without it an App in AWS has
+// no Mailer; only the mailer consumer needs one.
+func WithSender(f func(aws.Config, string) mail.Sender) Option {
+	return func(o *options) { o.sender = f }
+}
+
 // New builds the clients once and wires everything. The secrets the
 // configuration names by ARN are read here, once per cold start, and kept.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	awsCfg, err := cfg.AWS(ctx)
 	if err != nil {
 		return nil, err
@@ -138,8 +157,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.Mailer = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom}
 	case cfg.Local():
 		a.Mailer = mail.Outbox{Dir: cfg.MailOutboxDir, From: cfg.MailFrom}
-	default:
-		a.Mailer = mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}
+	case o.sender != nil:
+		a.Mailer = o.sender(awsCfg, cfg.MailFrom)
 	}
 	return a, nil
 }
@@ -169,6 +188,9 @@ type QueueConsumer interface {
 func (a *App) Consumer(fn string) (QueueConsumer, error) {
 	switch fn {
 	case lambdafn.Mailer:
+		if a.Mailer == nil {
+			return nil, fmt.Errorf("the mailer has no sender (app.WithSender)")
+		}
 		// Each message id is sent once, however often the queue delivers it.
 		c := worker.NewConsumer(fn, a.Log, map[string]worker.Handler{mail.KindSend: mail.Handler(mail.Once{Sender: a.Mailer, Claims: a.Store})})
 		c.Lanes = BatchLanes // mails are independent
@@ -196,7 +218,7 @@ func (a *App) Consumer(fn string) (QueueConsumer, error) {
 
 // LambdaMain is the whole main of a function: config, secrets and clients
 // once per cold start, then lambda.Start with the function's handler.
-func LambdaMain(fn string) {
+func LambdaMain(fn string, opts ...Option) {
 	ctx := context.Background()
 	cfg, err := config.FromEnv(fn)
 	if err != nil {
@@ -204,7 +226,7 @@ func LambdaMain(fn string) {
 		os.Exit(1)
 	}
 	log := WithLambdaIDs(cfg.Logger().With("function", fn))
-	a, err := New(ctx, cfg, log)
+	a, err := New(ctx, cfg, log, opts...)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

@@ -20,9 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-
 	"github.com/annobridge/annobridge/internal/collab"
 	"github.com/annobridge/annobridge/internal/worker"
 )
@@ -160,35 +157,6 @@ func (o Outbox) render(id string, m Message, now time.Time) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
-
-// SESAPI is the part of the SES v2 client the sender uses.
-type SESAPI interface {
-	SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
-}
-
-// SES sends through Amazon SES v2.
-type SES struct {
-	Client SESAPI
-	From   string
-}
-
-// Send sends the message with SES.
-func (s SES) Send(ctx context.Context, _ string, m Message) error {
-	_, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: &s.From,
-		Destination:      &sestypes.Destination{ToAddresses: []string{m.To}},
-		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
-			Subject: &sestypes.Content{Data: &m.Subject, Charset: strPtr("UTF-8")},
-			Body:    &sestypes.Body{Text: &sestypes.Content{Data: &m.Text, Charset: strPtr("UTF-8")}},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("ses send: %w", err)
-	}
-	return nil
-}
-
-func strPtr(s string) *string { return &s }
 
 // SMTP sends through an SMTP server without authentication, meant for a
 // local inbox such as maildev on 127.0.0.1.
