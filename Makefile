@@ -164,11 +164,22 @@ test-scale: stack-deps
 test-faults: stack-deps
 	FAULT_FULL=1 $(GO) test -count=1 -timeout 150m -v -run . ./internal/faultrun
 
-# Benchmarks: time, DynamoDB round trips and capacity per operation.
+# Benchmarks: docs/benchmarks.md from one fresh run of every harness (each
+# writes its part into $(BENCH_DIR); internal/benchreport puts them
+# together): the API against the raw DynamoDB floor with its CPU profile,
+# handoff throughput and the measured hot keys, round trips and capacity per
+# route, cold starts and binary sizes, and the per-operation benchmarks.
+BENCH_DIR := $(BUILD_DIR)/bench
 bench: stack-deps
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/httpapi
+	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	LOADBENCH=1 LOADBENCH_OUT=$(CURDIR)/$(BENCH_DIR)/load.md $(GO) test -count=1 -timeout 20m -run TestLoadAgainstFloor ./internal/loadbench
+	HANDOFFBENCH=1 HANDOFFBENCH_OUT=$(CURDIR)/$(BENCH_DIR)/handoff.md $(GO) test -count=1 -timeout 30m -run TestHandoffThroughput ./internal/handoffbench
+	ROUNDTRIPS_OUT=$(CURDIR)/$(BENCH_DIR)/roundtrips.md $(GO) test -count=1 -run '^TestRouteMatrix$$' ./internal/httpapi
+	COLDSTART=1 COLDSTART_OUT=$(CURDIR)/$(BENCH_DIR)/coldstart.md $(GO) test -count=1 -run TestColdStart ./internal/coldstart
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/httpapi | tee $(BENCH_DIR)/gobench.txt
+	$(GO) run ./internal/benchreport -in $(BENCH_DIR) -out docs/benchmarks.md
+	@echo "wrote docs/benchmarks.md"
 
-# A bounded load on loopback against a fresh stack (N requests, C clients).
 load: stack-deps
 	$(GO) run ./cmd/local load -n $(or $(N),2000) -c $(or $(C),8)
 
