@@ -21,6 +21,7 @@ import (
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
 	"github.com/annobridge/annobridge/internal/lambdafn"
+	"github.com/annobridge/annobridge/internal/mail"
 )
 
 var stack *devstack.Stack
@@ -95,6 +96,7 @@ func TestHTTPSampleEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		checkContract(t, ev, res)
 		if res.StatusCode != want {
 			t.Fatalf("%s: status %d, want %d: %s", name, res.StatusCode, want, res.Body)
 		}
@@ -141,6 +143,7 @@ func TestEveryHTTPSampleEventRuns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
+			checkContract(t, ev, res)
 			if res.StatusCode >= 500 || res.StatusCode == 405 || strings.Contains(res.Body, "no route for") {
 				t.Fatalf("%s: %d %s", filepath.Base(f), res.StatusCode, res.Body)
 			}
@@ -318,7 +321,7 @@ func TestTemplateRoutesMatchRouters(t *testing.T) {
 	for _, c := range tpl.Consumers {
 		name, _ := lambdafn.FromLogicalID(c.Function)
 		consumers[name] = true
-		if _, err := (&app.App{}).Consumer(name); err != nil {
+		if _, err := (&app.App{Mailer: mail.Outbox{}}).Consumer(name); err != nil {
 			t.Errorf("template consumer %s: %v", c.Function, err)
 		}
 	}
