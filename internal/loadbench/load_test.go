@@ -41,7 +41,7 @@ type settings struct {
 }
 
 func loadSettings(t *testing.T) settings {
-	s := settings{clients: 20, duration: 10 * time.Second, warmup: 2 * time.Second, variants: true, rounds: 2, profileHz: 100, stackWarmup: 20 * time.Second,
+	s := settings{clients: 20, duration: 10 * time.Second, warmup: 2 * time.Second, variants: true, rounds: 2, profileHz: 100, stackWarmup: 12 * time.Second,
 		profDir: os.Getenv("LOADBENCH_PROFILES"), out: os.Getenv("LOADBENCH_OUT")}
 	for _, n := range []struct {
 		env string
@@ -82,13 +82,16 @@ type bench struct {
 	cfg     config.Config
 	app     *app.App
 	db      *dynamodb.Client // the floor's client: the app's SDK configuration
-	pooled  *dynamodb.Client // the same with an idle pool of at least the clients
-	api     *httptest.Server
-	trivial *httptest.Server
-	ownerID string
-	token   string
-	project string
-	org     string
+	pooled  *dynamodb.Client // the same with the other idle pool (altPool)
+	// appPool is the idle connections per host the app's HTTP client
+	// keeps; altPool the variants'.
+	appPool, altPool int
+	api              *httptest.Server
+	trivial          *httptest.Server
+	ownerID          string
+	token            string
+	project          string
+	org              string
 
 	permBody  []byte // the API's answer to GET permissions
 	permInput *dynamodb.BatchGetItemInput
@@ -168,9 +171,8 @@ func TestLoadAgainstFloor(t *testing.T) {
 	ddbHost := strings.TrimPrefix(stack.DynamoDBEndpoint, "http://")
 	permCall := b.captures[0].api
 	pooled := func(on bool) func() { return func() { b.probe.override.Store(on) } }
-	tuned := func(on bool) func() {
+	gogc := func(on bool) func() {
 		return func() {
-			b.probe.override.Store(on)
 			if on {
 				debug.SetGCPercent(400)
 			} else {
@@ -178,20 +180,23 @@ func TestLoadAgainstFloor(t *testing.T) {
 			}
 		}
 	}
+	// The pool variants switch the idle connections per host between
+	// the app's setting and the other side of the clients' count: the
+	// SDK's default 10 when the app keeps enough, enough when it keeps 10.
+	alt := fmt.Sprintf("%d idle connections per host (the app's client keeps %d)", b.altPool, b.appPool)
 	groupA := []scenario{
 		{run: run{name: "Floor A: BatchGetItem (4 keys), app's SDK config", group: "A", kind: kindFloor, floor: true,
 			note: "the rights check's exact input, replayed through a client built like the app's"},
 			mk: floorWorker, build: fixed(batchOp(b.db, b.permInput.ReturnConsumedCapacity))},
 		{run: run{name: "Load A: GET permissions via the API", group: "A", kind: kindAPI},
 			mk: httpWorker(apiHost, permReq), build: fixed(permOp)},
-		{run: run{name: "Load A': API, the SDK's idle pool >= clients", group: "A", kind: kindAPI, variant: true,
-			note: "the API's DynamoDB calls sent through an HTTP client whose MaxIdleConnsPerHost is raised from the SDK's 10 (test middleware)"},
+		{run: run{name: "Load A': API, " + alt, group: "A", kind: kindAPI, variant: true,
+			note: "the API's DynamoDB calls sent through another HTTP client (test middleware)"},
 			mk: httpWorker(apiHost, permReq), build: fixed(permOp), before: pooled(true), after: pooled(false)},
-		{run: run{name: "Load A*: API, idle pool >= clients and GOGC=400", group: "A", kind: kindAPI, variant: true,
-			note: "as Load A', with the collector run 4x less often (debug.SetGCPercent(400) for the run)"},
-			mk: httpWorker(apiHost, permReq), build: fixed(permOp), before: tuned(true), after: tuned(false)},
-		{run: run{name: "Floor A': same, idle pool >= clients", group: "A", kind: kindFloor, variant: true,
-			note: "MaxIdleConnsPerHost raised from the SDK's 10"},
+		{run: run{name: "Load A*: API, GOGC=400", group: "A", kind: kindAPI, variant: true,
+			note: "the collector run 4x less often (debug.SetGCPercent(400) for the run)"},
+			mk: httpWorker(apiHost, permReq), build: fixed(permOp), before: gogc(true), after: gogc(false)},
+		{run: run{name: "Floor A': same, " + alt, group: "A", kind: kindFloor, variant: true},
 			mk: floorWorker, build: fixed(batchOp(b.pooled, b.permInput.ReturnConsumedCapacity))},
 		{run: run{name: "Floor A'': same, no ReturnConsumedCapacity", group: "A", kind: kindFloor, variant: true,
 			note: "the app's client, without the capacity in the answer"},
@@ -216,10 +221,9 @@ func TestLoadAgainstFloor(t *testing.T) {
 			mk: floorWorker, build: b.floorReview(b.db)},
 		{run: run{name: "Load B: POST review approve via the API", group: "B", kind: kindAPI},
 			mk: reviewWorker, build: b.apiReview(apiHost)},
-		{run: run{name: "Load B': API, the SDK's idle pool >= clients", group: "B", kind: kindAPI, variant: true, note: "as Load A'"},
+		{run: run{name: "Load B': API, " + alt, group: "B", kind: kindAPI, variant: true, note: "as Load A'"},
 			mk: reviewWorker, build: b.apiReview(apiHost), before: pooled(true), after: pooled(false)},
-		{run: run{name: "Floor B': same, idle pool >= clients", group: "B", kind: kindFloor, variant: true,
-			note: "MaxIdleConnsPerHost raised from the SDK's 10"},
+		{run: run{name: "Floor B': same, " + alt, group: "B", kind: kindFloor, variant: true},
 			mk: floorWorker, build: b.floorReview(b.pooled)},
 	}
 
@@ -399,7 +403,19 @@ func (b *bench) setup() {
 		t.Fatal(err)
 	}
 	b.db = b.cfg.DynamoDB(awsCfg)
-	pool := func(tr *http.Transport) { tr.MaxIdleConnsPerHost = max(64, 2*b.s.clients) }
+	b.appPool = awshttp.DefaultHTTPTransportMaxIdleConnsPerHost
+	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		if n := bc.GetTransport().MaxIdleConnsPerHost; n > 0 {
+			b.appPool = n
+		}
+	}
+	b.altPool = max(64, 2*b.s.clients)
+	if b.appPool >= b.s.clients {
+		b.altPool = awshttp.DefaultHTTPTransportMaxIdleConnsPerHost
+	}
+	pool := func(tr *http.Transport) {
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = max(tr.MaxIdleConns, b.altPool), b.altPool
+	}
 	pooledCfg := awsCfg.Copy()
 	pooledCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(pool)
 	b.pooled = b.cfg.DynamoDB(pooledCfg)

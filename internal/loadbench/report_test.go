@@ -120,6 +120,9 @@ func (b *bench) report() string {
 		"A floor replays, through a DynamoDB client built from the same `config.Config` (`cfg.AWS` + `cfg.DynamoDB`), the exact inputs the API's calls had (captured by SDK middleware); "+
 		"review runs use one prepared item per request (waiting for the host's review, 1 KiB annotation, an assignee, so the transaction writes item, event, audit and counter).\n\n", b.s.clients, b.s.duration, b.s.warmup, b.s.rounds, b.s.stackWarmup)
 
+	p("The app's DynamoDB client keeps %d idle connections per host; the runs marked ' send the same calls through a client that keeps %d (the other side of the %d clients), "+
+		"the run marked * runs the collector 4× less often (GOGC=400), the runs marked '' leave ReturnConsumedCapacity out, and the raw floors replay the API's captured request bytes to DynamoDB Local with the minimal HTTP client, no SDK.\n\n",
+		b.appPool, b.altPool, b.s.clients)
 	// Latency and throughput.
 	p("## Throughput and latency\n\n")
 	p("| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | req/s vs floor | p99 vs floor |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
