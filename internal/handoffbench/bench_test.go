@@ -18,6 +18,7 @@ type phaseResult struct {
 	approvals    []approval
 	approveWall  time.Duration // first approval sent → last answered
 	crossWall    time.Duration // start (first approval, or the pollers' start) → last crossing
+	cross99      time.Duration // start → 99% of the items crossed (a receive lost holds its messages for the visibility timeout)
 	handoffLat   []time.Duration
 	cpu          map[string]float64 // CPU seconds by process over crossWall
 	meterTrips   int                // the handoff pollers' context meter (ddbstore.WithMeter)
@@ -37,6 +38,24 @@ type phaseResult struct {
 }
 
 func (r phaseResult) crossingsPerSec() float64 { return float64(r.n) / r.crossWall.Seconds() }
+
+func (r phaseResult) crossings99PerSec() float64 {
+	if r.cross99 <= 0 {
+		return 0
+	}
+	return 0.99 * float64(r.n) / r.cross99.Seconds()
+}
+
+// at99 is when 99% of the items had crossed, from start.
+func at99(crossed map[string]crossing, start time.Time) time.Duration {
+	var ds []time.Duration
+	for _, c := range crossed {
+		if !c.First.IsZero() {
+			ds = append(ds, c.First.Sub(start))
+		}
+	}
+	return pct(ds, 0.99)
+}
 
 func (r phaseResult) approvalsPerSec() float64 {
 	return float64(len(r.approvals)) / r.approveWall.Seconds()
@@ -119,6 +138,7 @@ func (w *world) runTogether(t *testing.T, pollers int) phaseResult {
 		cpu: cpuDelta(cpu0, cpu1), ph: ph}
 	r.javaTopName, r.javaTop = busiestThread(th0, th1)
 	firsts := w.rec.crossingsOf()
+	r.cross99 = at99(firsts, start)
 	for _, a := range apps {
 		if c := firsts[a.id]; !c.First.IsZero() {
 			r.handoffLat = append(r.handoffLat, c.First.Sub(a.answered))
@@ -157,6 +177,7 @@ func (w *world) runAlone(t *testing.T, pollers int) phaseResult {
 	defer stop()
 	last := w.waitCrossed(t, len(ph.ids), 10*time.Minute)
 	r.crossWall = last.Sub(start)
+	r.cross99 = at99(w.rec.crossingsOf(), start)
 	r.cpu = cpuDelta(cpu0, w.cpuNow())
 	r.javaTopName, r.javaTop = busiestThread(th0, threadCPU(w.stackPIDs["dynamodb-local"]))
 	r.leftOutbox, r.leftMail = w.waitQuiet(t, time.Minute)
