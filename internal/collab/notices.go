@@ -3,25 +3,25 @@ package collab
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
-	"text/template"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
 // Notice names a mail the platform sends. Its subject and text are
-// templates in the one catalogue below; use cases fill a notice's data and
+// rendered in the one catalogue below; use cases fill a notice's data and
 // never write mail text themselves.
 //
 // Every string of a notice's data is cleaned here, in ComposeNotice, before
-// a template sees it, so no caller can forget to (cleanNoticeData): a name
+// a notice is rendered, so no caller can forget to (cleanNoticeData): a name
 // becomes one line without control, bidirectional or invisible characters,
 // at most MaxNoticeNameRunes long (cut with an ellipsis); free text
 // (`notice:"text"`, a comment) keeps its line breaks but nothing else of
 // the kind, at most MaxNoticeTextRunes; a link (`notice:"link"`) loses any
 // control character. The subject is one line, at most MaxSubjectRunes,
-// whatever its template says.
+// whatever its catalogue entry makes of the data.
 type Notice string
 
 // The notices.
@@ -94,47 +94,65 @@ type StoppedNotice struct {
 	Link        string `notice:"link"`
 }
 
-// noticeFuncs are the helpers the templates may call.
-var noticeFuncs = template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04 MST") },
+// noticeDate is how a mail shows a time: "29 November 2026 12:00 UTC".
+func noticeDate(t time.Time) string { return t.UTC().Format("2 January 2006 15:04 MST") }
+
+// q quotes a name as the mails show it: in double quotes, Go-escaped.
+func q(s string) string { return strconv.Quote(s) }
+
+// what is what an invitation invites to, by kind; it is shared by the
+// subject and the text.
+func (d InvitationNotice) what() string {
+	switch d.Kind {
+	case KindLabelingCompany:
+		return "to work on project " + q(d.ProjectName) + " as the labeling company " + q(d.CompanyName)
+	case KindProjectMember:
+		return "to join project " + q(d.ProjectName) + " as " + d.Role
+	case KindOrgMember:
+		return "to join the organization " + q(d.OrgName) + " as " + d.Role
+	case KindCollaborator:
+		return "to collaborate in the workspace " + q(d.WorkspaceName) + " of " + q(d.OrgName)
+	}
+	return "to project " + q(d.ProjectName)
 }
 
-// invitationWhat is what an invitation invites to, by kind; it is shared by
-// the subject and the text.
-const invitationWhat = `{{define "what"}}{{if eq .Kind "labeling_company"}}to work on project {{printf "%q" .ProjectName}} as the labeling company {{printf "%q" .CompanyName}}` +
-	`{{else if eq .Kind "project_member"}}to join project {{printf "%q" .ProjectName}} as {{.Role}}` +
-	`{{else if eq .Kind "org_member"}}to join the organization {{printf "%q" .OrgName}} as {{.Role}}` +
-	`{{else if eq .Kind "collaborator"}}to collaborate in the workspace {{printf "%q" .WorkspaceName}} of {{printf "%q" .OrgName}}` +
-	`{{else}}to project {{printf "%q" .ProjectName}}{{end}}{{end}}`
-
-// noticeCatalogue is every mail's subject and text.
-var noticeCatalogue = map[Notice][2]string{
-	NoticeInvitation: {
-		invitationWhat + `You are invited {{template "what" .}}`,
-		invitationWhat + "Hello,\n\n{{.InvitedBy}} ({{.OrgName}}) invites you {{template \"what\" .}}.\n\n" +
-			"Open this link to accept or decline:\n{{.Link}}\n\n" +
-			"The link works once and expires on {{date .ExpiresAt}}. If you did not expect this, ignore this message.\n",
+// noticeCatalogue is every mail's subject and text, each rendered from its
+// notice's (cleaned) data: plain string building, no template engine (whose
+// reflection keeps every exported method of every linked type in each
+// function's binary).
+var noticeCatalogue = map[Notice]func(data any) (subject, text string){
+	NoticeInvitation: func(data any) (string, string) {
+		d := data.(InvitationNotice)
+		return "You are invited " + d.what(),
+			"Hello,\n\n" + d.InvitedBy + " (" + d.OrgName + ") invites you " + d.what() + ".\n\n" +
+				"Open this link to accept or decline:\n" + d.Link + "\n\n" +
+				"The link works once and expires on " + noticeDate(d.ExpiresAt) + ". If you did not expect this, ignore this message.\n"
 	},
-	NoticeAdded: {
-		`You were added to {{printf "%q" .ProjectName}}`,
-		"Hello,\n\n{{.AddedBy}} added you to the project {{printf \"%q\" .ProjectName}} as {{.Role}}.\n\n{{.Link}}\n",
+	NoticeAdded: func(data any) (string, string) {
+		d := data.(AddedNotice)
+		return "You were added to " + q(d.ProjectName),
+			"Hello,\n\n" + d.AddedBy + " added you to the project " + q(d.ProjectName) + " as " + string(d.Role) + ".\n\n" + d.Link + "\n"
 	},
-	NoticeReviewWaits: {
-		`Items in {{printf "%q" .Scope}} wait for your review`,
-		"Hello,\n\nItems in {{printf \"%q\" .Scope}} of project {{printf \"%q\" .ProjectName}} wait for your review.\n\n{{.Link}}\n\n" +
-			"You get this at most once an hour for the same work.\n",
+	NoticeReviewWaits: func(data any) (string, string) {
+		d := data.(ReviewWaitsNotice)
+		return "Items in " + q(d.Scope) + " wait for your review",
+			"Hello,\n\nItems in " + q(d.Scope) + " of project " + q(d.ProjectName) + " wait for your review.\n\n" + d.Link + "\n\n" +
+				"You get this at most once an hour for the same work.\n"
 	},
-	NoticeAssigned: {
-		`Work in {{printf "%q" .What}} was assigned to you`,
-		"Hello,\n\nWork in {{printf \"%q\" .What}} of project {{printf \"%q\" .ProjectName}} was assigned to you.\n\n{{.Link}}\n",
+	NoticeAssigned: func(data any) (string, string) {
+		d := data.(AssignedNotice)
+		return "Work in " + q(d.What) + " was assigned to you",
+			"Hello,\n\nWork in " + q(d.What) + " of project " + q(d.ProjectName) + " was assigned to you.\n\n" + d.Link + "\n"
 	},
-	NoticeRejected: {
-		`{{printf "%q" .ItemName}} was sent back to you`,
-		"Hello,\n\nYour work on {{printf \"%q\" .ItemName}} in project {{printf \"%q\" .ProjectName}} was sent back to you:\n\n{{.Comment}}\n\n{{.Link}}\n",
+	NoticeRejected: func(data any) (string, string) {
+		d := data.(RejectedNotice)
+		return q(d.ItemName) + " was sent back to you",
+			"Hello,\n\nYour work on " + q(d.ItemName) + " in project " + q(d.ProjectName) + " was sent back to you:\n\n" + d.Comment + "\n\n" + d.Link + "\n"
 	},
-	NoticeStopped: {
-		`The collaboration on {{printf "%q" .ProjectName}} stopped`,
-		"Hello,\n\nThe collaboration of {{.OrgName}} on project {{printf \"%q\" .ProjectName}} stopped. Its unfinished work went back to the host.\n\n{{.Link}}\n",
+	NoticeStopped: func(data any) (string, string) {
+		d := data.(StoppedNotice)
+		return "The collaboration on " + q(d.ProjectName) + " stopped",
+			"Hello,\n\nThe collaboration of " + d.OrgName + " on project " + q(d.ProjectName) + " stopped. Its unfinished work went back to the host.\n\n" + d.Link + "\n"
 	},
 }
 
@@ -149,22 +167,10 @@ var noticeData = map[Notice]reflect.Type{
 	NoticeStopped:     reflect.TypeFor[StoppedNotice](),
 }
 
-// noticeTemplates are the catalogue, parsed once.
-var noticeTemplates = func() map[Notice][2]*template.Template {
-	out := map[Notice][2]*template.Template{}
-	for n, st := range noticeCatalogue {
-		out[n] = [2]*template.Template{
-			template.Must(template.New(string(n) + ".subject").Funcs(noticeFuncs).Parse(st[0])),
-			template.Must(template.New(string(n) + ".text").Funcs(noticeFuncs).Parse(st[1])),
-		}
-	}
-	return out
-}()
-
 // ComposeNotice renders a notice into an email with the given id (which
 // deduplicates redeliveries) for one recipient.
 func ComposeNotice(n Notice, id, to string, data any) (Email, error) {
-	t, ok := noticeTemplates[n]
+	render, ok := noticeCatalogue[n]
 	if !ok {
 		return Email{}, fmt.Errorf("unknown notice %q", n)
 	}
@@ -172,14 +178,8 @@ func ComposeNotice(n Notice, id, to string, data any) (Email, error) {
 	if err != nil {
 		return Email{}, err
 	}
-	var subject, text strings.Builder
-	if err := t[0].Execute(&subject, data); err != nil {
-		return Email{}, fmt.Errorf("notice %s subject: %w", n, err)
-	}
-	if err := t[1].Execute(&text, data); err != nil {
-		return Email{}, fmt.Errorf("notice %s text: %w", n, err)
-	}
-	return Email{ID: id, To: to, Subject: cleanLine(subject.String(), MaxSubjectRunes), Text: text.String()}, nil
+	subject, text := render(data)
+	return Email{ID: id, To: to, Subject: cleanLine(subject, MaxSubjectRunes), Text: text}, nil
 }
 
 // cleanNoticeData returns a copy of a notice's data with every string field

@@ -164,3 +164,57 @@ func TestNoticeCleaning(t *testing.T) {
 		t.Error("a notice took a pointer to its data")
 	}
 }
+
+// Every notice's whole subject and text, for every kind of invitation, is
+// pinned here byte for byte, names with quotes and non-ASCII among them:
+// the catalogue renders exactly what the mails said when they were
+// templates.
+func TestNoticeTextsPinned(t *testing.T) {
+	expires := time.Date(2026, 11, 29, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	const footer = "The link works once and expires on 29 November 2026 11:00 UTC. If you did not expect this, ignore this message.\n"
+	for _, tc := range []struct {
+		n             Notice
+		data          any
+		subject, text string
+	}{
+		{NoticeInvitation, InvitationNotice{Kind: KindOrgMember, InvitedBy: "Ann", OrgName: "Host", Role: "admin", Link: "https://x/i/1", ExpiresAt: expires},
+			`You are invited to join the organization "Host" as admin`,
+			"Hello,\n\nAnn (Host) invites you to join the organization \"Host\" as admin.\n\nOpen this link to accept or decline:\nhttps://x/i/1\n\n" + footer},
+		{NoticeInvitation, InvitationNotice{Kind: KindProjectMember, InvitedBy: "Ann", OrgName: "Host", ProjectName: `Tête "A"`, Role: "annotator", Link: "https://x/i/2", ExpiresAt: expires},
+			`You are invited to join project "Tête \"A\"" as annotator`,
+			"Hello,\n\nAnn (Host) invites you to join project \"Tête \\\"A\\\"\" as annotator.\n\nOpen this link to accept or decline:\nhttps://x/i/2\n\n" + footer},
+		{NoticeInvitation, InvitationNotice{Kind: KindCollaborator, InvitedBy: "Ann", OrgName: "Host", WorkspaceName: "W", Link: "https://x/i/3", ExpiresAt: expires},
+			`You are invited to collaborate in the workspace "W" of "Host"`,
+			"Hello,\n\nAnn (Host) invites you to collaborate in the workspace \"W\" of \"Host\".\n\nOpen this link to accept or decline:\nhttps://x/i/3\n\n" + footer},
+		{NoticeInvitation, InvitationNotice{Kind: KindShareLink, InvitedBy: "Ann", OrgName: "Host", ProjectName: "P", Link: "https://x/i/4", ExpiresAt: expires},
+			`You are invited to project "P"`,
+			"Hello,\n\nAnn (Host) invites you to project \"P\".\n\nOpen this link to accept or decline:\nhttps://x/i/4\n\n" + footer},
+		{NoticeInvitation, InvitationNotice{Kind: KindLabelingCompany, InvitedBy: "Ann", OrgName: "Host", ProjectName: "P", CompanyName: `a\b`, Link: "https://x/i/5", ExpiresAt: expires},
+			`You are invited to work on project "P" as the labeling company "a\\b"`,
+			"Hello,\n\nAnn (Host) invites you to work on project \"P\" as the labeling company \"a\\\\b\".\n\nOpen this link to accept or decline:\nhttps://x/i/5\n\n" + footer},
+		{NoticeAdded, AddedNotice{AddedBy: "Ann", ProjectName: "P", Role: RoleAnnotator, Link: "https://x/projects/p"},
+			`You were added to "P"`, "Hello,\n\nAnn added you to the project \"P\" as annotator.\n\nhttps://x/projects/p\n"},
+		{NoticeReviewWaits, ReviewWaitsNotice{Scope: "Batch 1", ProjectName: "P", Link: "https://app/projects/p/tasks/t"},
+			`Items in "Batch 1" wait for your review`,
+			"Hello,\n\nItems in \"Batch 1\" of project \"P\" wait for your review.\n\nhttps://app/projects/p/tasks/t\n\nYou get this at most once an hour for the same work.\n"},
+		{NoticeAssigned, AssignedNotice{What: "Batch 1", ProjectName: "P", Link: "https://app/projects/p/tasks/t"},
+			`Work in "Batch 1" was assigned to you`, "Hello,\n\nWork in \"Batch 1\" of project \"P\" was assigned to you.\n\nhttps://app/projects/p/tasks/t\n"},
+		{NoticeRejected, RejectedNotice{ItemName: "a.jpg", ProjectName: "P", Comment: "The bus is a truck.\n\nSee <b>here</b> & {{.Link}}", Link: "https://app/projects/p/items/i"},
+			`"a.jpg" was sent back to you`,
+			"Hello,\n\nYour work on \"a.jpg\" in project \"P\" was sent back to you:\n\nThe bus is a truck.\n\nSee <b>here</b> & {{.Link}}\n\nhttps://app/projects/p/items/i\n"},
+		{NoticeStopped, StoppedNotice{OrgName: "Label Co", ProjectName: "P", Link: "https://app/projects/p"},
+			`The collaboration on "P" stopped`,
+			"Hello,\n\nThe collaboration of Label Co on project \"P\" stopped. Its unfinished work went back to the host.\n\nhttps://app/projects/p\n"},
+	} {
+		e, err := ComposeNotice(tc.n, "id", "to@example.com", tc.data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.n, err)
+		}
+		if e.Subject != tc.subject {
+			t.Errorf("%s subject:\n got %q\nwant %q", tc.n, e.Subject, tc.subject)
+		}
+		if e.Text != tc.text {
+			t.Errorf("%s text:\n got %q\nwant %q", tc.n, e.Text, tc.text)
+		}
+	}
+}
