@@ -11,6 +11,7 @@ type Relay struct {
 	base
 	store     RelayStore
 	publisher Publisher
+	memo      relayMemo
 }
 
 // RelayStore is what the outbox relay and the handoff consumer need.
@@ -194,7 +195,8 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now),
 			Counts: map[Counter]int{SecondsInCounter(it.Status): int(now.Sub(it.StatusSince).Seconds()), TimesInCounter(it.Status): 1}}}
 	}
-	ch.Outbox = s.notices(ctx, it, m.ToStatus, m.Comment, now)
+	var digests []string
+	ch.Outbox, digests = s.notices(ctx, it, m.ToStatus, m.Comment, now)
 	if err := s.store.ApplyItemChange(ctx, ch); err != nil {
 		if !IsCode(err, CodeConflict) {
 			return err
@@ -207,33 +209,50 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 		}
 		return fmt.Errorf("handoff %s: %w", m.TransitionID, err)
 	}
+	s.memo.wrote(digests, now)
 	s.relay(ctx, ch.Outbox)
 	return nil
 }
 
 // notices are the mails a crossing sends with it: the review digest to the
-// host's reviewers when an item reaches them, the "sent back" mail to the
-// annotator when the host's rejection arrives. A failure to read whom to
-// tell never stops the crossing.
-func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment string, now time.Time) []OutboxMessage {
-	p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
-	if err != nil {
-		return nil
-	}
+// host's reviewers when an item reaches them (with the ids of the digests,
+// noted once the crossing commits), the "sent back" mail to the annotator
+// when the host's rejection arrives. A failure to read whom to tell never
+// stops the crossing. What it reads for a digest is kept for audienceTTL,
+// and a digest this process already wrote in its window is not written
+// again (relayMemo).
+func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment string, now time.Time) (msgs []OutboxMessage, digests []string) {
 	if to == StWaitingChange {
-		return s.rejectedNotice(ctx, p, it, comment, now)
-	}
-	var t *Task
-	if it.TaskID != "" {
-		if got, err := s.store.GetTask(ctx, it.ProjectID, it.TaskID); err == nil {
-			t = &got
+		p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
+		if err != nil {
+			return nil, nil
 		}
+		return s.rejectedNotice(ctx, p, it, comment, now), nil
 	}
-	ms, _, err := s.store.ListProjectMembers(ctx, it.ProjectID, MemberFilter{OrgID: p.HostOrgID}, Page{Limit: MaxPageLimit})
-	if err != nil {
-		return nil
+	key := it.ProjectID + "|" + it.TaskID
+	a, ok := s.memo.audience(key, now)
+	if !ok {
+		p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
+		if err != nil {
+			return nil, nil
+		}
+		a = audience{project: p, read: now}
+		if it.TaskID != "" {
+			if got, err := s.store.GetTask(ctx, it.ProjectID, it.TaskID); err == nil {
+				a.task = &got
+			}
+		}
+		a.members, _, err = s.store.ListProjectMembers(ctx, it.ProjectID, MemberFilter{OrgID: p.HostOrgID}, Page{Limit: MaxPageLimit})
+		if err != nil {
+			return nil, nil
+		}
+		s.memo.keep(key, a)
 	}
-	return s.reviewDigest(it, p, t, stageReviewers(ms, p, it, to), now)
+	msgs = s.memo.unqueued(s.reviewDigest(it, a.project, a.task, stageReviewers(a.members, a.project, it, to), now), now)
+	for _, m := range msgs {
+		digests = append(digests, m.ID)
+	}
+	return msgs, digests
 }
 
 // rejectedNotice tells the item's annotator their work came back.

@@ -41,7 +41,7 @@ func jsonOf(v any) string {
 
 func toAuditRow(e collab.AuditEntry) auditRow {
 	k := auditKey(e.Scope, e.At, e.ID)
-	return auditRow{keys: k, gsi2: auditOrgIndex(e.Scope, e.OrgID, k.SK), meta: meta{Type: "audit", Version: 1},
+	return auditRow{keys: k, gsi2: auditOrgIndex(e.Scope, e.OrgID, e.ID, k.SK), meta: meta{Type: "audit", Version: 1},
 		Scope: e.Scope, ID: e.ID, At: e.At, Actor: e.Actor, OrgID: e.OrgID, What: e.What, Before: jsonOf(e.Before), After: jsonOf(e.After)}
 }
 
@@ -77,14 +77,12 @@ func (s *Store) AppendAudit(ctx context.Context, e collab.AuditEntry) error {
 // ListAudit lists a scope's audit entries, oldest first; with orgID, only
 // the entries about that org (from the per-org index).
 func (s *Store) ListAudit(ctx context.Context, scope, orgID string, p collab.Page) ([]collab.AuditEntry, string, error) {
-	q := queryInput{limit: p.Limit, cursor: p.Cursor}
-	q.pk, q.skPrefix = auditOf(scope)
+	q := queryInput{limit: p.Limit, cursor: p.Cursor, pk: auditOf(scope)}
 	if orgID != "" {
-		q.index = indexGSI2
-		q.pk, q.skPrefix = auditOfOrg(scope, orgID)
+		q.index, q.pk = indexGSI2, auditOfOrg(scope, orgID)
 	}
 	var rows []auditRow
-	next, err := s.query(ctx, q, &rows)
+	next, err := s.queryShards(ctx, q, &rows)
 	out := make([]collab.AuditEntry, len(rows))
 	for i, r := range rows {
 		var before, after any

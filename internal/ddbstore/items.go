@@ -74,18 +74,16 @@ func (s *Store) GetItem(ctx context.Context, projectID, itemID string) (collab.I
 
 // ListItems lists items in one status through the host or the per-org index.
 func (s *Store) ListItems(ctx context.Context, projectID string, st collab.ItemStatus, orgID, assigneeID string, p collab.Page) ([]collab.Item, string, error) {
-	q := queryInput{index: indexGSI1, limit: p.Limit, cursor: p.Cursor}
-	q.pk, q.skPrefix = itemsByStatus(projectID, st)
+	q := queryInput{index: indexGSI1, limit: p.Limit, cursor: p.Cursor, pk: itemsByStatus(projectID, st), skPrefix: prefixItem}
 	if orgID != "" {
-		q.index = indexGSI2
-		q.pk, q.skPrefix = orgItemsByStatus(projectID, orgID, st)
+		q.index, q.pk = indexGSI2, orgItemsByStatus(projectID, orgID, st)
 	}
 	if assigneeID != "" {
 		q.filter, q.filterScope = "assigneeId = :me", assigneeID
 		q.filterValues = map[string]types.AttributeValue{":me": str(assigneeID)}
 	}
 	var rows []itemRow
-	next, err := s.query(ctx, q, &rows)
+	next, err := s.queryShards(ctx, q, &rows)
 	out := make([]collab.Item, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
@@ -101,8 +99,7 @@ func (s *Store) ListOrgItems(ctx context.Context, projectID, orgID string) ([]co
 		if st == collab.StDone || st == collab.StSkipped {
 			continue
 		}
-		pk, sk := orgItemsByStatus(projectID, orgID, st)
-		rows, err := allRows[itemRow](ctx, s, queryInput{index: indexGSI2, pk: pk, skPrefix: sk}, 100000)
+		rows, err := allShardRows[itemRow](ctx, s, queryInput{index: indexGSI2, pk: orgItemsByStatus(projectID, orgID, st), skPrefix: prefixItem}, 100000)
 		if err != nil {
 			return nil, err
 		}

@@ -290,22 +290,23 @@ func workspaceProjectsOf(wsID string) (pk, skPrefix string) { return prefixWS + 
 
 func jobKey(id string) keys { return keys{PK: "JOB#" + id, SK: skMeta} }
 
-// auditKey: one partition per scope, sorted by time.
+// auditKey: a scope's entries, spread over SpreadShards partitions by the
+// entry, each sorted by time.
 func auditKey(scope string, at time.Time, id string) keys {
-	return keys{PK: "AUDIT#" + scope, SK: sortTime(at) + "#" + id}
+	return keys{PK: spread(auditOf(scope), id), SK: sortTime(at) + "#" + id}
 }
 
-func auditOf(scope string) (pk, skPrefix string) { return "AUDIT#" + scope, "" }
+// auditOf is the base of a scope's audit partitions (spreadKeys of it).
+func auditOf(scope string) (base string) { return "AUDIT#" + scope }
 
 // auditOrgIndex lists one org's entries of a scope on GSI2 (what a partner
-// may read).
-func auditOrgIndex(scope, orgID, sk string) gsi2 {
-	return gsi2{GSI2PK: "AUDIT#" + scope + infixOrg + orgID, GSI2SK: sk}
+// may read), spread like the table's.
+func auditOrgIndex(scope, orgID, id, sk string) gsi2 {
+	return gsi2{GSI2PK: spread(auditOfOrg(scope, orgID), id), GSI2SK: sk}
 }
 
-func auditOfOrg(scope, orgID string) (pk, skPrefix string) {
-	return "AUDIT#" + scope + infixOrg + orgID, ""
-}
+// auditOfOrg is the base of one org's audit index keys (GSI2).
+func auditOfOrg(scope, orgID string) (base string) { return "AUDIT#" + scope + infixOrg + orgID }
 
 const (
 	prefixItem  = "ITEM#"
@@ -314,29 +315,61 @@ const (
 	pkOutbox    = "OUTBOX"
 )
 
-// isItemKey reports whether a key of a project's partition is an item's.
-func isItemKey(k keys) bool { return strings.HasPrefix(k.SK, prefixItem) }
+// SpreadShards is how many partitions each key that a whole project writes
+// on every review transition is spread over: the item-status index keys,
+// the audit log and a task's counters (docs/benchmarks.md, hot keys: at
+// 500 crossings a second in one project each of them alone took 2,000
+// write units a second, twice a partition's 1,000). A row's shard is a hash
+// of what tells it apart (the item, the entry, the member); listings read
+// every shard and merge them in sort-key order (queryShards).
+const SpreadShards = 8
 
-// itemPartition is the partition holding an item's history and comments.
-func itemPartition(k keys) string { return k.SK }
+// shardOf is the shard, 0 to n-1, of a row told apart by id.
+func shardOf(id string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % uint32(n))
+}
 
+// spread is the key of base's shard for id: base#S00 to base#S07.
+func spread(base, id string) string { return fmt.Sprintf("%s#S%02d", base, shardOf(id, SpreadShards)) }
+
+// spreadKeys lists every shard key of base.
+func spreadKeys(base string) []string {
+	out := make([]string, SpreadShards)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s#S%02d", base, i)
+	}
+	return out
+}
+
+// itemKey: an item is a partition of its own, beside its history and
+// comments (item ids are unique across projects). The sort key names the
+// project, so an item read under another project finds nothing. (Items
+// were once rows of the project's partition: every transition of a
+// project wrote that one key.)
 func itemKey(projectID, itemID string) keys {
-	return keys{PK: prefixProj + projectID, SK: prefixItem + itemID}
+	return keys{PK: prefixItem + itemID, SK: prefixProj + projectID}
 }
 
 // itemIndexes: items by status for the host (GSI1) and by status for one
-// org (GSI2), so a partner's listing never reads other orgs' items.
+// org (GSI2), so a partner's listing never reads other orgs' items; each
+// spread over SpreadShards keys by the item.
 func itemIndexes(it collab.Item) (gsi1, gsi2) {
-	return gsi1{GSI1PK: prefixProj + it.ProjectID + "#ST#" + string(it.Status), GSI1SK: prefixItem + it.ID},
-		gsi2{GSI2PK: prefixProj + it.ProjectID + infixOrg + it.OrgID + "#ST#" + string(it.Status), GSI2SK: prefixItem + it.ID}
+	host, org := itemsByStatus(it.ProjectID, it.Status), orgItemsByStatus(it.ProjectID, it.OrgID, it.Status)
+	return gsi1{GSI1PK: spread(host, it.ID), GSI1SK: prefixItem + it.ID},
+		gsi2{GSI2PK: spread(org, it.ID), GSI2SK: prefixItem + it.ID}
 }
 
-func itemsByStatus(projectID string, st collab.ItemStatus) (pk, skPrefix string) {
-	return prefixProj + projectID + "#ST#" + string(st), prefixItem
+// itemsByStatus is the base of a project's status index keys (GSI1): its
+// shards are spreadKeys of it, each sorted by ITEM#id.
+func itemsByStatus(projectID string, st collab.ItemStatus) (base string) {
+	return prefixProj + projectID + "#ST#" + string(st)
 }
 
-func orgItemsByStatus(projectID, orgID string, st collab.ItemStatus) (pk, skPrefix string) {
-	return prefixProj + projectID + infixOrg + orgID + "#ST#" + string(st), prefixItem
+// orgItemsByStatus is the base of one org's status index keys (GSI2).
+func orgItemsByStatus(projectID, orgID string, st collab.ItemStatus) (base string) {
+	return prefixProj + projectID + infixOrg + orgID + "#ST#" + string(st)
 }
 
 func itemEventKey(itemID string, at time.Time, id string) keys {
@@ -368,11 +401,10 @@ func statsRange(projectID, userID, fromDay, toDay string) (pk, from, to string) 
 const OutboxShards = 16
 
 // outboxShard is the partition of a message: OUTBOX#00 to OUTBOX#15, by a
-// hash of its id.
-func outboxShard(id string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
-	return fmt.Sprintf("%s#%02d", pkOutbox, h.Sum32()%OutboxShards)
+// hash of its sort key (its time and id: a message id written again, as
+// the hourly review digest's is, lands on any shard).
+func outboxShard(sk string) string {
+	return fmt.Sprintf("%s#%02d", pkOutbox, shardOf(sk, OutboxShards))
 }
 
 // outboxShards lists the outbox partitions, for the sweep.
@@ -391,7 +423,8 @@ func outboxBefore(t time.Time) (before string) { return sortTime(t) }
 // outboxKey: messages awaiting relay, oldest first in each of the
 // OutboxShards partitions.
 func outboxKey(at time.Time, id string) keys {
-	return keys{PK: outboxShard(id), SK: sortTime(at) + "#" + id}
+	sk := sortTime(at) + "#" + id
+	return keys{PK: outboxShard(sk), SK: sk}
 }
 
 // parkedOutboxKey: the dead-letter outbox, messages the relay gave up on,
@@ -472,13 +505,19 @@ func parseTaskItemSK(sk string) (holder string, st collab.ItemStatus, itemID str
 // taskStatsKey: a task's counters, one row per member and day, in the
 // task's partition (read in one query for the task's figures).
 func taskStatsKey(projectID, taskID, userID, day string) keys {
-	return keys{PK: prefixStats + projectID + "#" + prefixTask + taskID, SK: prefixDay + day + "#" + prefixUser + userID}
+	return keys{PK: spread(taskStatsOf(projectID, taskID), userID), SK: prefixDay + day + "#" + prefixUser + userID}
 }
 
-// taskStatsRange is the task's counter partition and the sort keys that
-// bound [fromDay, toDay].
-func taskStatsRange(projectID, taskID, fromDay, toDay string) (pk, from, to string) {
-	return taskStatsKey(projectID, taskID, "", "").PK, prefixDay + fromDay, prefixDay + toDay + "#~"
+// taskStatsOf is the base of a task's counter partitions, spread over
+// SpreadShards by member (spreadKeys of it).
+func taskStatsOf(projectID, taskID string) (base string) {
+	return prefixStats + projectID + "#" + prefixTask + taskID
+}
+
+// taskStatsRange is the sort keys that bound [fromDay, toDay] in each of a
+// task's counter partitions.
+func taskStatsRange(fromDay, toDay string) (from, to string) {
+	return prefixDay + fromDay, prefixDay + toDay + "#~"
 }
 
 // taskStatsUser reads the member back from a task counter's sort key.

@@ -53,7 +53,7 @@ func TestTimeKeysSortChronologically(t *testing.T) {
 		"invitation GSI2SK": func(at time.Time, id string) string { return invitationToIndex("a@example.com", at, id).GSI2SK },
 		"audit SK":          func(at time.Time, id string) string { return auditKey("PROJ#p1", at, id).SK },
 		"audit GSI2SK": func(at time.Time, id string) string {
-			return auditOrgIndex("PROJ#p1", "o1", auditKey("PROJ#p1", at, id).SK).GSI2SK
+			return auditOrgIndex("PROJ#p1", "o1", id, auditKey("PROJ#p1", at, id).SK).GSI2SK
 		},
 		"item event SK": func(at time.Time, id string) string { return itemEventKey("i1", at, id).SK },
 		"comment SK":    func(at time.Time, id string) string { return commentKey("i1", at, id).SK },
@@ -107,6 +107,26 @@ func TestOutboxShardsSpread(t *testing.T) {
 	for pk, c := range counts {
 		if even := n / OutboxShards; c < even*9/10 || c > even*11/10 {
 			t.Errorf("%s holds %d of %d messages", pk, c, n)
+		}
+	}
+}
+
+// Rows spread by id use every shard, each within a fifth of an even share,
+// and a row's shard is one of the listed keys.
+func TestSpreadUsesEveryShard(t *testing.T) {
+	counts := map[string]int{}
+	const n = 8000
+	listed := spreadKeys("AUDIT#PROJ#p")
+	for i := range n {
+		k := spread("AUDIT#PROJ#p", fmt.Sprintf("itm_%06d", i))
+		if !slices.Contains(listed, k) {
+			t.Fatalf("%s is not among %v", k, listed)
+		}
+		counts[k]++
+	}
+	for _, k := range listed {
+		if c, even := counts[k], n/SpreadShards; c < even*8/10 || c > even*12/10 {
+			t.Errorf("%s holds %d of %d rows", k, c, n)
 		}
 	}
 }

@@ -145,18 +145,29 @@ func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error
 	if err := s.queryAll(ctx, queryInput{pk: projectPartition(p.ID), skPrefix: ""}, 0, collect); err != nil {
 		return 0, err
 	}
-	// Items carry their history and comments in partitions of their own,
-	// and members their analytics counters.
-	for _, k := range slices.Clone(rest) {
-		var sub string
+	// Members and tasks keep their analytics counters in partitions of
+	// their own.
+	var subs []string
+	for _, k := range rest {
 		switch {
-		case isItemKey(k):
-			sub = itemPartition(k)
 		case strings.HasPrefix(k.SK, prefixMember):
-			sub = statsKey(p.ID, strings.TrimPrefix(k.SK, prefixMember), "").PK
-		default:
-			continue
+			subs = append(subs, statsKey(p.ID, strings.TrimPrefix(k.SK, prefixMember), "").PK)
+		case strings.HasPrefix(k.SK, prefixTask):
+			subs = append(subs, spreadKeys(taskStatsOf(p.ID, strings.TrimPrefix(k.SK, prefixTask)))...)
 		}
+	}
+	// Items are partitions of their own (the row, its history and
+	// comments), found through the status index.
+	for _, st := range collab.ItemStatuses {
+		rows, err := allShardRows[keys](ctx, s, queryInput{index: indexGSI1, pk: itemsByStatus(p.ID, st), skPrefix: prefixItem}, 0)
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range rows {
+			subs = append(subs, k.PK)
+		}
+	}
+	for _, sub := range subs {
 		if err := s.queryAll(ctx, queryInput{pk: sub}, 0, collect); err != nil {
 			return 0, err
 		}

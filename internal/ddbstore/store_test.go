@@ -4,7 +4,9 @@ package ddbstore
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -126,5 +128,76 @@ func TestListPagesAndCursorBinding(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Fatalf("listed %d orgs, want 3", len(got))
+	}
+}
+
+// A listing spread over shards (the audit log) pages through every entry
+// once, in time order, whatever the page size, and its per-org index the
+// same; a cursor works only on the listing it came from.
+func TestShardedListingPagesInOrder(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	ids := collab.RandomIDs{}
+	scope := collab.ProjectScope(ids.New("prj"))
+	base := time.Now().UTC().Truncate(time.Second)
+	var want, wantOrg []string
+	for i := range 60 {
+		org := "org_a"
+		if i%3 == 0 {
+			org = "org_b"
+		}
+		e := collab.AuditEntry{Scope: scope, At: base.Add(time.Duration(i%20) * time.Millisecond), ID: fmt.Sprintf("aud_%03d", i), Actor: "u", OrgID: org, What: "test"}
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Oldest first; entries of the same time by id.
+	for ms := range 20 {
+		for i := ms; i < 60; i += 20 {
+			want = append(want, fmt.Sprintf("aud_%03d", i))
+			if i%3 == 0 {
+				wantOrg = append(wantOrg, fmt.Sprintf("aud_%03d", i))
+			}
+		}
+	}
+	shards := map[string]bool{}
+	for _, id := range want {
+		shards[auditKey(scope, base, id).PK] = true
+	}
+	if len(shards) < SpreadShards/2 {
+		t.Fatalf("60 entries in %d shards", len(shards))
+	}
+	list := func(org string, limit int) []string {
+		var got []string
+		cursor := ""
+		for range 100 {
+			page, next, err := s.ListAudit(ctx, scope, org, collab.Page{Limit: limit, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > limit {
+				t.Fatalf("page of %d, limit %d", len(page), limit)
+			}
+			for _, e := range page {
+				got = append(got, e.ID)
+			}
+			if next == "" {
+				return got
+			}
+			if _, _, err := s.ListAudit(ctx, scope, "org_c", collab.Page{Limit: limit, Cursor: next}); !collab.IsCode(err, collab.CodeInvalid) {
+				t.Fatalf("cursor accepted on another listing: %v", err)
+			}
+			cursor = next
+		}
+		t.Fatal("listing did not end")
+		return nil
+	}
+	for _, limit := range []int{1, 7, 60, 100} {
+		if got := list("", limit); !slices.Equal(got, want) {
+			t.Errorf("limit %d: listed %v\nwant %v", limit, got, want)
+		}
+		if got := list("org_b", limit); !slices.Equal(got, wantOrg) {
+			t.Errorf("org, limit %d: listed %v\nwant %v", limit, got, wantOrg)
+		}
 	}
 }

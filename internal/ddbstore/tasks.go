@@ -178,42 +178,45 @@ func (s *Store) GetItems(ctx context.Context, projectID string, itemIDs []string
 }
 
 // ReadTaskAnalytics sums a task's counters over [fromDay, toDay]: in total
-// and per member, in one query of the task's counter partition.
+// and per member, in one query of each of the task's counter partitions.
 func (s *Store) ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDay, toDay string) (collab.Analytics, map[string]collab.Analytics, error) {
-	pk, from, to := taskStatsRange(projectID, taskID, fromDay, toDay)
+	from, to := taskStatsRange(fromDay, toDay)
 	total := collab.NewAnalytics()
 	members := map[string]collab.Analytics{}
-	in := &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return total, nil, fmt.Errorf("task analytics: %w", err)
-		}
-		meter(ctx, true, consumed(res.ConsumedCapacity)...)
-		for _, item := range res.Items {
-			var m map[string]any
-			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-				return total, nil, err
+	for _, pk := range spreadKeys(taskStatsOf(projectID, taskID)) {
+		in := &dynamodb.QueryInput{TableName: &s.table,
+			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
+			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+		for {
+			res, err := s.db.Query(ctx, in)
+			if err != nil {
+				return total, nil, fmt.Errorf("task analytics: %w", err)
 			}
-			user := taskStatsUser(fmt.Sprint(m[attrSK]))
-			a, ok := members[user]
-			if !ok {
-				a = collab.NewAnalytics()
-			}
-			for name, v := range m {
-				if f, ok := v.(float64); ok && name != "v" {
-					a.Add(collab.Counter(name), int(f))
-					total.Add(collab.Counter(name), int(f))
+			meter(ctx, true, consumed(res.ConsumedCapacity)...)
+			for _, item := range res.Items {
+				var m map[string]any
+				if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+					return total, nil, err
 				}
+				user := taskStatsUser(fmt.Sprint(m[attrSK]))
+				a, ok := members[user]
+				if !ok {
+					a = collab.NewAnalytics()
+				}
+				for name, v := range m {
+					if f, ok := v.(float64); ok && name != "v" {
+						a.Add(collab.Counter(name), int(f))
+						total.Add(collab.Counter(name), int(f))
+					}
+				}
+				members[user] = a
 			}
-			members[user] = a
+			if len(res.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = res.LastEvaluatedKey
 		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return total, members, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+	return total, members, nil
 }

@@ -65,6 +65,8 @@ func TestPatternsAndScopes(t *testing.T) {
 		"MAILSENT#review-digest-tsk_1-dev-abc-2026010215": {"MAILSENT#review-digest-{task}-{hostReviewer}-{hour}", "one"},
 		"MAILSENT#assigned-01jabcdefghijklmnopqrstu":      {"MAILSENT#assigned-01jabcdefghijklmnopqrstu", "one"},
 		"AUDIT#PROJ#prj_1":                                {"AUDIT#PROJ#{project}", "one"},
+		"AUDIT#PROJ#prj_1#S03":                            {"AUDIT#PROJ#{project}#S{nn}", "shard (8)"},
+		"PROJ#prj_1#ST#waiting_for_owner_review#S07":      {"PROJ#{project}#ST#waiting_for_owner_review#S{nn}", "shard (8)"},
 		"JOB#job_0123456789abcdefghij":                    {"JOB#{id}", "message"},
 	} {
 		pat := patternOf(key, known)

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -470,7 +470,7 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, status int, v view
 		v.Home = p.cfg.AppURL
 	}
 	w.WriteHeader(status)
-	if err := pageTemplate.Execute(w, v); err != nil {
+	if _, err := io.WriteString(w, renderPage(v)); err != nil {
 		logger(r.Context()).ErrorContext(r.Context(), "render page", "err", err)
 	}
 }
@@ -484,86 +484,3 @@ func roleLabel(role string) string {
 	r := strings.ReplaceAll(role, "_", " ")
 	return strings.ToUpper(r[:1]) + r[1:]
 }
-
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{"role": roleLabel}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · annobridge</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2430}
-main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 1px 4px #0002}
-h1{font-size:1.4rem;margin-top:0} dl{display:grid;grid-template-columns:9rem 1fr;gap:.3rem .8rem}
-dt{color:#5b6575} dd{margin:0} .problem{background:#fdecea;border-left:4px solid #c0392b;padding:.8rem}
-.ok{background:#e9f7ef;border-left:4px solid #1e8449;padding:.8rem}
-button{font:inherit;padding:.5rem 1.1rem;border-radius:6px;border:1px solid #1f4fd1;background:#1f4fd1;color:#fff;cursor:pointer}
-button.secondary{background:#fff;color:#1f4fd1} input[type=email],input[type=text]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}
-form{margin:1rem 0} label{display:block;margin:.4rem 0} .row{display:flex;gap:.6rem} small{color:#5b6575}
-fieldset{border:1px solid #d5d9e0;border-radius:6px} #ways{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center} #ways form{margin:0}
-button.link{background:none;border:0;color:#1f4fd1;padding:0;text-decoration:underline}
-</style></head><body><main>
-<h1 id="title">{{.Title}}</h1>
-{{if .Problem}}<p class="problem" id="problem">{{.Problem}}</p>
-<div id="ways">
-{{if .NewOrgHint}}<a href="/invitations/page" id="new-org-hint">Accept for a new organization instead</a>{{end}}
-{{if .Back}}<a href="/invitations/page" id="back">Back to the invitation</a>{{end}}
-{{if .User}}<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{.CSRF}}"><button class="link" type="submit" id="switch-user">Sign in as someone else</button></form>{{end}}
-{{if .Home}}<a href="{{.Home}}" id="home">Go to annobridge</a>{{end}}
-</div>
-{{else if .Back}}<p><a href="/invitations/page" id="back">Back to the invitation</a></p>{{end}}
-{{if eq .Notice "callback"}}
-<p id="wait">One moment…</p>
-<p class="problem" id="callback-problem" hidden>The sign-in did not complete. <a href="/invitations/page">Back to the invitation</a></p>
-<form id="session" method="post" action="/invitations/page/session"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id_token" id="id_token"><input type="hidden" name="state" id="state"></form>
-<script>var f=new URLSearchParams(location.hash.slice(1)),t=f.get("id_token");history.replaceState(null,"",location.pathname);if(t){document.getElementById("id_token").value=t;document.getElementById("state").value=f.get("state")||"";document.getElementById("session").submit()}else{document.getElementById("wait").hidden=true;document.getElementById("callback-problem").hidden=false}</script>
-{{end}}
-{{with .Done}}<p class="ok" id="result">{{if .ProjectID}}You joined the project <strong>{{.ProjectName}}</strong>{{else if .WorkspaceID}}You joined the workspace <strong>{{.WorkspaceName}}</strong>{{else}}You joined the organization <strong>{{.OrgName}}</strong>{{end}}{{if and .OrgName (or .ProjectID .WorkspaceID)}} for <strong id="result-org">{{.OrgName}}</strong>{{end}}{{with .Role}} as <strong id="result-role">{{role .}}</strong>{{end}}.</p>
-{{if .OrgCreated}}<p id="founded">You founded <strong>{{.OrgName}}</strong> and are its owner.</p>{{end}}
-<p><a id="open" href="{{$.Link}}">Open {{if .ProjectID}}the project{{else if .WorkspaceID}}the workspace{{else}}the organization{{end}}</a></p>{{end}}
-{{if .Declined}}<p class="ok" id="result">You declined the invitation. Nothing was changed.</p>{{end}}
-{{with .Inv}}
-<p id="summary">{{if .InvitedByName}}<strong>{{.InvitedByName}}</strong> of {{end}}<strong>{{.OrgName}}</strong> invites
-{{- if eq .Kind "share_link"}} your organization to work on the project <strong>{{.ProjectName}}</strong> as a partner; the first of you to accept becomes its {{role .Role}} there.
-{{- else if eq .Kind "labeling_company"}} the labeling company <strong>{{.CompanyName}}</strong> to label the project <strong>{{.ProjectName}}</strong>, with you as its {{role .Role}}.
-{{- else if eq .Kind "collaborator"}} your organization to collaborate in the workspace <strong>{{.WorkspaceName}}</strong>{{with .Role}}, and you to work there as {{role .}}{{end}}.
-{{- else if eq .Kind "project_member"}} you to the project <strong>{{.ProjectName}}</strong> as {{role .Role}}.
-{{- else}} you to join the organization as {{role .Role}}.{{end}}</p>
-<dl id="offer">
-{{if .ProjectName}}<dt>Project</dt><dd>{{.ProjectName}}</dd>{{end}}
-{{if .WorkspaceName}}<dt>Workspace</dt><dd>{{.WorkspaceName}}</dd>{{end}}
-<dt>Inviting organization</dt><dd>{{.OrgName}}</dd>
-{{if .CompanyName}}<dt>Addressed to</dt><dd id="addressed-to">{{.CompanyName}}</dd>{{end}}
-{{if .Role}}<dt>Your role</dt><dd id="role">{{role .Role}}</dd>{{end}}
-{{if .Email}}<dt>Sent to</dt><dd>{{.Email}}</dd>{{end}}
-<dt>Expires</dt><dd>{{if $.Expires}}{{$.Expires}}{{else}}never{{end}}</dd>
-</dl>
-{{if $.User}}
-{{if $.User.Email}}<p>Signed in as <strong id="who">{{$.User.Email}}</strong>.</p>
-{{else}}<p id="unverified">Signed in{{with $.User.Name}} as <strong>{{.}}</strong>{{end}}, without a verified email address: an invitation sent to an email address can be accepted only once your sign-in provider has verified that address.</p>{{end}}
-{{with $.Refusal}}<p class="problem" id="refusal">{{.}}</p>{{end}}
-{{if $.CanDecide}}
-<form method="post" action="/invitations/page/accept" id="accept">
-<input type="hidden" name="csrf" value="{{$.CSRF}}">
-<input type="hidden" name="invitationId" value="{{.ID}}">
-{{if $.OfferNew}}<fieldset id="accept-for"><legend>Accept for{{with .CompanyName}} <small>(addressed to {{.}})</small>{{end}}</legend>
-{{if $.NoOrg}}<p id="no-org">You do not belong to an organization yet. Name yours: it is created as you accept, with you as its owner.</p>
-{{else if $.OnlyNew}}<p id="no-org">None of your organizations can accept this. Name a new one: it is created as you accept, with you as its owner.</p>{{end}}
-{{range $i, $o := $.Orgs}}<label><input type="radio" name="orgId" value="{{$o.ID}}" required{{if eq $i 0}} checked{{end}}> {{$o.Name}}</label>{{end}}
-{{if $.OnlyNew}}<label>Organization name <input type="text" name="newOrgName" id="neworg" maxlength="120" required></label>
-{{else}}<label><input type="radio" name="orgId" value="new" id="neworg-choice" required> A new organization named <input type="text" name="newOrgName" id="neworg" maxlength="120"></label>{{end}}
-{{range $.NotOrgs}}<small class="not-org">Not {{.}}.</small><br>{{end}}
-</fieldset>{{end}}
-<div class="row"><button type="submit" id="confirm">Accept</button>
-<button type="submit" class="secondary" formaction="/invitations/page/decline" formnovalidate id="decline">Decline</button></div>
-</form>{{end}}
-<form method="post" action="/invitations/page/sign-out"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button class="secondary" type="submit" id="sign-out">{{if $.CanDecide}}Sign out{{else}}Sign in as someone else{{end}}</button></form>
-{{else}}
-<p>Sign in to accept or decline.</p>
-{{if $.DevSignIn}}<form method="post" action="/invitations/page/sign-in" id="signin">
-<input type="hidden" name="csrf" value="{{$.CSRF}}">
-<label>Email <input type="email" name="email" id="email" required></label>
-<label>Name <input type="text" name="name" id="name"></label>
-<button type="submit" id="signin-button">Sign in</button> <small>development sign-in</small>
-</form>{{end}}
-{{if $.SignInURL}}<p><a href="{{$.SignInURL}}" id="oidc">Sign in</a></p>{{end}}
-{{end}}
-{{end}}
-</main></body></html>`))

@@ -555,8 +555,8 @@ func (b *bench) prepareTemplate() {
 		t.Fatal(err)
 	}
 	got, err := b.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(b.cfg.TableName), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "PROJ#" + b.project},
-			"SK": &types.AttributeValueMemberS{Value: "ITEM#" + it.ID}}})
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "ITEM#" + it.ID},
+			"SK": &types.AttributeValueMemberS{Value: "PROJ#" + b.project}}})
 	if err != nil || got.Item == nil {
 		t.Fatalf("read the template item back: %v", err)
 	}
