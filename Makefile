@@ -168,7 +168,8 @@ test-faults: stack-deps
 # writes its part into $(BENCH_DIR); internal/benchreport puts them
 # together): the API against the raw DynamoDB floor with its CPU profile,
 # handoff throughput and the measured hot keys, round trips and capacity per
-# route, cold starts and binary sizes, and the per-operation benchmarks.
+# route, cold starts and binary sizes, the per-operation benchmarks, and the
+# cost of a review transition, an accepted invitation and an add-all.
 BENCH_DIR := $(BUILD_DIR)/bench
 bench: stack-deps
 	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
@@ -177,6 +178,7 @@ bench: stack-deps
 	ROUNDTRIPS_OUT=$(CURDIR)/$(BENCH_DIR)/roundtrips.md $(GO) test -count=1 -run '^TestRouteMatrix$$' ./internal/httpapi
 	COLDSTART=1 COLDSTART_OUT=$(CURDIR)/$(BENCH_DIR)/coldstart.md $(GO) test -count=1 -run TestColdStart ./internal/coldstart
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./internal/httpapi | tee $(BENCH_DIR)/gobench.txt
+	COSTBENCH=1 COSTBENCH_OUT=$(CURDIR)/$(BENCH_DIR)/cost.json $(GO) test -count=1 -timeout 30m -run TestCostPerOperation ./internal/costbench
 	$(GO) run ./internal/benchreport -in $(BENCH_DIR) -out docs/benchmarks.md
 	@echo "wrote docs/benchmarks.md"
 

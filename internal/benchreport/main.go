@@ -6,6 +6,7 @@
 //	roundtrips.md  DynamoDB round trips and capacity per route (the route matrix)
 //	coldstart.md   cold start and binary sizes (internal/coldstart)
 //	gobench.txt    go test -bench output (internal/httpapi)
+//	cost.json      units measured per operation, priced here (internal/costbench)
 //
 // A missing part is said as missing, never filled in.
 package main
@@ -23,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/annobridge/annobridge/internal/costbench"
 )
 
 func main() {
@@ -93,6 +96,16 @@ func write(b *bytes.Buffer, dir string) {
 		b.WriteString(benchTable(s) + "\n")
 	} else {
 		missing(b, "gobench.txt")
+	}
+	b.WriteString("## Cost per operation\n\n")
+	if s, ok := part(dir, "cost.json"); ok {
+		if run, err := costbench.Parse([]byte(s)); err != nil {
+			fmt.Fprintf(b, "_Not priced in this run (cost.json unreadable: %v)._\n\n", err)
+		} else {
+			b.WriteString(costbench.Render(run) + "\n")
+		}
+	} else {
+		missing(b, "cost.json")
 	}
 	b.WriteString("## Scale runs\n\nThe scale runs (10,000 users added and removed, 10,000 items handed over and distributed) run in " +
 		"`make test-scale` and in CI; their figures and the decisions they led to are in [performance.md](performance.md).\n")
