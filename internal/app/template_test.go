@@ -491,6 +491,24 @@ func TestTemplateThrottlingLogsAndAlarms(t *testing.T) {
 	}
 }
 
+// The FIFO queues whose order is per message group are in high-throughput
+// mode (order and deduplication per group), so a queue's throughput is not
+// capped at 300 messages a second for every group together.
+func TestTemplateFIFOQueuesScalePerGroup(t *testing.T) {
+	c := loadCFN(t)
+	for _, q := range c.tpl.Queues {
+		p := at(c.resource(q.LogicalID), "Properties")
+		if fifo := at(p, "FifoQueue"); fifo == nil || fifo.Value != "true" || q.DLQ() == "" {
+			continue // standard queues, and the dead-letter queues (read by operators)
+		}
+		for k, want := range map[string]string{"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"} {
+			if got := at(p, k); got == nil || got.Value != want {
+				t.Errorf("%s: %s is not %s", q.LogicalID, k, want)
+			}
+		}
+	}
+}
+
 // cfn-lint (with the SAM translator) finds nothing; skipped where it is not
 // installed (make lint says so).
 func TestTemplateLintClean(t *testing.T) {

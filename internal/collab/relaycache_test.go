@@ -8,7 +8,7 @@ import (
 // A digest written once is not written again in its window, and is in the
 // next; an audience is reused for audienceTTL and read again after it.
 func TestRelayMemo(t *testing.T) {
-	var m relayMemo
+	m := &relayMemo{}
 	at := time.Date(2026, 11, 22, 10, 59, 0, 0, time.UTC)
 	msgs := []OutboxMessage{{ID: "review-digest-t-u-2026112210"}, {ID: "review-digest-t-v-2026112210"}}
 	if got := m.unqueued(msgs, at); len(got) != 2 {

@@ -71,6 +71,7 @@ type base struct {
 	clock  Clock
 	ids    IDs
 	cfg    Config
+	memo   *relayMemo // nil: nothing reused
 }
 
 // RightsStore reads the live facts the authorization core decides on.
@@ -95,7 +96,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	}); err != nil {
 		return nil, err
 	}
-	b := base{rights: st.Rights, clock: d.Clock, ids: d.IDs, cfg: d.Config}
+	b := base{rights: st.Rights, clock: d.Clock, ids: d.IDs, cfg: d.Config, memo: &relayMemo{}}
 	s := &Service{
 		Orgs:             &Orgs{base: b, store: st.Orgs},
 		Workspaces:       &Workspaces{base: b, store: st.Workspaces},

@@ -11,7 +11,6 @@ type Relay struct {
 	base
 	store     RelayStore
 	publisher Publisher
-	memo      relayMemo
 }
 
 // RelayStore is what the outbox relay and the handoff consumer need.
@@ -215,44 +214,20 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 }
 
 // notices are the mails a crossing sends with it: the review digest to the
-// host's reviewers when an item reaches them (with the ids of the digests,
-// noted once the crossing commits), the "sent back" mail to the annotator
-// when the host's rejection arrives. A failure to read whom to tell never
-// stops the crossing. What it reads for a digest is kept for audienceTTL,
-// and a digest this process already wrote in its window is not written
-// again (relayMemo).
-func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment string, now time.Time) (msgs []OutboxMessage, digests []string) {
+// host's reviewers when an item reaches them (with the digests' ids, noted
+// once the crossing commits), the "sent back" mail to the annotator when
+// the host's rejection arrives. A failure to read whom to tell never stops
+// the crossing. What it reads is reused for audienceTTL, and a digest this
+// process already wrote in its window is not written again (relayMemo).
+func (s *Relay) notices(ctx context.Context, it Item, to ItemStatus, comment string, now time.Time) ([]OutboxMessage, []string) {
+	p, err := s.projectOf(ctx, it.ProjectID, now)
+	if err != nil {
+		return nil, nil
+	}
 	if to == StWaitingChange {
-		p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
-		if err != nil {
-			return nil, nil
-		}
 		return s.rejectedNotice(ctx, p, it, comment, now), nil
 	}
-	key := it.ProjectID + "|" + it.TaskID
-	a, ok := s.memo.audience(key, now)
-	if !ok {
-		p, _, err := s.rights.LoadStanding(ctx, it.ProjectID, "")
-		if err != nil {
-			return nil, nil
-		}
-		a = audience{project: p, read: now}
-		if it.TaskID != "" {
-			if got, err := s.store.GetTask(ctx, it.ProjectID, it.TaskID); err == nil {
-				a.task = &got
-			}
-		}
-		a.members, _, err = s.store.ListProjectMembers(ctx, it.ProjectID, MemberFilter{OrgID: p.HostOrgID}, Page{Limit: MaxPageLimit})
-		if err != nil {
-			return nil, nil
-		}
-		s.memo.keep(key, a)
-	}
-	msgs = s.memo.unqueued(s.reviewDigest(it, a.project, a.task, stageReviewers(a.members, a.project, it, to), now), now)
-	for _, m := range msgs {
-		digests = append(digests, m.ID)
-	}
-	return msgs, digests
+	return s.stageDigest(ctx, s.store, p, it, to, now)
 }
 
 // rejectedNotice tells the item's annotator their work came back.

@@ -258,29 +258,14 @@ func (s *Review) SubmitItem(ctx context.Context, c Caller, projectID, itemID str
 	if it.AssigneeID == "" {
 		ch.Stats = nil
 	}
-	ch.Outbox = s.digest(ctx, a.Project, it, t.To)
-	return s.apply(ctx, ch)
-}
-
-// digest is the review digest for the reviewers of the stage an item
-// enters (one mail per task and reviewer and window, see reviewDigest). A
-// failure to read them never stops the submit.
-func (s *Review) digest(ctx context.Context, p Project, it Item, to ItemStatus) []OutboxMessage {
-	org := p.HostOrgID
-	if to == StWaitingCollabReview {
-		org = it.OrgID
+	now := s.clock.Now()
+	var digests []string
+	ch.Outbox, digests = s.stageDigest(ctx, s.store, a.Project, it, t.To, now)
+	done, err := s.apply(ctx, ch)
+	if err == nil {
+		s.memo.wrote(digests, now)
 	}
-	ms, _, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: org}, Page{Limit: MaxPageLimit})
-	if err != nil {
-		return nil
-	}
-	var t *Task
-	if it.TaskID != "" {
-		if got, err := s.store.GetTask(ctx, p.ID, it.TaskID); err == nil {
-			t = &got
-		}
-	}
-	return s.reviewDigest(it, p, t, stageReviewers(ms, p, it, to), s.clock.Now())
+	return done, err
 }
 
 // rejected is the "sent back to you" mail to the item's annotator.
