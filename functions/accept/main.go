@@ -4,7 +4,10 @@ package main
 
 import (
 	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/config/smsecrets"
 	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
-func main() { app.LambdaMain(lambdafn.Accept) }
+// Its environment names secrets by ARN (config.Vars): it reads them from
+// Secrets Manager.
+func main() { app.LambdaMain(lambdafn.Accept, app.WithSecrets(smsecrets.New)) }

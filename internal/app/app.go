@@ -55,7 +55,8 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	sender func(aws.Config, string) mail.Sender
+	sender  func(aws.Config, string) mail.Sender
+	secrets func(aws.Config, string) config.SecretReader
 }
 
 // WithSender makes the mail sender, in AWS, from the AWS configuration and
@@ -64,6 +65,17 @@ type options struct {
 // no Mailer; only the mailer consumer needs one.
 func WithSender(f func(aws.Config, string) mail.Sender) Option {
 	return func(o *options) { o.sender = f }
+}
+
+// WithSecrets makes the reader of the secrets the configuration names by
+// ARN, from the AWS configuration and the SECRETSMANAGER_ENDPOINT override:
+// the functions given a secret's ARN (config.Vars) pass smsecrets.New, so
+// only their binaries link (and start) the Secrets Manager client. Without
+// it New refuses a configuration that names a secret by ARN.
+func WithSecrets[R config.SecretReader](f func(aws.Config, string) R) Option {
+	return func(o *options) {
+		o.secrets = func(c aws.Config, endpoint string) config.SecretReader { return f(c, endpoint) }
+	}
 }
 
 // New builds the clients once and wires everything. The secrets the
@@ -78,7 +90,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	if cfg.NeedsSecrets() {
-		if err := cfg.ReadSecrets(ctx, cfg.SecretsManager(awsCfg)); err != nil {
+		if o.secrets == nil {
+			return nil, fmt.Errorf("the configuration names secrets by ARN (CURSOR_SECRET_ARN, SHARE_LINK_KEY_ARN), and this binary reads none (app.WithSecrets)")
+		}
+		if err := cfg.ReadSecrets(ctx, o.secrets(awsCfg, cfg.SecretsManagerEndpoint)); err != nil {
 			return nil, err
 		}
 	}

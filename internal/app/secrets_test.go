@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/annobridge/annobridge/internal/app"
+	"github.com/annobridge/annobridge/internal/config/smsecrets"
 	"github.com/annobridge/annobridge/internal/devstack"
 )
 
@@ -44,7 +45,7 @@ func TestNewReadsSecretsOnce(t *testing.T) {
 
 	env := map[string]string{"CURSOR_SECRET": "", "CURSOR_SECRET_ARN": cursorARN, "SHARE_LINK_KEY_ARN": keyARN,
 		"SECRETSMANAGER_ENDPOINT": srv.URL, "MAIL_OUTBOX_DIR": t.TempDir()}
-	a, err := app.New(context.Background(), stack.Config(env), slog.New(slog.DiscardHandler))
+	a, err := app.New(context.Background(), stack.Config(env), slog.New(slog.DiscardHandler), app.WithSecrets(smsecrets.New))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +56,15 @@ func TestNewReadsSecretsOnce(t *testing.T) {
 	// A secret that cannot be read stops the cold start, naming the
 	// variable.
 	env["SHARE_LINK_KEY_ARN"] = keyARN + "-gone"
-	_, err = app.New(context.Background(), stack.Config(env), slog.New(slog.DiscardHandler))
+	_, err = app.New(context.Background(), stack.Config(env), slog.New(slog.DiscardHandler), app.WithSecrets(smsecrets.New))
 	if err == nil || !strings.Contains(err.Error(), "SHARE_LINK_KEY_ARN") {
 		t.Fatalf("unreadable secret: %v", err)
+	}
+
+	// A binary that links no secret reader refuses a secret's ARN rather
+	// than run without the secret.
+	_, err = app.New(context.Background(), stack.Config(env), slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "WithSecrets") {
+		t.Fatalf("no secret reader: %v", err)
 	}
 }

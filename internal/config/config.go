@@ -1,6 +1,6 @@
 // Package config reads the typed configuration from the environment (failing
-// fast on bad values), reads the secrets the environment names by ARN from
-// Secrets Manager, and builds the AWS clients, with local endpoint overrides
+// fast on bad values), reads the secrets the environment names by ARN
+// (through a SecretReader: package smsecrets), and builds the AWS clients, with local endpoint overrides
 // for DynamoDB Local and the SQS emulator.
 package config
 
@@ -22,12 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/annobridge/annobridge/internal/lambdafn"
@@ -418,9 +417,13 @@ func checkBaseURL(s string) error {
 	return nil
 }
 
-// SecretReader is the part of the Secrets Manager client ReadSecrets uses.
+// SecretReader reads a secret's string value by ARN: Secrets Manager's
+// GetSecretValue (smsecrets.Reader, which only the functions given an ARN
+// link); ok is false for a secret without a string value. This package
+// imports no Secrets Manager client, so a function that reads no secret
+// does not link one.
 type SecretReader interface {
-	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	SecretString(ctx context.Context, arn string) (value string, ok bool, err error)
 }
 
 // NeedsSecrets reports whether the environment names secrets by ARN that
@@ -435,14 +438,14 @@ func (c Config) NeedsSecrets() bool { return c.CursorSecretARN != "" || c.ShareL
 // (docs/operations.md). Errors name the variable, never the value.
 func (c *Config) ReadSecrets(ctx context.Context, sm SecretReader) error {
 	read := func(name, arn string) (string, error) {
-		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		v, ok, err := sm.SecretString(ctx, arn)
 		if err != nil {
 			return "", fmt.Errorf("config: read the secret %s names: %w", name, err)
 		}
-		if out.SecretString == nil {
+		if !ok {
 			return "", fmt.Errorf("config: the secret %s names has no string value", name)
 		}
-		return strings.TrimSpace(*out.SecretString), nil
+		return strings.TrimSpace(v), nil
 	}
 	if c.CursorSecretARN != "" {
 		v, err := read("CURSOR_SECRET_ARN", c.CursorSecretARN)
@@ -468,44 +471,96 @@ func (c *Config) ReadSecrets(ctx context.Context, sm SecretReader) error {
 	return nil
 }
 
-// AWS loads the SDK configuration. Against local endpoints it uses static
-// dummy credentials and does not resolve account-based endpoints.
-func (c Config) AWS(ctx context.Context) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(c.Region)}
-	if c.Local() {
-		opts = append(opts,
-			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
-			awsconfig.WithAccountIDEndpointMode(aws.AccountIDEndpointModeDisabled),
-		)
+// AWS builds the SDK configuration. It is built here rather than by the
+// SDK's config.LoadDefaultConfig, whose credential chain (shared files,
+// SSO, STS web identity, the container and instance endpoints) links the
+// SSO, SSO OIDC, sign-in and STS clients into every function and starts
+// them in every cold start (docs/benchmarks.md, "Cold start"). What it
+// resolves is what LoadDefaultConfig resolves where these binaries run
+// (config_test holds the two to the same requests):
+//
+//   - the region: AWS_REGION (Load);
+//   - in AWS, the credentials the Lambda runtime puts in the environment
+//     (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; the
+//     SDK's aliases AWS_ACCESS_KEY and AWS_SECRET_KEY, and AWS_ACCOUNT_ID),
+//     read once, as LoadDefaultConfig reads them. No other source is
+//     tried: an environment without them fails each call, naming them;
+//   - against local endpoints (Local), static dummy credentials, and no
+//     account-based endpoints;
+//   - the SDK's standard logger on stderr, and LoadDefaultConfig's
+//     defaults for account-based endpoints (preferred), checksums (when
+//     supported), request compression (from 10 KiB) and the defaults mode
+//     (legacy).
+//
+// The SDK settings only shared config files or other AWS_* variables hold
+// (a profile, AWS_ENDPOINT_URL_*, FIPS or dual-stack endpoints, a CA
+// bundle, AWS_DEFAULTS_MODE) are not read: the template sets none, and
+// this configuration's own endpoints are DYNAMODB_ENDPOINT, SQS_ENDPOINT
+// and SECRETSMANAGER_ENDPOINT.
+func (c Config) AWS(context.Context) (aws.Config, error) {
+	cfg := aws.Config{
+		Region: c.Region,
+		Logger: logging.NewStandardLogger(os.Stderr),
+		// LoadDefaultConfig's defaults where nothing configures them.
+		AccountIDEndpointMode:       aws.AccountIDEndpointModePreferred,
+		RequestChecksumCalculation:  aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation:  aws.ResponseChecksumValidationWhenSupported,
+		RequestMinCompressSizeBytes: 10240,
+		DefaultsMode:                aws.DefaultsModeLegacy,
+		RestrictFilePermissions:     aws.RestrictFilePermissionsUserReadWrite,
+		// More attempts than the SDK's default 3 (with its backoff): a
+		// throttled or failed call is retried in place before the request
+		// or the queue message is given up. A transaction cancelled only
+		// by conflicts with other transactions is retried too (DynamoDB's
+		// advice; the SDK does not by itself): it did not apply, and its
+		// conditions are checked again on the retry.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = AWSMaxAttempts
+				o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(TransactionConflictOnly))
+			})
+		},
+		// Keep as many idle connections to an endpoint as requests run at
+		// once: the SDK's 10 made a loaded API open and close connections,
+		// its p99 1.3× the raw calls' (docs/benchmarks.md); with the pool
+		// it matched them.
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = MaxIdleConns
+			t.MaxIdleConnsPerHost = MaxIdleConns
+		}),
 	}
-	// More attempts than the SDK's default 3 (with its backoff): a
-	// throttled or failed call is retried in place before the request or
-	// the queue message is given up. A transaction cancelled only by
-	// conflicts with other transactions is retried too (DynamoDB's advice;
-	// the SDK does not by itself): it did not apply, and its conditions are
-	// checked again on the retry.
-	opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = AWSMaxAttempts
-			o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(TransactionConflictOnly))
-		})
-	}))
-	// Keep as many idle connections to an endpoint as requests run at
-	// once: the SDK's 10 made a loaded API open and close connections,
-	// its p99 1.3× the raw calls' (docs/benchmarks.md); with the pool it
-	// matched them.
-	opts = append(opts, awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = MaxIdleConns
-		t.MaxIdleConnsPerHost = MaxIdleConns
-	})))
 	if len(c.APIOptions) > 0 {
-		opts = append(opts, awsconfig.WithAPIOptions(c.APIOptions))
+		cfg.APIOptions = append(cfg.APIOptions, c.APIOptions...)
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	if c.Local() {
+		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("local", "local", ""))
+		cfg.AccountIDEndpointMode = aws.AccountIDEndpointModeDisabled
+	} else {
+		cfg.Credentials = aws.NewCredentialsCache(environmentCredentials())
 	}
 	return cfg, nil
+}
+
+// environmentCredentials are the credentials in the process environment,
+// as the SDK's environment configuration reads them.
+func environmentCredentials() aws.CredentialsProvider {
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v := os.Getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	v := aws.Credentials{Source: "EnvConfigCredentials",
+		AccessKeyID: first("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"), SecretAccessKey: first("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")}
+	if !v.HasKeys() {
+		return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{}, errors.New("no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (in Lambda the runtime sets them)")
+		})
+	}
+	v.AccountID, v.SessionToken = os.Getenv("AWS_ACCOUNT_ID"), os.Getenv("AWS_SESSION_TOKEN")
+	return credentials.StaticCredentialsProvider{Value: v, Source: []aws.CredentialSource{aws.CredentialSourceEnvVars}}
 }
 
 // TransactionConflictOnly says a transaction cancelled only because other
@@ -549,16 +604,6 @@ func (c Config) SQS(cfg aws.Config) *sqs.Client {
 	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		if c.SQSEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.SQSEndpoint)
-		}
-	})
-}
-
-// SecretsManager builds the Secrets Manager client (SECRETSMANAGER_ENDPOINT
-// points it elsewhere, for tests and sam local).
-func (c Config) SecretsManager(cfg aws.Config) *secretsmanager.Client {
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if c.SecretsManagerEndpoint != "" {
-			o.BaseEndpoint = aws.String(c.SecretsManagerEndpoint)
 		}
 	})
 }

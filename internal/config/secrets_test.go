@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/annobridge/annobridge/internal/config/smsecrets"
 	"github.com/annobridge/annobridge/internal/lambdafn"
 )
 
@@ -209,8 +210,8 @@ func TestReadSecrets(t *testing.T) {
 		return c
 	}
 	client := func(c Config) SecretReader {
-		return c.SecretsManager(aws.Config{Region: "us-east-1", RetryMaxAttempts: 1,
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+		return smsecrets.New(aws.Config{Region: "us-east-1", RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}, c.SecretsManagerEndpoint)
 	}
 	ctx := context.Background()
 
