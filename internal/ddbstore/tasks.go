@@ -5,7 +5,9 @@ package ddbstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -178,44 +180,58 @@ func (s *Store) GetItems(ctx context.Context, projectID string, itemIDs []string
 }
 
 // ReadTaskAnalytics sums a task's counters over [fromDay, toDay]: in total
-// and per member, in one query of each of the task's counter partitions.
+// and per member, querying the task's counter partitions at once.
 func (s *Store) ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDay, toDay string) (collab.Analytics, map[string]collab.Analytics, error) {
 	from, to := taskStatsRange(fromDay, toDay)
+	shards := spreadKeys(taskStatsOf(projectID, taskID))
+	found := make([][]map[string]types.AttributeValue, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, pk := range shards {
+		wg.Go(func() {
+			in := &dynamodb.QueryInput{TableName: &s.table,
+				KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
+				ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+			for {
+				res, err := s.db.Query(ctx, in)
+				if err != nil {
+					errs[i] = fmt.Errorf("task analytics: %w", err)
+					return
+				}
+				meter(ctx, true, consumed(res.ConsumedCapacity)...)
+				found[i] = append(found[i], res.Items...)
+				if len(res.LastEvaluatedKey) == 0 {
+					return
+				}
+				in.ExclusiveStartKey = res.LastEvaluatedKey
+			}
+		})
+	}
+	wg.Wait()
 	total := collab.NewAnalytics()
+	if err := errors.Join(errs...); err != nil {
+		return total, nil, err
+	}
 	members := map[string]collab.Analytics{}
-	for _, pk := range spreadKeys(taskStatsOf(projectID, taskID)) {
-		in := &dynamodb.QueryInput{TableName: &s.table,
-			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
-			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
-		for {
-			res, err := s.db.Query(ctx, in)
-			if err != nil {
-				return total, nil, fmt.Errorf("task analytics: %w", err)
+	for _, items := range found {
+		for _, item := range items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				return total, nil, err
 			}
-			meter(ctx, true, consumed(res.ConsumedCapacity)...)
-			for _, item := range res.Items {
-				var m map[string]any
-				if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-					return total, nil, err
-				}
-				user := taskStatsUser(fmt.Sprint(m[attrSK]))
-				a, ok := members[user]
-				if !ok {
-					a = collab.NewAnalytics()
-				}
-				for name, v := range m {
-					if f, ok := v.(float64); ok && name != "v" {
-						a.Add(collab.Counter(name), int(f))
-						total.Add(collab.Counter(name), int(f))
-					}
-				}
-				members[user] = a
+			user := taskStatsUser(fmt.Sprint(m[attrSK]))
+			a, ok := members[user]
+			if !ok {
+				a = collab.NewAnalytics()
 			}
-			if len(res.LastEvaluatedKey) == 0 {
-				break
+			for name, v := range m {
+				if f, ok := v.(float64); ok && name != "v" {
+					a.Add(collab.Counter(name), int(f))
+					total.Add(collab.Counter(name), int(f))
+				}
 			}
-			in.ExclusiveStartKey = res.LastEvaluatedKey
+			members[user] = a
 		}
 	}
 	return total, members, nil
