@@ -52,9 +52,23 @@ type Job struct {
 	// Checkpoint: the phase and the cursor within it where the next chunk
 	// starts; a re-run from a checkpoint redoes at most one chunk, and every
 	// write of a chunk is idempotent.
-	Phase   string
-	Cursor  string
+	Phase  string
+	Cursor string
+	// Counts tallies what the job did by kind (a stop: StopTallyOf), saved
+	// with each checkpoint, so a chunk done again counts nothing twice.
+	Counts  map[string]int
 	Version int
+}
+
+// count adds n to one of the job's tallies.
+func (j *Job) count(name string, n int) {
+	if n == 0 {
+		return
+	}
+	if j.Counts == nil {
+		j.Counts = map[string]int{}
+	}
+	j.Counts[name] += n
 }
 
 // Chunk and run budgets of the jobs consumer.

@@ -371,12 +371,13 @@ type OutboxMessage struct {
 // ItemChange is one transition (or edit) of an item, written in one
 // transaction conditioned on the item's version.
 type ItemChange struct {
-	Before Item
-	After  Item
-	Event  *ItemEvent
-	Stats  []StatDelta
-	Outbox []OutboxMessage
-	Audit  *AuditEntry
+	Before    Item
+	After     Item
+	Event     *ItemEvent
+	Stats     []StatDelta
+	OrgReview *OrgReviewDelta // a review decision's count in its org's review metrics
+	Outbox    []OutboxMessage
+	Audit     *AuditEntry
 }
 
 // Analytics are one member's review figures over a date range.

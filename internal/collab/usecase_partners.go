@@ -73,7 +73,7 @@ func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID strin
 	}
 	for _, st := range returnStatuses() {
 		for cursor := ""; ; {
-			_, _, next, err := s.returnItemsPage(ctx, p, orgID, st, cursor)
+			_, _, _, next, err := s.returnItemsPage(ctx, p, orgID, st, cursor)
 			if err != nil {
 				return err
 			}
@@ -93,10 +93,10 @@ func (s *Partners) returnItemsToHost(ctx context.Context, projectID, orgID strin
 // final, or gone) is left alone, so a page done twice changes nothing
 // twice. It answers how many items it listed and returned, and the next
 // page's cursor.
-func (s *Partners) returnItemsPage(ctx context.Context, p Project, orgID string, st ItemStatus, cursor string) (listed, returned int, next string, err error) {
+func (s *Partners) returnItemsPage(ctx context.Context, p Project, orgID string, st ItemStatus, cursor string) (listed, returned, dropped int, next string, err error) {
 	page, next, err := s.store.ListItems(ctx, p.ID, st, orgID, "", Page{Limit: JobChunk, Cursor: cursor})
 	if err != nil || len(page) == 0 {
-		return 0, 0, next, err
+		return 0, 0, 0, next, err
 	}
 	ids := make([]string, len(page))
 	for i, it := range page {
@@ -104,51 +104,55 @@ func (s *Partners) returnItemsPage(ctx context.Context, p Project, orgID string,
 	}
 	now, err := s.store.GetItems(ctx, p.ID, ids)
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, 0, "", err
 	}
 	for _, id := range ids {
 		it, ok := now[id]
-		moved, err := s.returnItem(ctx, p, orgID, it, ok)
+		moved, pending, err := s.returnItem(ctx, p, orgID, it, ok)
 		if err != nil {
-			return 0, 0, "", err
+			return 0, 0, 0, "", err
 		}
 		if moved {
 			returned++
 		}
+		if moved && pending {
+			dropped++
+		}
 	}
-	return len(page), returned, next, nil
+	return len(page), returned, dropped, next, nil
 }
 
 // returnItem hands one item (as just read) back. A change that collides
 // with another one of the item is tried again on a fresh read, never
 // skipped.
-func (s *Partners) returnItem(ctx context.Context, p Project, orgID string, it Item, found bool) (bool, error) {
-	var err error
+// It reports whether the item moved, and whether a handoff of it was under
+// way (and so dropped).
+func (s *Partners) returnItem(ctx context.Context, p Project, orgID string, it Item, found bool) (moved, pending bool, err error) {
 	for attempt := range returnAttempts {
 		if attempt > 0 {
 			got, gerr := s.store.GetItems(ctx, p.ID, []string{it.ID})
 			if gerr != nil {
-				return false, gerr
+				return false, false, gerr
 			}
 			it, found = got[it.ID]
 		}
 		t, ok := ReturnToHost(it.Status)
 		if !found || !ok || it.OrgID != orgID || it.OrgID == p.HostOrgID {
-			return false, nil // gone, final, or not the leaving org's (any more)
+			return false, false, nil // gone, final, or not the leaving org's (any more)
 		}
 		if err = s.store.ApplyItemChange(ctx, s.returnChange(p, orgID, it, t)); err == nil {
-			return true, nil
+			return true, it.PendingHandoff != "", nil
 		}
 		if !IsCode(err, CodeConflict) {
-			return false, err
+			return false, false, err
 		}
 		select {
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return false, false, ctx.Err()
 		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
 		}
 	}
-	return false, fmt.Errorf("item %s kept changing while it returned to the host: %w", it.ID, err)
+	return false, false, fmt.Errorf("item %s kept changing while it returned to the host: %w", it.ID, err)
 }
 
 // returnChange is the change handing an item back to the host.
@@ -203,39 +207,20 @@ func (s *Partners) ListProjectPartners(ctx context.Context, c Caller, projectID 
 // under way, it answers the same job (and queues a run of it again, so a
 // retry finishes what a lost message left).
 func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, orgID string) (Job, error) {
-	p, st, err := s.rights.LoadStanding(ctx, projectID, c.UserID)
+	p, hostOwner, refused, err := s.stopStanding(ctx, c, projectID, orgID)
 	if err != nil {
 		return Job{}, err
 	}
-	e := st.Resolve()
-	hostOwner := e.Can(ActPartnersManage) == Allow
-	partnerSide := e.Side == SideExternal && e.OrgID == orgID && e.Role.Rank() >= RoleAnnotationManager.Rank()
-	if !hostOwner && !partnerSide {
-		ok, err := s.hasWorkforce(ctx, c, orgID)
-		if err != nil {
-			return Job{}, err
-		}
-		partnerSide = ok && orgID != p.HostOrgID
-	}
-	if !hostOwner && !partnerSide {
+	if refused != nil {
 		// The one who started a stop (whose standing may have gone with
 		// it) asks again: their job.
 		if j, ok, err := s.stopStartedBy(ctx, c, projectID, orgID); err != nil || ok {
 			return j, err
 		}
-		if e.None() || e.Side == SideExternal {
-			return Job{}, Errorf(CodeNotFound, "project %q not found", projectID)
-		}
-		return Job{}, Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration")
+		return Job{}, refused
 	}
 	for attempt := 1; ; attempt++ {
-		pa, err := s.store.GetPartnerRecord(ctx, projectID, orgID)
-		if IsCode(err, CodeNotFound) {
-			if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(projectID) && hostOwner {
-				return Job{}, Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
-			}
-			return Job{}, Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
-		}
+		pa, err := s.stoppablePartner(ctx, p, orgID, hostOwner)
 		if err != nil {
 			return Job{}, err
 		}
@@ -263,6 +248,126 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 			return Job{}, err
 		}
 	}
+}
+
+// stopStanding is who the caller is to a stop of orgID's partnership: the
+// host's owner (partners.manage), or the partner's side (its manager on the
+// project, or an owner or admin of the partner org); refused says why
+// anyone else may not (not found to those outside, forbidden to the host's
+// other members).
+func (s *Partners) stopStanding(ctx context.Context, c Caller, projectID, orgID string) (p Project, hostOwner bool, refused, err error) {
+	p, st, err := s.rights.LoadStanding(ctx, projectID, c.UserID)
+	if err != nil {
+		return p, false, nil, err
+	}
+	e := st.Resolve()
+	hostOwner = e.Can(ActPartnersManage) == Allow
+	partnerSide := e.Side == SideExternal && e.OrgID == orgID && e.Role.Rank() >= RoleAnnotationManager.Rank()
+	if !hostOwner && !partnerSide {
+		ok, err := s.hasWorkforce(ctx, c, orgID)
+		if err != nil {
+			return p, false, nil, err
+		}
+		partnerSide = ok && orgID != p.HostOrgID
+	}
+	switch {
+	case hostOwner || partnerSide:
+		return p, hostOwner, nil, nil
+	case e.None() || e.Side == SideExternal:
+		return p, false, Errorf(CodeNotFound, "project %q not found", projectID), nil
+	}
+	return p, false, Errorf(CodeForbidden, "only the host's owner or the partner's manager stops a collaboration"), nil
+}
+
+// stoppablePartner reads the partner a stop ends: not found when the org is
+// none (a conflict, to the host's owner, when it collaborates through the
+// workspace instead).
+func (s *Partners) stoppablePartner(ctx context.Context, p Project, orgID string, hostOwner bool) (Partner, error) {
+	pa, err := s.store.GetPartnerRecord(ctx, p.ID, orgID)
+	if IsCode(err, CodeNotFound) {
+		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(p.ID) && hostOwner {
+			return pa, Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
+		}
+		return pa, Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)
+	}
+	return pa, err
+}
+
+// PreviewStop answers what stopping orgID's partnership would do now,
+// changing nothing (DELETE …?dryRun=true): the caller may stop it, and the
+// figures are those the stop job then tallies (StopTallyOf), if nothing
+// changes in between. A stop under way is a conflict.
+func (s *Partners) PreviewStop(ctx context.Context, c Caller, projectID, orgID string) (StopTally, error) {
+	p, hostOwner, refused, err := s.stopStanding(ctx, c, projectID, orgID)
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return StopTally{}, err
+	}
+	pa, err := s.stoppablePartner(ctx, p, orgID, hostOwner)
+	if err != nil {
+		return StopTally{}, err
+	}
+	if pa.StoppingJob != "" {
+		return StopTally{}, Errorf(CodeConflict, "the stop of this partner is under way: see /jobs/%s", pa.StoppingJob)
+	}
+	out := StopTally{Items: map[ItemStatus]int{}}
+	for cursor := ""; ; {
+		ms, next, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: orgID}, Page{Limit: MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return StopTally{}, err
+		}
+		out.Members += len(ms)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for _, st := range returnStatuses() {
+		for cursor := ""; ; {
+			items, next, err := s.store.ListItems(ctx, p.ID, st, orgID, "", Page{Limit: MaxPageLimit, Cursor: cursor})
+			if err != nil {
+				return StopTally{}, err
+			}
+			for _, it := range items {
+				out.Items[st]++
+				if it.PendingHandoff != "" {
+					out.PendingHandoffs++
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// StopTally is what a partner's stop does: the org's project memberships
+// it ends, its in-flight items it returns to the host by status, and how
+// many of those had a handoff under way (dropped).
+type StopTally struct {
+	Members         int
+	Items           map[ItemStatus]int
+	PendingHandoffs int
+}
+
+// The stop job's tallies (Job.Counts).
+const (
+	tallyMembers = "members"
+	tallyItems   = "items."
+	tallyPending = "pendingHandoffs"
+)
+
+// StopTallyOf is what a stop_partner job has done so far.
+func StopTallyOf(j Job) StopTally {
+	out := StopTally{Members: j.Counts[tallyMembers], Items: map[ItemStatus]int{}, PendingHandoffs: j.Counts[tallyPending]}
+	for name, n := range j.Counts {
+		if st, ok := strings.CutPrefix(name, tallyItems); ok {
+			out.Items[ItemStatus(st)] = n
+		}
+	}
+	return out
 }
 
 // stopAttempts bounds how often a stop reads the partner again after a
@@ -360,6 +465,7 @@ func (s *Partners) stopChunk(ctx context.Context, j *Job) (bool, error) {
 		if err := s.store.DeleteProjectMembers(ctx, ms); err != nil {
 			return false, err
 		}
+		j.count(tallyMembers, len(ms))
 		stopProgress(j, len(ms), len(ms), next, stopItems+string(returnStatuses()[0]))
 	case strings.HasPrefix(j.Phase, stopItems):
 		st := ItemStatus(strings.TrimPrefix(j.Phase, stopItems))
@@ -368,10 +474,12 @@ func (s *Partners) stopChunk(ctx context.Context, j *Job) (bool, error) {
 		if at < 0 {
 			return false, fmt.Errorf("stop job %s: unknown phase %q", j.ID, j.Phase)
 		}
-		listed, returned, next, err := s.returnItemsPage(ctx, p, j.OrgID, st, j.Cursor)
+		listed, returned, dropped, next, err := s.returnItemsPage(ctx, p, j.OrgID, st, j.Cursor)
 		if err != nil {
 			return false, err
 		}
+		j.count(tallyItems+string(st), returned)
+		j.count(tallyPending, dropped)
 		then := stopNotices
 		if at+1 < len(statuses) {
 			then = stopItems + string(statuses[at+1])

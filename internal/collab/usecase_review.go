@@ -28,6 +28,10 @@ type ItemStore interface {
 	AddComment(ctx context.Context, c Comment) error
 	ListComments(ctx context.Context, itemID string, since time.Time, p Page) ([]Comment, string, error)
 	ReadAnalytics(ctx context.Context, projectID, userID, fromDay, toDay string) (Analytics, error)
+	// ReadOrgReviewCounts sums the review metrics' counters per org.
+	ReadOrgReviewCounts(ctx context.Context, projectID, fromDay, toDay string) (map[string]map[Counter]int, error)
+	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
+	GetOrg(ctx context.Context, orgID string) (Org, error)
 	GetProjectMember(ctx context.Context, projectID, userID string) (ProjectMember, error)
 	ListProjectMembers(ctx context.Context, projectID string, f MemberFilter, p Page) ([]ProjectMember, string, error)
 	GetTask(ctx context.Context, projectID, taskID string) (Task, error)
@@ -344,7 +348,7 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 		After: map[string]any{"itemId": it.ID, "comment": comment}}
 	if !t.Handoff {
 		ch := s.change(a, c, it, t.To, comment, counts)
-		ch.Audit = audit
+		ch.Audit, ch.OrgReview = audit, orgReviewDelta(a, t, it, now)
 		if t.To == StWaitingChange {
 			ch.Outbox = s.rejected(ctx, a.Project, it, comment)
 		}
@@ -363,7 +367,7 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 	body, _ := json.Marshal(msg)
 	after := it
 	after.PendingHandoff = tid
-	ch := ItemChange{Before: it, After: after, Audit: audit,
+	ch := ItemChange{Before: it, After: after, Audit: audit, OrgReview: orgReviewDelta(a, t, it, now),
 		Outbox: []OutboxMessage{{ID: tid, Queue: QueueHandoff, Group: it.ID, Kind: KindHandoff, Body: body, At: now}}}
 	if it.AssigneeID != "" {
 		ch.Stats = []StatDelta{{ProjectID: projectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now), Counts: counts}}
@@ -427,14 +431,9 @@ const AnalyticsDefaultDays = 30
 // MemberAnalytics reads a member's figures over [from, to] (days), for
 // whoever may view that member; zero dates take the defaults.
 func (s *Review) MemberAnalytics(ctx context.Context, c Caller, projectID, userID string, from, to time.Time) (Analytics, error) {
-	if to.IsZero() {
-		to = s.clock.Now()
-	}
-	if from.IsZero() {
-		from = to.AddDate(0, 0, -AnalyticsDefaultDays)
-	}
-	if to.Before(from) {
-		return Analytics{}, invalid("to", "must not be before from")
+	from, to, err := analyticsDays(from, to, s.clock.Now())
+	if err != nil {
+		return Analytics{}, err
 	}
 	a, err := s.access(ctx, c, projectID)
 	if err != nil {

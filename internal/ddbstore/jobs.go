@@ -16,41 +16,42 @@ import (
 type jobRow struct {
 	keys
 	meta
-	ID          string    `dynamodbav:"id"`
-	Kind        string    `dynamodbav:"kind"`
-	Status      string    `dynamodbav:"status"`
-	WorkspaceID string    `dynamodbav:"workspaceId"`
-	OrgID       string    `dynamodbav:"orgId"`
-	Role        string    `dynamodbav:"role,omitempty"`
-	ProjectID   string    `dynamodbav:"projectId,omitempty"`
-	TaskID      string    `dynamodbav:"taskId,omitempty"`
-	Targets     []string  `dynamodbav:"targets,omitempty"`
-	CreatedBy   string    `dynamodbav:"createdBy"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
-	Done        int       `dynamodbav:"done"`
-	Total       int       `dynamodbav:"total"`
-	Written     int       `dynamodbav:"written"`
-	Errors      []string  `dynamodbav:"errors,omitempty"`
-	Reason      string    `dynamodbav:"reason,omitempty"`
-	Failures    int       `dynamodbav:"failures,omitempty"`
-	LastError   string    `dynamodbav:"lastError,omitempty"`
-	Phase       string    `dynamodbav:"phase,omitempty"`
-	Cursor      string    `dynamodbav:"cursor,omitempty"`
+	ID          string         `dynamodbav:"id"`
+	Kind        string         `dynamodbav:"kind"`
+	Status      string         `dynamodbav:"status"`
+	WorkspaceID string         `dynamodbav:"workspaceId"`
+	OrgID       string         `dynamodbav:"orgId"`
+	Role        string         `dynamodbav:"role,omitempty"`
+	ProjectID   string         `dynamodbav:"projectId,omitempty"`
+	TaskID      string         `dynamodbav:"taskId,omitempty"`
+	Targets     []string       `dynamodbav:"targets,omitempty"`
+	CreatedBy   string         `dynamodbav:"createdBy"`
+	CreatedAt   time.Time      `dynamodbav:"createdAt"`
+	UpdatedAt   time.Time      `dynamodbav:"updatedAt"`
+	Done        int            `dynamodbav:"done"`
+	Total       int            `dynamodbav:"total"`
+	Written     int            `dynamodbav:"written"`
+	Errors      []string       `dynamodbav:"errors,omitempty"`
+	Reason      string         `dynamodbav:"reason,omitempty"`
+	Failures    int            `dynamodbav:"failures,omitempty"`
+	LastError   string         `dynamodbav:"lastError,omitempty"`
+	Phase       string         `dynamodbav:"phase,omitempty"`
+	Cursor      string         `dynamodbav:"cursor,omitempty"`
+	Counts      map[string]int `dynamodbav:"counts,omitempty"`
 }
 
 func toJobRow(j collab.Job) jobRow {
 	return jobRow{keys: jobKey(j.ID), meta: meta{Type: "job", Version: j.Version}, ID: j.ID, Kind: string(j.Kind),
 		Status: string(j.Status), WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Role: string(j.Role), ProjectID: j.ProjectID, TaskID: j.TaskID, Targets: j.Targets, CreatedBy: j.CreatedBy,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Done: j.Done, Total: j.Total, Written: j.Written, Errors: j.Errors,
-		Reason: j.Reason, Failures: j.Failures, LastError: j.LastError, Phase: j.Phase, Cursor: j.Cursor}
+		Reason: j.Reason, Failures: j.Failures, LastError: j.LastError, Phase: j.Phase, Cursor: j.Cursor, Counts: j.Counts}
 }
 
 func (r jobRow) domain() collab.Job {
 	return collab.Job{ID: r.ID, Kind: collab.JobKind(r.Kind), Status: collab.JobStatus(r.Status), WorkspaceID: r.WorkspaceID,
 		OrgID: r.OrgID, Role: collab.WorkspaceRole(r.Role), ProjectID: r.ProjectID, TaskID: r.TaskID, Targets: r.Targets, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Done: r.Done, Total: r.Total, Written: r.Written, Errors: r.Errors, Reason: r.Reason, Failures: r.Failures, LastError: r.LastError,
-		Phase: r.Phase, Cursor: r.Cursor, Version: r.Version}
+		Phase: r.Phase, Cursor: r.Cursor, Counts: r.Counts, Version: r.Version}
 }
 
 // CreateJob writes a new job with its audit entries.

@@ -514,16 +514,29 @@ func taskStatsOf(projectID, taskID string) (base string) {
 	return prefixStats + projectID + "#" + prefixTask + taskID
 }
 
-// taskStatsRange is the sort keys that bound [fromDay, toDay] in each of a
-// task's counter partitions.
-func taskStatsRange(fromDay, toDay string) (from, to string) {
+// counterDays is the sort keys that bound [fromDay, toDay] in each of the
+// partitions of a task's counters or a project's review metrics.
+func counterDays(fromDay, toDay string) (from, to string) {
 	return prefixDay + fromDay, prefixDay + toDay + "#~"
 }
 
-// taskStatsUser reads the member back from a task counter's sort key.
-func taskStatsUser(sk string) string {
-	if i := strings.Index(sk, "#"+prefixUser); i >= 0 {
-		return sk[i+1+len(prefixUser):]
+// orgReviewStatsKey: a project's review metrics, one row per org and day
+// in each of the SpreadShards partitions (by item: one partner's decisions
+// are the whole project's at worst).
+func orgReviewStatsKey(projectID, orgID, itemID, day string) keys {
+	return keys{PK: spread(orgReviewStatsOf(projectID), itemID), SK: prefixDay + day + infixOrg + orgID}
+}
+
+// orgReviewStatsOf is the base of a project's review-metrics partitions.
+func orgReviewStatsOf(projectID string) (base string) { return prefixStats + projectID + "#ORGREVIEW" }
+
+// counterOwner reads back whose counters a counter row of a task
+// (…#USER#u) or of the review metrics (…#ORG#o) holds.
+func counterOwner(sk string) string {
+	for _, infix := range []string{"#" + prefixUser, infixOrg} {
+		if i := strings.Index(sk, infix); i >= 0 {
+			return sk[i+len(infix):]
+		}
 	}
 	return ""
 }

@@ -147,7 +147,7 @@ func (s *Store) DeleteProject(ctx context.Context, p collab.Project) (int, error
 	}
 	// Members and tasks keep their analytics counters in partitions of
 	// their own.
-	var subs []string
+	subs := spreadKeys(orgReviewStatsOf(p.ID))
 	for _, k := range rest {
 		switch {
 		case strings.HasPrefix(k.SK, prefixMember):

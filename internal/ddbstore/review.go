@@ -39,7 +39,7 @@ func (s *Store) ApplyItemChange(ctx context.Context, ch collab.ItemChange) error
 	if err != nil {
 		return err
 	}
-	items = append(items, s.statWrites(ch.Stats)...)
+	items = append(items, s.statWrites(ch.Stats, ch.OrgReview)...)
 	return s.transact(ctx, items...)
 }
 
@@ -49,6 +49,7 @@ func (s *Store) ApplyItemChange(ctx context.Context, ch collab.ItemChange) error
 func (s *Store) ApplyItemChanges(ctx context.Context, chs []collab.ItemChange, audit ...collab.AuditEntry) error {
 	var items []txItem
 	var stats []collab.StatDelta
+	var reviews []*collab.OrgReviewDelta
 	for _, ch := range chs {
 		w, err := s.itemChangeWrites(ch)
 		if err != nil {
@@ -56,8 +57,9 @@ func (s *Store) ApplyItemChanges(ctx context.Context, chs []collab.ItemChange, a
 		}
 		items = append(items, w...)
 		stats = append(stats, ch.Stats...)
+		reviews = append(reviews, ch.OrgReview)
 	}
-	items = append(items, s.statWrites(stats)...)
+	items = append(items, s.statWrites(stats, reviews...)...)
 	return s.transactAudited(ctx, audit, items...)
 }
 
@@ -101,9 +103,10 @@ func (s *Store) itemChangeWrites(ch collab.ItemChange) ([]txItem, error) {
 }
 
 // statWrites adds counters: one row per member and day, and for an item in
-// a task one per task, member and day too. Deltas on the same row are
-// merged first.
-func (s *Store) statWrites(stats []collab.StatDelta) []txItem {
+// a task one per task, member and day too; and the review metrics' row of
+// the org and day (in its item's shard). Deltas on the same row are merged
+// first.
+func (s *Store) statWrites(stats []collab.StatDelta, reviews ...*collab.OrgReviewDelta) []txItem {
 	type row struct {
 		k      keys
 		counts map[collab.Counter]int
@@ -125,6 +128,11 @@ func (s *Store) statWrites(stats []collab.StatDelta) []txItem {
 		add(statsKey(d.ProjectID, d.UserID, d.Day), d.Counts)
 		if d.TaskID != "" {
 			add(taskStatsKey(d.ProjectID, d.TaskID, d.UserID, d.Day), d.Counts)
+		}
+	}
+	for _, d := range reviews {
+		if d != nil {
+			add(orgReviewStatsKey(d.ProjectID, d.OrgID, d.ItemID, d.Day), d.Counts)
 		}
 	}
 	var items []txItem

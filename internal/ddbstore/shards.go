@@ -118,21 +118,28 @@ func (s *Store) queryShards(ctx context.Context, q queryInput, out any) (string,
 	return s.cursors.encode(scope, map[string]types.AttributeValue{cursorAfter: str(next)})
 }
 
-// allShardRows reads every row of every shard of q.pk (spreadKeys), at
-// most max in all (0: no bound), in no particular order.
+// allShardRows reads every row of every shard of q.pk (spreadKeys), the
+// shards at once, at most max in each (0: no bound), in no particular
+// order.
 func allShardRows[R any](ctx context.Context, s *Store, q queryInput, max int) ([]R, error) {
+	shards := spreadKeys(q.pk)
+	found := make([][]R, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, pk := range shards {
+		wg.Go(func() {
+			sq := q
+			sq.pk = pk
+			found[i], errs[i] = allRows[R](ctx, s, sq, max)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []R
-	for _, pk := range spreadKeys(q.pk) {
-		sq := q
-		sq.pk = pk
-		rows, err := allRows[R](ctx, s, sq, max)
-		if err != nil {
-			return nil, err
-		}
+	for _, rows := range found {
 		out = append(out, rows...)
-		if max > 0 && len(out) > max {
-			return nil, fmt.Errorf("query %s: more than %d items", q.pk, max)
-		}
 	}
 	return out, nil
 }

@@ -180,10 +180,36 @@ func (s *Store) GetItems(ctx context.Context, projectID string, itemIDs []string
 }
 
 // ReadTaskAnalytics sums a task's counters over [fromDay, toDay]: in total
-// and per member, querying the task's counter partitions at once.
+// and per member.
 func (s *Store) ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDay, toDay string) (collab.Analytics, map[string]collab.Analytics, error) {
-	from, to := taskStatsRange(fromDay, toDay)
-	shards := spreadKeys(taskStatsOf(projectID, taskID))
+	total := collab.NewAnalytics()
+	sums, err := s.sumCounters(ctx, taskStatsOf(projectID, taskID), fromDay, toDay)
+	if err != nil {
+		return total, nil, err
+	}
+	members := map[string]collab.Analytics{}
+	for user, counts := range sums {
+		a := collab.NewAnalytics()
+		for c, v := range counts {
+			a.Add(c, v)
+			total.Add(c, v)
+		}
+		members[user] = a
+	}
+	return total, members, nil
+}
+
+// ReadOrgReviewCounts sums a project's review-metrics counters over
+// [fromDay, toDay], per org.
+func (s *Store) ReadOrgReviewCounts(ctx context.Context, projectID, fromDay, toDay string) (map[string]map[collab.Counter]int, error) {
+	return s.sumCounters(ctx, orgReviewStatsOf(projectID), fromDay, toDay)
+}
+
+// sumCounters sums the counter rows of [fromDay, toDay] in every shard of
+// base (queried at once), per owner (counterOwner).
+func (s *Store) sumCounters(ctx context.Context, base, fromDay, toDay string) (map[string]map[collab.Counter]int, error) {
+	from, to := counterDays(fromDay, toDay)
+	shards := spreadKeys(base)
 	found := make([][]map[string]types.AttributeValue, len(shards))
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
@@ -196,7 +222,7 @@ func (s *Store) ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDa
 			for {
 				res, err := s.db.Query(ctx, in)
 				if err != nil {
-					errs[i] = fmt.Errorf("task analytics: %w", err)
+					errs[i] = fmt.Errorf("counters %s: %w", pk, err)
 					return
 				}
 				meter(ctx, true, consumed(res.ConsumedCapacity)...)
@@ -209,30 +235,28 @@ func (s *Store) ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDa
 		})
 	}
 	wg.Wait()
-	total := collab.NewAnalytics()
 	if err := errors.Join(errs...); err != nil {
-		return total, nil, err
+		return nil, err
 	}
-	members := map[string]collab.Analytics{}
+	sums := map[string]map[collab.Counter]int{}
 	for _, items := range found {
 		for _, item := range items {
 			var m map[string]any
 			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-				return total, nil, err
+				return nil, err
 			}
-			user := taskStatsUser(fmt.Sprint(m[attrSK]))
-			a, ok := members[user]
+			owner := counterOwner(fmt.Sprint(m[attrSK]))
+			counts, ok := sums[owner]
 			if !ok {
-				a = collab.NewAnalytics()
+				counts = map[collab.Counter]int{}
+				sums[owner] = counts
 			}
 			for name, v := range m {
 				if f, ok := v.(float64); ok && name != "v" {
-					a.Add(collab.Counter(name), int(f))
-					total.Add(collab.Counter(name), int(f))
+					counts[collab.Counter(name)] += int(f)
 				}
 			}
-			members[user] = a
 		}
 	}
-	return total, members, nil
+	return sums, nil
 }

@@ -143,19 +143,38 @@ func writeJob(w http.ResponseWriter, j collab.Job) {
 
 // jobJSON is a background job's progress.
 type jobJSON struct {
-	ID          string    `json:"id"`
-	Kind        string    `json:"kind"`
-	Status      string    `json:"status"`
-	Done        int       `json:"done"`
-	Total       int       `json:"total"`
-	Written     int       `json:"written"`
-	Errors      []string  `json:"errors"`
-	WorkspaceID string    `json:"workspaceId"`
-	OrgID       string    `json:"orgId"`
-	ProjectID   string    `json:"projectId,omitempty"`
-	TaskID      string    `json:"taskId,omitempty"`
-	Reason      string    `json:"reason,omitempty" doc:"Why a failed job failed."`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string         `json:"id"`
+	Kind        string         `json:"kind"`
+	Status      string         `json:"status"`
+	Done        int            `json:"done"`
+	Total       int            `json:"total"`
+	Written     int            `json:"written"`
+	Errors      []string       `json:"errors"`
+	WorkspaceID string         `json:"workspaceId"`
+	OrgID       string         `json:"orgId"`
+	ProjectID   string         `json:"projectId,omitempty"`
+	TaskID      string         `json:"taskId,omitempty"`
+	Reason      string         `json:"reason,omitempty" doc:"Why a failed job failed."`
+	UpdatedAt   time.Time      `json:"updatedAt"`
+	Result      *stopTallyJSON `json:"result,omitempty" doc:"A partner's stop (stop_partner): what it has done so far, in the shape of its dry run."`
+}
+
+// stopTallyJSON is what a partner's stop does (its dry run) or did (its
+// job's result).
+type stopTallyJSON struct {
+	Members         int            `json:"members" doc:"The org's project memberships that end."`
+	Items           map[string]int `json:"items" doc:"The org's in-flight items that return to the host, by status."`
+	PendingHandoffs int            `json:"pendingHandoffs" doc:"Of those, items whose handoff was under way (dropped: the item returns instead)."`
+}
+
+func toStopTallyJSON(t collab.StopTally) stopTallyJSON {
+	out := stopTallyJSON{Members: t.Members, Items: map[string]int{}, PendingHandoffs: t.PendingHandoffs}
+	for st, n := range t.Items {
+		if n > 0 {
+			out.Items[string(st)] = n
+		}
+	}
+	return out
 }
 
 func (a *API) addAllUsers(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
@@ -195,6 +214,10 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 		Errors: errs, WorkspaceID: j.WorkspaceID, OrgID: j.OrgID, Reason: j.Reason, UpdatedAt: j.UpdatedAt}
 	if j.TaskID != "" {
 		out.ProjectID, out.TaskID = j.ProjectID, j.TaskID
+	}
+	if j.Kind == collab.JobStopPartner {
+		res := toStopTallyJSON(collab.StopTallyOf(j))
+		out.ProjectID, out.Result = j.ProjectID, &res
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -274,6 +297,18 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 // stopPartner answers 202 with the stop job (the same job while a stop is
 // under way).
 func (a *API) stopPartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	switch v := r.URL.Query().Get("dryRun"); v {
+	case "", "false":
+	case "true":
+		t, err := a.svc.Partners.PreviewStop(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, toStopTallyJSON(t))
+		return nil
+	default:
+		return invalidField("dryRun", "must be true or false")
+	}
 	j, err := a.svc.Partners.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"))
 	if err != nil {
 		return err

@@ -129,6 +129,21 @@ func TestStopPartnerReturnsEveryItemAsAJob(t *testing.T) {
 	}
 	hostItem := call(t, "POST", P+"/items", tm.owner.token, map[string]string{"name": "host.jpg"}).want(t, 201)
 
+	// The dry run says what the stop will do and changes nothing; only
+	// those who may stop ask it.
+	dry := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true", tm.amExt.token, nil).want(t, 200)
+	wantItems := map[string]any{"new": 1.0, "in_progress": 1.0, "waiting_for_collaborator_review": 2.0, "waiting_for_owner_review": 1.0}
+	if fmt.Sprint(dry.body["items"]) != fmt.Sprint(wantItems) || dry.body["pendingHandoffs"] != 1.0 || dry.body["members"].(float64) < 3 {
+		t.Fatalf("dry run %s", dry.raw)
+	}
+	if again := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true", tm.owner.token, nil).want(t, 200); string(again.raw) != string(dry.raw) {
+		t.Fatalf("the host's dry run %s, the partner's %s", again.raw, dry.raw)
+	}
+	call(t, "GET", P, tm.annExt.token, nil).want(t, 200)
+	call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true", tm.dev.token, nil).problem(t, 403, "")
+	call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true", tm.annExt.token, nil).problem(t, 404, "")
+	call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=maybe", tm.owner.token, nil).problem(t, 400, "dryRun")
+
 	// The partner's manager (its org's owner) stops: access ends at once.
 	r := call(t, "DELETE", P+"/partners/"+tm.partnerOrg, tm.amExt.token, nil).want(t, 202)
 	job := r.str("jobId")
@@ -140,6 +155,11 @@ func TestStopPartnerReturnsEveryItemAsAJob(t *testing.T) {
 		done.body["written"].(float64) < 8 {
 		t.Fatalf("job %s", done.raw)
 	}
+	// It did what its dry run said.
+	if fmt.Sprint(done.body["result"]) != fmt.Sprint(dry.body) {
+		t.Fatalf("the stop did %v, its dry run said %v", done.body["result"], dry.body)
+	}
+	call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true", tm.owner.token, nil).problem(t, 404, "")
 	// The workspace's admin reads it too; nobody else.
 	call(t, "GET", "/jobs/"+job, tm.owner.token, nil).want(t, 200)
 	for _, u := range []actor{tm.dev, tm.annExt, tm.tenant} {

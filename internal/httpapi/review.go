@@ -364,3 +364,41 @@ func (a *API) memberAnalytics(w http.ResponseWriter, r *http.Request, c collab.C
 	writeJSON(w, http.StatusOK, memberAnalyticsJSON{r.PathValue("userId"), from.Format("2006-01-02"), to.Format("2006-01-02"), toAnalyticsJSON(an)})
 	return nil
 }
+
+// reviewMetricsJSON is a project's review metrics per partner org over a
+// range of days.
+type reviewMetricsJSON struct {
+	From  string                 `json:"from"`
+	To    string                 `json:"to"`
+	Items []orgReviewMetricsJSON `json:"items"`
+}
+
+// orgReviewMetricsJSON is one org's row; a rate is null when nothing was
+// reviewed (approved) to divide by.
+type orgReviewMetricsJSON struct {
+	OrgID              string   `json:"orgId"`
+	OrgName            string   `json:"orgName"`
+	ReviewedAtOwnStage int      `json:"reviewedAtOwnStage" doc:"Items the org's reviewers approved or rejected at its own review stage."`
+	ApprovedAtOwnStage int      `json:"approvedAtOwnStage" doc:"Of those, approved (and so sent to the host's final review)."`
+	ApprovalRate       *float64 `json:"approvalRate" doc:"approvedAtOwnStage / reviewedAtOwnStage; null when nothing was reviewed."`
+	OverturnedByHost   int      `json:"overturnedByHost" doc:"Items the org approved that the host rejected at its final review."`
+	OverturnRate       *float64 `json:"overturnRate" doc:"overturnedByHost / approvedAtOwnStage; null when nothing was approved."`
+}
+
+func (a *API) reviewMetrics(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	from, to, err := analyticsRange(r)
+	if err != nil {
+		return err
+	}
+	from, to, rows, err := a.svc.Review.ReviewMetrics(r.Context(), c, r.PathValue("projectId"), from, to)
+	if err != nil {
+		return err
+	}
+	out := reviewMetricsJSON{From: from.Format("2006-01-02"), To: to.Format("2006-01-02"), Items: make([]orgReviewMetricsJSON, len(rows))}
+	for i, m := range rows {
+		out.Items[i] = orgReviewMetricsJSON{OrgID: m.OrgID, OrgName: m.OrgName, ReviewedAtOwnStage: m.ReviewedAtOwnStage,
+			ApprovedAtOwnStage: m.ApprovedAtOwnStage, ApprovalRate: m.ApprovalRate, OverturnedByHost: m.OverturnedByHost, OverturnRate: m.OverturnRate}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -133,6 +133,30 @@ func TestTwoStageReviewWithRejectionLoop(t *testing.T) {
 	}
 	call(t, "GET", "/projects/"+tm.project+"/members/"+tm.annExt.id+"/analytics", tm.annHost.token, nil).problem(t, 404, "")
 	call(t, "GET", "/projects/"+tm.project+"/members/"+tm.annExt.id+"/analytics?from=yesterday", tm.owner.token, nil).problem(t, 400, "from")
+	// Review metrics: the partner approved twice at its own stage, and the
+	// host overturned one of those approvals. The host sees every partner,
+	// the partner its own row; a host annotator sees none.
+	metrics := func(a actor) []map[string]any {
+		return call(t, "GET", "/projects/"+tm.project+"/review-metrics?from="+today+"&to="+today, a.token, nil).want(t, 200).items()
+	}
+	for _, a := range []actor{tm.owner, tm.amHost, tm.amExt} {
+		rows := metrics(a)
+		if len(rows) != 1 {
+			t.Fatalf("review metrics for %s: %v", a.id, rows)
+		}
+		r := rows[0]
+		if r["orgId"] != tm.partnerOrg || r["orgName"] == "" || r["reviewedAtOwnStage"].(float64) != 2 || r["approvedAtOwnStage"].(float64) != 2 ||
+			r["approvalRate"].(float64) != 1 || r["overturnedByHost"].(float64) != 1 || r["overturnRate"].(float64) != 0.5 {
+			t.Fatalf("review metrics for %s: %v", a.id, r)
+		}
+	}
+	call(t, "GET", "/projects/"+tm.project+"/review-metrics", tm.annHost.token, nil).problem(t, 403, "")
+	call(t, "GET", "/projects/"+tm.project+"/review-metrics?to=2026-01-01&from=2026-02-01", tm.owner.token, nil).problem(t, 400, "to")
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	if old := call(t, "GET", "/projects/"+tm.project+"/review-metrics?from="+yesterday+"&to="+yesterday, tm.owner.token, nil).want(t, 200).items(); len(old) != 1 ||
+		old[0]["reviewedAtOwnStage"].(float64) != 0 || old[0]["approvalRate"] != nil {
+		t.Fatalf("review metrics of a day without decisions: %v", old)
+	}
 	// The audit log shows the decisions and the handoffs; only owner and developer read it.
 	audit := call(t, "GET", "/projects/"+tm.project+"/audit", tm.dev.token, nil).want(t, 200).items()
 	handoffs := 0

@@ -127,7 +127,9 @@ func (a *API) routes(fn string) []route {
 			{"PUT /workspaces/{wsId}/members/{userId}", a.authed(a.putWorkspaceMember), doc("Set a workspace member's role").body(roleBody{}).ok(200, wsMemberJSON{})},
 			{"DELETE /workspaces/{wsId}/members/{userId}", a.authed(a.deleteWorkspaceMember), doc("Remove a workspace member").noContent(204)},
 			{"GET /projects/{projectId}/partners", a.authed(a.listPartners), doc("List a project's partner orgs").ok(200, list[partnerJSON]{})},
-			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner), doc("Stop collaborating with a partner (a job)").ok(202, jobRefJSON{})},
+			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner), doc("Stop collaborating with a partner (a job), or with dryRun=true answer what the stop would do").
+				q("dryRun", "true answers what the stop would do now and changes nothing.", map[string]any{"type": "string", "enum": []any{"true", "false"}}).
+				ok(202, jobRefJSON{}).ok(200, stopTallyJSON{})},
 			{"GET /jobs/{jobId}", a.authed(a.getJob), doc("A background job's progress").ok(200, jobJSON{})},
 			{"POST /jobs/{jobId}/retry", a.authed(a.retryJob), doc("Retry a failed job").ok(202, jobRefJSON{})},
 		}
@@ -153,6 +155,8 @@ func (a *API) routes(fn string) []route {
 			{"GET /workspaces/{wsId}/audit", a.authed(a.workspaceAudit), doc("A workspace's audit log").paged().ok(200, list[auditJSON]{})},
 			{"GET /projects/{projectId}/members/{userId}/analytics", a.authed(a.memberAnalytics), doc("A member's review analytics").
 				q("from", "First day (2006-01-02).", dateSchema).q("to", "Last day (2006-01-02).", dateSchema).ok(200, memberAnalyticsJSON{})},
+			{"GET /projects/{projectId}/review-metrics", a.authed(a.reviewMetrics), doc("Review metrics per partner org: own-stage reviews and approvals, and approvals the host overturned").
+				q("from", "First day (2006-01-02).", dateSchema).q("to", "Last day (2006-01-02).", dateSchema).ok(200, reviewMetricsJSON{})},
 			{"POST /projects/{projectId}/tasks", a.authed(a.createTask), doc("Create a task").body(taskBody{}).idempotent().ok(201, taskJSON{})},
 			{"GET /projects/{projectId}/tasks", a.authed(a.listTasks), doc("List a project's tasks within the caller's wall").paged().ok(200, list[taskJSON]{})},
 			{"GET " + task, a.authed(a.getTask), doc("Get a task with its progress").ok(200, taskJSON{})},

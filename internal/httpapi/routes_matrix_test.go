@@ -497,6 +497,10 @@ func TestRouteMatrix(t *testing.T) {
 			want: every(200, kOwner).and(every(403, hostMembers...)).and(every(200, collabKinds...)), deny: 404},
 		"GET /projects/{projectId}/members/{userId}/analytics": {path: fixed(P + "/members/" + u[kAnnH].id + "/analytics?from=2026-01-01&to=2026-12-31"),
 			want: every(200, kOwner, kDev, kPM, kAMH, kAnnH).and(every(404, kSL, kLCM, kLCA, kCDev, kCPM, kCAM)), deny: 404},
+		// The host's owners, developers, project managers and reviewers see
+		// every partner's row; a partner's members their own org's.
+		"GET /projects/{projectId}/review-metrics": {path: fixed(P + "/review-metrics?from=2026-01-01&to=2026-12-31"),
+			want: every(200, kOwner, kDev, kPM, kAMH, kSL, kLCM, kLCA, kCDev, kCPM, kCAM).and(every(403, kAnnH)), deny: 404},
 
 		// tasks
 		"POST /projects/{projectId}/tasks": {path: fixed(P + "/tasks"), body: map[string]any{"name": "Batch 2", "kind": "annotation", "orgId": w.lOrg},

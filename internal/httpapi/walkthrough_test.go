@@ -85,7 +85,7 @@ func TestWalkthroughs(t *testing.T) {
 	t.Log(text)
 	// What the walkthroughs say happens, happened: three items handed over,
 	// submitted, crossed and approved for good.
-	for _, want := range []string{`"added": 3`, `"status": "done"`, `"done": 3`, `"approved": 6`} {
+	for _, want := range []string{`"added": 3`, `"status": "done"`, `"done": 3`, `"approved": 6`, `"approvedAtOwnStage": 3`, `"overturnedByHost": 0`} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("the walkthrough's output lacks %s:\n%s", want, text)
 		}
