@@ -59,6 +59,12 @@ func write(b *bytes.Buffer, dir string) {
 	if v := cpuModel(); v != "" {
 		fmt.Fprintf(b, "CPU: %s.\n\n", v)
 	}
+	load, _ := part(dir, "load.md")
+	handoff, _ := part(dir, "handoff.md")
+	coldstart, _ := part(dir, "coldstart.md")
+	trips, haveTrips := part(dir, "roundtrips.md")
+	_, over := budgeted(trips)
+	b.WriteString(glance(load, handoff, coldstart, over, haveTrips))
 
 	b.WriteString("## Request overhead against the floor\n\n")
 	if s, ok := part(dir, "load.md"); ok {
@@ -79,7 +85,8 @@ func write(b *bytes.Buffer, dir string) {
 		b.WriteString("Each route's most costly successful call in the route matrix (every route × 15 kinds of caller), from the " +
 			"per-request meter the request log line carries (`ddbRoundTrips`, `rcu`, `wcu`). The budget: at most 2 round trips " +
 			"for a single-entity request, 3 with a new Idempotency-Key (the matrix sends none). Lists, jobs and fan-out routes are marked as such.\n\n")
-		b.WriteString(budgeted(s) + "\n")
+		table, _ := budgeted(s)
+		b.WriteString(table + "\n")
 	} else {
 		missing(b, "roundtrips.md")
 	}
@@ -113,7 +120,7 @@ func write(b *bytes.Buffer, dir string) {
 
 // budgeted adds a verdict column to the round-trip table: within budget,
 // over it, or not a single-entity request.
-func budgeted(table string) string {
+func budgeted(table string) (string, int) {
 	var out strings.Builder
 	over := 0
 	sc := bufio.NewScanner(strings.NewReader(table))
@@ -137,7 +144,7 @@ func budgeted(table string) string {
 			out.WriteString(line + "\n")
 		}
 	}
-	return out.String() + fmt.Sprintf("\n%d single-entity routes are over the budget.\n", over)
+	return out.String() + fmt.Sprintf("\n%d single-entity routes are over the budget.\n", over), over
 }
 
 func verdictOf(route string, trips int) string {

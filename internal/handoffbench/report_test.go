@@ -503,7 +503,7 @@ func (w *world) keyTable(b *strings.Builder, title string, tallies map[keyRef]ta
 				top, topN = id, c
 			}
 		}
-		f("\nOutbox rows written: %d, with %d distinct message ids; the most written id, `%s`, %d times: its rows all go to one outbox shard (the shard is a hash of the id).\n",
+		f("\nOutbox rows written: %d, with %d distinct message ids; the most written id, `%s`, %d times (the shard is a hash of the time and id, so its rows spread over the shards).\n",
 			rows, ids, patternOf(top, known), topN)
 	}
 	f("\n")
