@@ -230,7 +230,8 @@ func serve(log *slog.Logger) error {
 		go func() { p.Run(pollCtx); done <- struct{}{} }()
 	}
 
-	// The outbox sweeper, as the handoff function's schedule runs it in AWS.
+	// The sweep (the outbox, the ends of time-boxed partnerships), as the
+	// handoff function's schedule runs it in AWS.
 	pollers++
 	go func() {
 		defer func() { done <- struct{}{} }()
@@ -241,8 +242,8 @@ func serve(log *slog.Logger) error {
 			case <-pollCtx.Done():
 				return
 			case <-tick.C:
-				if _, err := a.SweepOutbox(pollCtx); err != nil && pollCtx.Err() == nil {
-					log.Warn("outbox relay", "err", err)
+				if _, _, err := a.Sweep(pollCtx); err != nil && pollCtx.Err() == nil {
+					log.Warn("sweep", "err", err)
 				}
 			}
 		}

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -407,8 +408,21 @@ func (a *App) SweepOutbox(ctx context.Context) (collab.RelayReport, error) {
 	return rep, err
 }
 
+// Sweep is what the handoff function's one-minute schedule runs (and
+// cmd/local's ticker): the outbox relay, then the ends of time-boxed
+// partnerships (warnings a day before, the stop when the end has come).
+// Both always run; the error joins theirs.
+func (a *App) Sweep(ctx context.Context) (collab.RelayReport, collab.EndsReport, error) {
+	rep, err := a.SweepOutbox(ctx)
+	ends, eerr := a.Service.Partners.EndDuePartnerships(ctx)
+	if eerr != nil {
+		a.Log.WarnContext(ctx, "partnership ends", "warned", ends.Warned, "stopped", ends.Stopped, "errors", ends.Errors)
+	}
+	return rep, ends, errors.Join(err, eerr)
+}
+
 // HandoffLambda serves the handoff function's two triggers: SQS batches
-// from the review-handoff queue, and the scheduled outbox sweep.
+// from the review-handoff queue, and the scheduled sweep (Sweep).
 func (a *App) HandoffLambda(c QueueConsumer) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var probe struct {
@@ -421,8 +435,9 @@ func (a *App) HandoffLambda(c QueueConsumer) func(context.Context, json.RawMessa
 			}
 			return c.Handle(ctx, ev)
 		}
-		rep, err := a.SweepOutbox(ctx)
-		return map[string]int{"relayed": rep.Relayed, "failed": rep.Failed, "parked": rep.Parked, "held": rep.Held}, err
+		rep, ends, err := a.Sweep(ctx)
+		return map[string]int{"relayed": rep.Relayed, "failed": rep.Failed, "parked": rep.Parked, "held": rep.Held,
+			"partnershipsWarned": ends.Warned, "partnershipsStopped": ends.Stopped}, err
 	}
 }
 

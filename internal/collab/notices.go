@@ -32,6 +32,7 @@ const (
 	NoticeAssigned    Notice = "work_assigned"         // AssignedNotice
 	NoticeRejected    Notice = "work_rejected"         // RejectedNotice
 	NoticeStopped     Notice = "collaboration_stopped" // StoppedNotice
+	NoticeEnding      Notice = "collaboration_ending"  // EndingNotice: a time-boxed partnership's end draws near
 )
 
 // The bounds of what a mail shows of the data it is given.
@@ -91,6 +92,15 @@ type RejectedNotice struct {
 type StoppedNotice struct {
 	OrgName     string // the partner org
 	ProjectName string
+	Link        string `notice:"link"`
+}
+
+// EndingNotice is the data of "the collaboration ends on …", sent a day
+// before a time-boxed partnership ends (at once when less is left).
+type EndingNotice struct {
+	OrgName     string // the partner org
+	ProjectName string
+	EndsAt      time.Time
 	Link        string `notice:"link"`
 }
 
@@ -154,6 +164,12 @@ var noticeCatalogue = map[Notice]func(data any) (subject, text string){
 		return "The collaboration on " + q(d.ProjectName) + " stopped",
 			"Hello,\n\nThe collaboration of " + d.OrgName + " on project " + q(d.ProjectName) + " stopped. Its unfinished work went back to the host.\n\n" + d.Link + "\n"
 	},
+	NoticeEnding: func(data any) (string, string) {
+		d := data.(EndingNotice)
+		return "The collaboration on " + q(d.ProjectName) + " ends on " + noticeDate(d.EndsAt),
+			"Hello,\n\nThe collaboration of " + d.OrgName + " on project " + q(d.ProjectName) + " ends on " + noticeDate(d.EndsAt) +
+				". Then its people lose access and its unfinished work goes back to the host. To keep working together, change or clear the end date.\n\n" + d.Link + "\n"
+	},
 }
 
 // noticeData is the data type of each notice: ComposeNotice refuses any
@@ -165,6 +181,7 @@ var noticeData = map[Notice]reflect.Type{
 	NoticeAssigned:    reflect.TypeFor[AssignedNotice](),
 	NoticeRejected:    reflect.TypeFor[RejectedNotice](),
 	NoticeStopped:     reflect.TypeFor[StoppedNotice](),
+	NoticeEnding:      reflect.TypeFor[EndingNotice](),
 }
 
 // ComposeNotice renders a notice into an email with the given id (which

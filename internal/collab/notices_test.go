@@ -205,6 +205,9 @@ func TestNoticeTextsPinned(t *testing.T) {
 		{NoticeStopped, StoppedNotice{OrgName: "Label Co", ProjectName: "P", Link: "https://app/projects/p"},
 			`The collaboration on "P" stopped`,
 			"Hello,\n\nThe collaboration of Label Co on project \"P\" stopped. Its unfinished work went back to the host.\n\nhttps://app/projects/p\n"},
+		{NoticeEnding, EndingNotice{OrgName: "Label Co", ProjectName: "P", EndsAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), Link: "https://app/projects/p"},
+			`The collaboration on "P" ends on 29 November 2026 12:00 UTC`,
+			"Hello,\n\nThe collaboration of Label Co on project \"P\" ends on 29 November 2026 12:00 UTC. Then its people lose access and its unfinished work goes back to the host. To keep working together, change or clear the end date.\n\nhttps://app/projects/p\n"},
 	} {
 		e, err := ComposeNotice(tc.n, "id", "to@example.com", tc.data)
 		if err != nil {

@@ -58,7 +58,12 @@ type Partner struct {
 	// StoppingJob is set once the collaboration's stop has begun: the
 	// partnership grants nothing more, and the job ends it.
 	StoppingJob string
-	Version     int
+	// EndsAt time-boxes the partnership: at that time its stop begins by
+	// itself (zero: open-ended). EndWarned says both sides were told it
+	// draws near.
+	EndsAt    time.Time
+	EndWarned bool
+	Version   int
 }
 
 // OrgProject is a project in an org's list: its own, or shared with it.

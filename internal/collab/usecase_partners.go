@@ -46,6 +46,13 @@ type PartnerStore interface {
 	// GetItems reads items consistently.
 	GetItems(ctx context.Context, projectID string, itemIDs []string) (map[string]Item, error)
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
+	// SetPartnerEnd sets (zero: clears) a partnership's end, version-checked.
+	SetPartnerEnd(ctx context.Context, p Partner, endsAt time.Time, audit ...AuditEntry) error
+	// MarkPartnerEndWarned notes both sides were told the end draws near.
+	MarkPartnerEndWarned(ctx context.Context, p Partner) error
+	// ListPartnerEnds lists (project, org) of the partnerships ending at or
+	// before t, soonest first.
+	ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error)
 }
 
 // returnStatuses are the statuses a leaving org's items return to the host
@@ -219,6 +226,14 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 		}
 		return Job{}, refused
 	}
+	return s.beginStop(ctx, c, p, orgID, hostOwner, "partner.stopped")
+}
+
+// beginStop marks the partner stopping and queues its stop job, recorded
+// as `what` by c; tellHost false tells the host's owners too (the partner
+// side stopped, or the partnership ended by itself). A stop already under
+// way answers its job.
+func (s *Partners) beginStop(ctx context.Context, c Caller, p Project, orgID string, hostOwner bool, what string) (Job, error) {
 	for attempt := 1; ; attempt++ {
 		pa, err := s.stoppablePartner(ctx, p, orgID, hostOwner)
 		if err != nil {
@@ -236,9 +251,9 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 			}
 		}
 		now := s.clock.Now()
-		j := Job{ID: s.ids.New("job"), Kind: JobStopPartner, Status: JobQueued, WorkspaceID: p.WorkspaceID, OrgID: orgID, ProjectID: projectID,
+		j := Job{ID: s.ids.New("job"), Kind: JobStopPartner, Status: JobQueued, WorkspaceID: p.WorkspaceID, OrgID: orgID, ProjectID: p.ID,
 			Targets: tell, CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
-		err = s.store.MarkPartnerStopping(ctx, pa, j, s.entry(ProjectScope(projectID), c, orgID, "partner.stopped", pa, map[string]any{"jobId": j.ID}))
+		err = s.store.MarkPartnerStopping(ctx, pa, j, s.entry(ProjectScope(p.ID), c, orgID, what, pa, map[string]any{"jobId": j.ID}))
 		if err == nil {
 			return s.jobs.enqueue(ctx, j)
 		}
@@ -281,11 +296,16 @@ func (s *Partners) stopStanding(ctx context.Context, c Caller, projectID, orgID 
 
 // stoppablePartner reads the partner a stop ends: not found when the org is
 // none (a conflict, to the host's owner, when it collaborates through the
-// workspace instead).
+// workspace instead). To anyone but the host's owner, not a partner reads
+// as no project: an owner or admin of any org may ask for its org, and
+// must not learn from the answer that a project exists (SPEC §11).
 func (s *Partners) stoppablePartner(ctx context.Context, p Project, orgID string, hostOwner bool) (Partner, error) {
 	pa, err := s.store.GetPartnerRecord(ctx, p.ID, orgID)
 	if IsCode(err, CodeNotFound) {
-		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(p.ID) && hostOwner {
+		if !hostOwner {
+			return pa, Errorf(CodeNotFound, "project %q not found", p.ID)
+		}
+		if col, cerr := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID); cerr == nil && col.Access.Covers(p.ID) {
 			return pa, Errorf(CodeConflict, "this org collaborates through the workspace: change its project access or remove the collaborator")
 		}
 		return pa, Errorf(CodeNotFound, "org %q is not a partner of this project", orgID)

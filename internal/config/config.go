@@ -140,9 +140,10 @@ var Vars = []Var{
 	// mail queue.
 	{Name: "HANDOFF_QUEUE_URL", Functions: []string{lambdafn.Review, lambdafn.Handoff}},
 	// Jobs start from collaborators (add all users, remove a collaborator,
-	// stop a partner, retry) and review (distribute a task); a job's run
+	// stop a partner, retry), review (distribute a task) and the handoff
+	// function's sweep (a time-boxed partnership's stop); a job's run
 	// queues its next run.
-	{Name: "JOBS_QUEUE_URL", Functions: []string{lambdafn.Collaborators, lambdafn.Review, lambdafn.Jobs}},
+	{Name: "JOBS_QUEUE_URL", Functions: []string{lambdafn.Collaborators, lambdafn.Review, lambdafn.Jobs, lambdafn.Handoff}},
 	// Invitations and "added" notices (membership, invite), the outbox's
 	// notices (review, handoff), and the notices jobs send (a stopped
 	// collaboration, assigned task items).

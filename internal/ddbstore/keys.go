@@ -523,9 +523,18 @@ func counterDays(fromDay, toDay string) (from, to string) {
 // orgReviewStatsKey: a project's review metrics, one row per org and day
 // in each of the SpreadShards partitions (by item: one partner's decisions
 // are the whole project's at worst).
+//
+// Within a shard, an org's day is itself spread over SpreadShards rows
+// (…#R{nn}, by another hash of the item): every decision of a partner
+// updates its row inside a transaction, and transactions that touch one
+// item at once cancel each other; readers sum the rows.
 func orgReviewStatsKey(projectID, orgID, itemID, day string) keys {
-	return keys{PK: spread(orgReviewStatsOf(projectID), itemID), SK: prefixDay + day + infixOrg + orgID}
+	return keys{PK: spread(orgReviewStatsOf(projectID), itemID),
+		SK: fmt.Sprintf("%s%s%s%s%s%02d", prefixDay, day, infixOrg, orgID, infixCounterRow, shardOf("row:"+itemID, SpreadShards))}
 }
+
+// infixCounterRow marks the row number of a counter spread within a shard.
+const infixCounterRow = "#R"
 
 // orgReviewStatsOf is the base of a project's review-metrics partitions.
 func orgReviewStatsOf(projectID string) (base string) { return prefixStats + projectID + "#ORGREVIEW" }
@@ -535,10 +544,39 @@ func orgReviewStatsOf(projectID string) (base string) { return prefixStats + pro
 func counterOwner(sk string) string {
 	for _, infix := range []string{"#" + prefixUser, infixOrg} {
 		if i := strings.Index(sk, infix); i >= 0 {
-			return sk[i+len(infix):]
+			owner := sk[i+len(infix):]
+			if j := strings.LastIndex(owner, infixCounterRow); j >= 0 {
+				owner = owner[:j]
+			}
+			return owner
 		}
 	}
 	return ""
+}
+
+// partnerEndIndex lists a time-boxed partnership on GSI3 (KEYS_ONLY) under
+// one partition, by its end: the sweep reads those due. Ends are set
+// rarely (a person's decision), so one partition takes them all.
+func partnerEndIndex(p collab.Partner) gsi3 {
+	if p.EndsAt.IsZero() {
+		return gsi3{}
+	}
+	return gsi3{GSI3PK: pkPartnerEnds, GSI3SK: sortTime(p.EndsAt) + "#" + p.ProjectID + "#" + p.OrgID}
+}
+
+const pkPartnerEnds = "PARTNER_ENDS"
+
+// partnerEndsUntil is the index partition and the last sort key of the
+// partnerships ending at or before t.
+func partnerEndsUntil(t time.Time) (pk, to string) { return pkPartnerEnds, sortTime(t) + "#~" }
+
+// parsePartnerEnd reads the project and org back from an end's sort key.
+func parsePartnerEnd(sk string) (projectID, orgID string, ok bool) {
+	parts := strings.Split(sk, "#")
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
 }
 
 // mailSentKey marks a mail message id as sent (TTL), so a redelivered

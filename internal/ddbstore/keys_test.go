@@ -130,3 +130,24 @@ func TestSpreadUsesEveryShard(t *testing.T) {
 		}
 	}
 }
+
+// A counter row's owner reads back from its sort key, the row number of a
+// spread counter left out.
+func TestCounterOwner(t *testing.T) {
+	for sk, want := range map[string]string{
+		taskStatsKey("p", "t", "usr_1", "2026-11-22").SK:          "usr_1",
+		orgReviewStatsKey("p", "org_1", "itm_9", "2026-11-22").SK: "org_1",
+		"DAY#2026-11-22": "",
+	} {
+		if got := counterOwner(sk); got != want {
+			t.Errorf("%s: owner %q, want %q", sk, got, want)
+		}
+	}
+	rows := map[string]bool{}
+	for i := range 200 {
+		rows[orgReviewStatsKey("p", "org_1", fmt.Sprintf("itm_%d", i), "2026-11-22").SK] = true
+	}
+	if len(rows) != SpreadShards {
+		t.Errorf("an org's day in %d rows, want %d", len(rows), SpreadShards)
+	}
+}

@@ -5,9 +5,12 @@ package ddbstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/annobridge/annobridge/internal/collab"
@@ -29,6 +32,9 @@ type partnerRow struct {
 	ManagerID   string    `dynamodbav:"managerId"`
 	AddedAt     time.Time `dynamodbav:"addedAt"`
 	StoppingJob string    `dynamodbav:"stoppingJob,omitempty"`
+	EndsAt      time.Time `dynamodbav:"endsAt,omitempty"`
+	EndWarned   bool      `dynamodbav:"endWarned,omitempty"`
+	gsi3                  // in the index of partnerships by end time, while one is set
 }
 
 func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
@@ -40,7 +46,8 @@ func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
 		gsi2:      hostedPartnerIndex(project.HostOrgID, p.ProjectID, p.OrgID),
 		meta:      meta{Type: typePartner, Version: p.Version},
 		ProjectID: p.ProjectID, ProjectName: project.Name, WorkspaceID: project.WorkspaceID, HostOrgID: project.HostOrgID,
-		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
+		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt,
+		EndsAt: p.EndsAt, EndWarned: p.EndWarned, gsi3: partnerEndIndex(p)}
 }
 
 func (r partnerRow) domain() collab.Partner {
@@ -49,7 +56,8 @@ func (r partnerRow) domain() collab.Partner {
 		types[i] = collab.CollabType(t)
 	}
 	return collab.Partner{ProjectID: r.ProjectID, OrgID: r.OrgID, OrgName: r.OrgName, Kind: collab.PartnerKind(r.Kind),
-		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob, Version: r.Version}
+		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob,
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, Version: r.Version}
 }
 
 // GetPartner reads one live partner of a project: a partner whose stop
@@ -118,8 +126,8 @@ func (s *Store) MarkPartnerStopping(ctx context.Context, p collab.Partner, j col
 	if err != nil {
 		return err
 	}
-	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET stoppingJob = :j REMOVE #g1pk, #g1sk, #g2pk, #g2sk",
-		map[string]string{"#g1pk": attrGSI1PK, "#g1sk": attrGSI1SK, "#g2pk": attrGSI2PK, "#g2sk": attrGSI2SK},
+	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET stoppingJob = :j REMOVE #g1pk, #g1sk, #g2pk, #g2sk, #g3pk, #g3sk",
+		map[string]string{"#g1pk": attrGSI1PK, "#g1sk": attrGSI1SK, "#g2pk": attrGSI2PK, "#g2sk": attrGSI2SK, "#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK},
 		map[string]types.AttributeValue{":j": str(j.ID)}, collab.Stale(collab.RecordPartner))
 	return s.transactAudited(ctx, audit, mark, job)
 }
@@ -201,4 +209,55 @@ func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID strin
 		}
 	}
 	return members, s.batchDelete(ctx, ks)
+}
+
+// SetPartnerEnd sets (or, with a zero time, clears) when a partnership
+// ends, version-checked, with its audit entry; a new end is not warned of
+// yet. The partner is listed in the index of ends while one is set.
+func (s *Store) SetPartnerEnd(ctx context.Context, p collab.Partner, endsAt time.Time, audit ...collab.AuditEntry) error {
+	names := map[string]string{"#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK}
+	update, values := "REMOVE endsAt, endWarned, #g3pk, #g3sk", map[string]types.AttributeValue(nil)
+	if !endsAt.IsZero() {
+		p.EndsAt = endsAt
+		ix := partnerEndIndex(p)
+		update = "SET endsAt = :e, #g3pk = :pk, #g3sk = :sk REMOVE endWarned"
+		values = map[string]types.AttributeValue{":e": str(endsAt.UTC().Format(time.RFC3339Nano)), ":pk": str(ix.GSI3PK), ":sk": str(ix.GSI3SK)}
+	}
+	return s.transactAudited(ctx, audit, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, update, names, values, collab.Stale(collab.RecordPartner)))
+}
+
+// MarkPartnerEndWarned notes that both sides were told the partnership's
+// end draws near (version-checked: an end changed meanwhile is warned of
+// anew).
+func (s *Store) MarkPartnerEndWarned(ctx context.Context, p collab.Partner) error {
+	return s.transact(ctx, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET endWarned = :t", nil,
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}, collab.Stale(collab.RecordPartner)))
+}
+
+// ListPartnerEnds lists the partnerships (project, org) whose end is at or
+// before t, soonest first, from the index of ends (at most limit).
+func (s *Store) ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error) {
+	pk, to := partnerEndsUntil(t)
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI3),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :to"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI3PK, "#sk": attrGSI3SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":to": str(to)},
+		Limit:                     aws.Int32(int32(limit)), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	if err != nil {
+		return nil, fmt.Errorf("partner ends: %w", err)
+	}
+	meter(ctx, true, consumed(res.ConsumedCapacity)...)
+	var out [][2]string
+	for _, item := range res.Items {
+		var r struct {
+			gsi3
+		}
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			return nil, err
+		}
+		if projectID, orgID, ok := parsePartnerEnd(r.GSI3SK); ok {
+			out = append(out, [2]string{projectID, orgID})
+		}
+	}
+	return out, nil
 }

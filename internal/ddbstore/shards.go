@@ -119,7 +119,7 @@ func (s *Store) queryShards(ctx context.Context, q queryInput, out any) (string,
 }
 
 // allShardRows reads every row of every shard of q.pk (spreadKeys), the
-// shards at once, at most max in each (0: no bound), in no particular
+// shards at once, at most max in all (0: no bound), in no particular
 // order.
 func allShardRows[R any](ctx context.Context, s *Store, q queryInput, max int) ([]R, error) {
 	shards := spreadKeys(q.pk)
@@ -140,6 +140,9 @@ func allShardRows[R any](ctx context.Context, s *Store, q queryInput, max int) (
 	var out []R
 	for _, rows := range found {
 		out = append(out, rows...)
+	}
+	if max > 0 && len(out) > max {
+		return nil, fmt.Errorf("query %s: more than %d items", q.pk, max)
 	}
 	return out, nil
 }

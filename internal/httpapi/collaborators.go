@@ -224,12 +224,47 @@ func (a *API) getJob(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 }
 
 type partnerJSON struct {
-	OrgID     string    `json:"orgId"`
-	OrgName   string    `json:"orgName"`
-	Kind      string    `json:"kind"`
-	Types     []string  `json:"types"`
-	ManagerID string    `json:"managerId,omitempty"`
-	AddedAt   time.Time `json:"addedAt"`
+	OrgID     string     `json:"orgId"`
+	OrgName   string     `json:"orgName"`
+	Kind      string     `json:"kind"`
+	Types     []string   `json:"types"`
+	ManagerID string     `json:"managerId,omitempty"`
+	AddedAt   time.Time  `json:"addedAt"`
+	EndsAt    *time.Time `json:"endsAt,omitempty" doc:"When the partnership ends by itself (absent: open-ended)."`
+}
+
+func toPartnerJSON(p collab.Partner) partnerJSON {
+	types := make([]string, len(p.Types))
+	for k, t := range p.Types {
+		types[k] = string(t)
+	}
+	out := partnerJSON{OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
+	if !p.EndsAt.IsZero() {
+		out.EndsAt = &p.EndsAt
+	}
+	return out
+}
+
+// partnerPatchBody time-boxes a partnership.
+type partnerPatchBody struct {
+	EndsAt *time.Time `json:"endsAt" doc:"When the partnership ends by itself: its stop then begins, and both sides are told a day before. Null or absent: no end."`
+}
+
+func (a *API) updatePartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in partnerPatchBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var endsAt time.Time
+	if in.EndsAt != nil {
+		endsAt = *in.EndsAt
+	}
+	p, err := a.svc.Partners.SetPartnerEnd(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"), endsAt)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toPartnerJSON(p))
+	return nil
 }
 
 type wsMemberJSON struct {
@@ -284,11 +319,7 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 	}
 	out := make([]partnerJSON, len(ps))
 	for i, p := range ps {
-		types := make([]string, len(p.Types))
-		for k, t := range p.Types {
-			types[k] = string(t)
-		}
-		out[i] = partnerJSON{OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
+		out[i] = toPartnerJSON(p)
 	}
 	writeJSON(w, http.StatusOK, newList(out, ""))
 	return nil

@@ -117,10 +117,11 @@ func api(t testing.TB) *httptest.Server {
 			RetryDelay: src.retry}
 		go p.Run(context.Background())
 	}
-	// The outbox sweeper, as the handoff function's schedule runs it.
+	// The sweep (the outbox, partnership ends), as the handoff function's
+	// schedule runs it.
 	go func() {
 		for range time.Tick(time.Second) {
-			_, _ = a.Service.Relay.RelayOutbox(context.Background(), app.RelayAge)
+			_, _, _ = a.Sweep(context.Background())
 		}
 	}()
 	return server

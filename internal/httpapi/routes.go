@@ -127,6 +127,7 @@ func (a *API) routes(fn string) []route {
 			{"PUT /workspaces/{wsId}/members/{userId}", a.authed(a.putWorkspaceMember), doc("Set a workspace member's role").body(roleBody{}).ok(200, wsMemberJSON{})},
 			{"DELETE /workspaces/{wsId}/members/{userId}", a.authed(a.deleteWorkspaceMember), doc("Remove a workspace member").noContent(204)},
 			{"GET /projects/{projectId}/partners", a.authed(a.listPartners), doc("List a project's partner orgs").ok(200, list[partnerJSON]{})},
+			{"PATCH /projects/{projectId}/partners/{orgId}", a.authed(a.updatePartner), doc("Time-box a partnership: set or clear when it ends by itself").body(partnerPatchBody{}).ok(200, partnerJSON{})},
 			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner), doc("Stop collaborating with a partner (a job), or with dryRun=true answer what the stop would do").
 				q("dryRun", "true answers what the stop would do now and changes nothing.", map[string]any{"type": "string", "enum": []any{"true", "false"}}).
 				ok(202, jobRefJSON{}).ok(200, stopTallyJSON{})},

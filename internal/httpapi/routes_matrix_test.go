@@ -454,6 +454,11 @@ func TestRouteMatrix(t *testing.T) {
 		// Its starter may retry the job, but only a failed one (this one
 		// is not): 409; anyone else does not see it.
 		"POST /jobs/{jobId}/retry": {path: fixed("/jobs/" + w.jobID + "/retry"), want: every(409, kOwner), deny: 404},
+		// Whoever may stop a partnership time-boxes it: the host's owner
+		// and the partner's manager (an end years ahead, which no sweep
+		// acts on).
+		"PATCH /projects/{projectId}/partners/{orgId}": {path: fixed(P + "/partners/" + w.sOrg), body: map[string]string{"endsAt": "2030-01-01T00:00:00Z"},
+			want: every(200, kOwner, kSL).and(every(403, hostMembers...)), deny: 404},
 		"DELETE /projects/{projectId}/partners/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {
 			if k != kOwner {
 				return P + "/partners/" + w.sOrg
