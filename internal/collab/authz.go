@@ -101,12 +101,12 @@ func (s Standing) collabLive() bool {
 }
 
 // partnerLive reports whether an external project row still counts: its
-// org still partners the project (no stop under way) and the user still
-// belongs to that org.
+// org still partners the project (no stop under way, not waiting for the
+// org's approval) and the user still belongs to that org.
 func (s Standing) partnerLive() bool {
 	m := s.Member
 	return m != nil && m.Side == SideExternal && s.Partner != nil && s.Partner.OrgID == m.OrgID && s.Partner.StoppingJob == "" &&
-		s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
+		!s.Partner.PendingApproval && s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
 }
 
 // memberCollabLive reports whether an external project row counts through
@@ -384,6 +384,7 @@ const (
 	OrgGroupsManage     OrgAction = "org.groups.manage"
 	OrgWorkspacesCreate OrgAction = "org.workspaces.create"
 	OrgRename           OrgAction = "org.rename"
+	OrgInboundManage    OrgAction = "org.inbound.manage"
 	OrgDelete           OrgAction = "org.delete"
 )
 
@@ -403,6 +404,7 @@ var OrgPermissions = []OrgPermissionRow{
 	{OrgGroupsManage, "create, rename and delete groups, add and remove their members", [3]Grant{Allow, Allow, Deny}},
 	{OrgWorkspacesCreate, "create workspaces", [3]Grant{Allow, Allow, Deny}},
 	{OrgRename, "rename the org", [3]Grant{Allow, Allow, Deny}},
+	{OrgInboundManage, "set whether accepted partnerships wait for approval, approve or reject them", [3]Grant{Allow, Allow, Deny}},
 	{OrgDelete, "delete the org (refused while it holds projects, partnerships or collaborations)", [3]Grant{Allow, Deny, Deny}},
 }
 

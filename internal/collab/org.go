@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -51,7 +52,28 @@ type Org struct {
 	// Deleting is set once a deletion too large for one transaction has
 	// begun; repeating the delete finishes it.
 	Deleting bool
-	Version  int
+	// InboundApproval says whether partnerships the org's admins accept
+	// (a share link, a labeling-company invitation) wait for an owner's or
+	// admin's approval before they grant anything; TrustedHostOrgIDs are
+	// hosts whose partnerships never wait.
+	InboundApproval   InboundApproval
+	TrustedHostOrgIDs []string
+	Version           int
+}
+
+// InboundApproval is an org's policy on partnerships it accepts.
+type InboundApproval string
+
+// The inbound approval policies.
+const (
+	InboundAuto     InboundApproval = "auto"     // accepted partnerships take effect at once (the default)
+	InboundRequired InboundApproval = "required" // they wait for an owner's or admin's approval
+)
+
+// waitsForApproval reports whether a partnership with hostOrgID that the
+// org accepts waits for its approval.
+func (o Org) waitsForApproval(hostOrgID string) bool {
+	return o.InboundApproval == InboundRequired && !slices.Contains(o.TrustedHostOrgIDs, hostOrgID)
 }
 
 // OrgMembership is a user's membership in an org. OrgName is carried so that

@@ -63,7 +63,11 @@ type Partner struct {
 	// draws near.
 	EndsAt    time.Time
 	EndWarned bool
-	Version   int
+	// PendingApproval: the org requires approving the partnerships it
+	// accepts (Org.InboundApproval), and none of its owners or admins has
+	// yet: the partnership grants nothing and takes no work.
+	PendingApproval bool
+	Version         int
 }
 
 // OrgProject is a project in an org's list: its own, or shared with it.

@@ -573,6 +573,9 @@ type Accepted struct {
 	Role        string
 	// What was accepted, for the accepter's confirmation.
 	ProjectName, WorkspaceName string
+	// PendingApproval: the partnership waits for the approval of an owner
+	// or admin of OrgID (Org.InboundApproval) and grants nothing yet.
+	PendingApproval bool
 }
 
 // DeclineInvitation declines an email invitation addressed to the caller;
@@ -821,13 +824,24 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			return Accepted{}, AlreadyMember(RecordProject, "")
 		}
 
+		// The org may require approving the partnerships it accepts: then
+		// this one waits, granting nothing, for an owner's or admin's
+		// approval (ApproveInbound).
+		o, err := s.dir.GetOrg(ctx, org.OrgID)
+		if err != nil {
+			return Accepted{}, err
+		}
 		m := member(RoleAnnotationManager, org.OrgID, SideExternal)
 		acc.Project = &p
 		acc.Partner = &Partner{ProjectID: p.ID, OrgID: org.OrgID, OrgName: org.OrgName, Kind: partnerKind(inv.Kind), Types: inv.Types,
-			ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, Version: 1}
+			ManagerID: c.UserID, HostOrgID: p.HostOrgID, AddedAt: now, PendingApproval: o.waitsForApproval(p.HostOrgID), Version: 1}
 		acc.Members = []ProjectMember{m}
-		acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, "partner.joined", nil, acc.Partner)}
-		out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
+		what := "partner.joined"
+		if acc.Partner.PendingApproval {
+			what = "partner.pending_approval"
+		}
+		acc.Audit = []AuditEntry{s.entry(ProjectScope(p.ID), c, org.OrgID, what, nil, acc.Partner)}
+		out.OrgID, out.Role, out.PendingApproval = org.OrgID, string(RoleAnnotationManager), acc.Partner.PendingApproval
 	case KindProjectMember:
 		p, st, err := s.rights.LoadStanding(ctx, inv.ProjectID, c.UserID)
 		if err != nil {

@@ -15,6 +15,9 @@ type Orgs struct {
 
 // OrgStore is what the org use cases need.
 type OrgStore interface {
+	// SetOrgInbound sets an org's inbound approval settings
+	// (version-checked), with the audit entry.
+	SetOrgInbound(ctx context.Context, org Org, approval InboundApproval, trusted []string, audit ...AuditEntry) error
 	// PutUser creates the user or refreshes its email and name.
 	PutUser(ctx context.Context, u User) error
 	// CreateOrg writes the org, its owner membership and its default

@@ -53,6 +53,10 @@ type PartnerStore interface {
 	// ListPartnerEnds lists (project, org) of the partnerships ending at or
 	// before t, soonest first.
 	ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error)
+	// ListPendingPartners lists an org's partnerships waiting for its
+	// approval; ApprovePartner ends the wait (version-checked).
+	ListPendingPartners(ctx context.Context, orgID string) ([]PendingPartner, error)
+	ApprovePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
 }
 
 // returnStatuses are the statuses a leaving org's items return to the host

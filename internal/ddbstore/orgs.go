@@ -37,6 +37,9 @@ type orgRow struct {
 	// Deleting marks a deletion under way (set only when it takes more
 	// than one transaction).
 	Deleting bool `dynamodbav:"deleting,omitempty"`
+	// Inbound approval (collab.Org.InboundApproval).
+	InboundApproval   string   `dynamodbav:"inboundApproval,omitempty"`
+	TrustedHostOrgIDs []string `dynamodbav:"trustedHostOrgIds,omitempty"`
 }
 
 func toOrgRow(o collab.Org) orgRow {
@@ -45,7 +48,8 @@ func toOrgRow(o collab.Org) orgRow {
 }
 
 func (r orgRow) domain() collab.Org {
-	return collab.Org{ID: r.ID, Name: r.Name, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Deleting: r.Deleting, Version: r.Version}
+	return collab.Org{ID: r.ID, Name: r.Name, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Deleting: r.Deleting,
+		InboundApproval: collab.InboundApproval(r.InboundApproval), TrustedHostOrgIDs: r.TrustedHostOrgIDs, Version: r.Version}
 }
 
 type orgMemberRow struct {
@@ -489,4 +493,22 @@ func (s *Store) DeleteOrg(ctx context.Context, org collab.Org, keep string, held
 	last = append(last, txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyAV(orgKey(org.ID)),
 		ConditionExpression: aws.String("attribute_exists(deleting)")}}, onConflict: collab.Stale(collab.RecordOrg)})
 	return s.writeInOrder(ctx, first, units, last)
+}
+
+// SetOrgInbound sets an org's inbound approval settings (version-checked),
+// with the audit entry.
+func (s *Store) SetOrgInbound(ctx context.Context, org collab.Org, approval collab.InboundApproval, trusted []string, audit ...collab.AuditEntry) error {
+	update := "SET inboundApproval = :a"
+	values := map[string]types.AttributeValue{":a": str(string(approval))}
+	if len(trusted) > 0 {
+		list := make([]types.AttributeValue, len(trusted))
+		for i, id := range trusted {
+			list[i] = str(id)
+		}
+		update += ", trustedHostOrgIds = :t"
+		values[":t"] = &types.AttributeValueMemberL{Value: list}
+	} else {
+		update += " REMOVE trustedHostOrgIds"
+	}
+	return s.transactAudited(ctx, audit, s.versioned(orgKey(org.ID), org.Version, update, nil, values, collab.Stale(collab.RecordOrg)))
 }

@@ -34,7 +34,9 @@ type partnerRow struct {
 	StoppingJob string    `dynamodbav:"stoppingJob,omitempty"`
 	EndsAt      time.Time `dynamodbav:"endsAt,omitempty"`
 	EndWarned   bool      `dynamodbav:"endWarned,omitempty"`
-	gsi3                  // in the index of partnerships by end time, while one is set
+	// PendingApproval: waiting for the org's approval (inbound approval).
+	PendingApproval bool `dynamodbav:"pendingApproval,omitempty"`
+	gsi3                 // in the index of partnerships by end time, while one is set
 }
 
 func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
@@ -47,7 +49,7 @@ func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
 		meta:      meta{Type: typePartner, Version: p.Version},
 		ProjectID: p.ProjectID, ProjectName: project.Name, WorkspaceID: project.WorkspaceID, HostOrgID: project.HostOrgID,
 		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt,
-		EndsAt: p.EndsAt, EndWarned: p.EndWarned, gsi3: partnerEndIndex(p)}
+		EndsAt: p.EndsAt, EndWarned: p.EndWarned, PendingApproval: p.PendingApproval, gsi3: partnerEndIndex(p)}
 }
 
 func (r partnerRow) domain() collab.Partner {
@@ -57,7 +59,7 @@ func (r partnerRow) domain() collab.Partner {
 	}
 	return collab.Partner{ProjectID: r.ProjectID, OrgID: r.OrgID, OrgName: r.OrgName, Kind: collab.PartnerKind(r.Kind),
 		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob,
-		EndsAt: r.EndsAt, EndWarned: r.EndWarned, Version: r.Version}
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, PendingApproval: r.PendingApproval, Version: r.Version}
 }
 
 // GetPartner reads one live partner of a project: a partner whose stop
@@ -65,7 +67,7 @@ func (r partnerRow) domain() collab.Partner {
 // gives work, people or groups to a partnership that is ending.
 func (s *Store) GetPartner(ctx context.Context, projectID, orgID string) (collab.Partner, error) {
 	p, err := s.GetPartnerRecord(ctx, projectID, orgID)
-	if err == nil && p.StoppingJob != "" {
+	if err == nil && (p.StoppingJob != "" || p.PendingApproval) {
 		return collab.Partner{}, collab.NotPartner(orgID)
 	}
 	return p, err
@@ -82,13 +84,14 @@ func (s *Store) GetPartnerRecord(ctx context.Context, projectID, orgID string) (
 	return r.domain(), nil
 }
 
-// ListPartners lists a project's live partners (none whose stop has begun).
+// ListPartners lists a project's live partners (none whose stop has begun,
+// none waiting for its org's approval).
 func (s *Store) ListPartners(ctx context.Context, projectID string) ([]collab.Partner, error) {
 	pk, sk := partnersOf(projectID)
 	rows, err := allRows[partnerRow](ctx, s, queryInput{pk: pk, skPrefix: sk}, 1000)
 	out := make([]collab.Partner, 0, len(rows))
 	for _, r := range rows {
-		if r.StoppingJob == "" {
+		if r.StoppingJob == "" && !r.PendingApproval {
 			out = append(out, r.domain())
 		}
 	}
@@ -260,4 +263,30 @@ func (s *Store) ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([]
 		}
 	}
 	return out, nil
+}
+
+// ListPendingPartners lists an org's partnerships waiting for its approval:
+// its partner items on GSI1 (under the org), those marked waiting.
+func (s *Store) ListPendingPartners(ctx context.Context, orgID string) ([]collab.PendingPartner, error) {
+	pk, sk := orgProjectsOf(orgID)
+	rows, err := allRows[partnerRow](ctx, s, queryInput{index: indexGSI1, pk: pk, skPrefix: sk,
+		filter: "typ = :t AND pendingApproval = :p", filterScope: "pending",
+		filterValues: map[string]types.AttributeValue{":t": str(typePartner), ":p": &types.AttributeValueMemberBOOL{Value: true}}}, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]collab.PendingPartner, 0, len(rows))
+	for _, r := range rows {
+		if r.StoppingJob == "" {
+			out = append(out, collab.PendingPartner{Partner: r.domain(), ProjectName: r.ProjectName})
+		}
+	}
+	return out, nil
+}
+
+// ApprovePartner ends a partnership's wait for its org's approval
+// (version-checked), with the audit entry.
+func (s *Store) ApprovePartner(ctx context.Context, p collab.Partner, audit ...collab.AuditEntry) error {
+	return s.transactAudited(ctx, audit, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "REMOVE pendingApproval", nil, nil,
+		collab.Stale(collab.RecordPartner)))
 }

@@ -207,6 +207,9 @@ func (s *Store) ListOrgProjects(ctx context.Context, orgID string, p collab.Page
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 				return nil, "", err
 			}
+			if r.PendingApproval {
+				continue // the org's approval is awaited: it takes part in nothing yet
+			}
 			out = append(out, collab.OrgProject{ID: r.ProjectID, Name: r.ProjectName, WorkspaceID: r.WorkspaceID,
 				HostOrgID: r.HostOrgID, Shared: true})
 		}

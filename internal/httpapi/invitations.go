@@ -267,11 +267,14 @@ type acceptedJSON struct {
 	ProjectID   string `json:"projectId,omitempty"`
 	WorkspaceID string `json:"workspaceId,omitempty"`
 	Role        string `json:"role"`
+	// PendingApproval: the org requires approving the partnerships it
+	// accepts; this one grants nothing until an owner or admin approves.
+	PendingApproval bool `json:"pendingApproval,omitempty" doc:"The org requires approving the partnerships it accepts: this one grants nothing until an owner or admin of the org approves it (POST /orgs/{orgId}/inbound/{projectId}/approve)."`
 }
 
 func toAcceptedJSON(res collab.Accepted) acceptedJSON {
 	return acceptedJSON{Kind: string(res.Kind), OrgID: res.OrgID, OrgName: res.OrgName, OrgCreated: res.OrgCreated,
-		ProjectID: res.ProjectID, WorkspaceID: res.WorkspaceID, Role: res.Role}
+		ProjectID: res.ProjectID, WorkspaceID: res.WorkspaceID, Role: res.Role, PendingApproval: res.PendingApproval}
 }
 
 // orgPickBody names the org an acceptance attaches: one of the caller's,

@@ -13,6 +13,68 @@ type orgJSON struct {
 	Role               string    `json:"role"`
 	CreatedAt          time.Time `json:"createdAt,omitzero"`
 	DefaultWorkspaceID string    `json:"defaultWorkspaceId,omitempty"`
+	InboundApproval    string    `json:"inboundApproval,omitempty" enum:"auto,required" doc:"Whether partnerships the org accepts wait for an owner's or admin's approval (absent: auto)."`
+	TrustedHostOrgIDs  []string  `json:"trustedHostOrgIds,omitempty" doc:"Hosts whose partnerships never wait for approval."`
+}
+
+func toOrgJSON(org collab.Org, role collab.OrgRole) orgJSON {
+	return orgJSON{ID: org.ID, Name: org.Name, Role: string(role), CreatedAt: org.CreatedAt,
+		InboundApproval: string(org.InboundApproval), TrustedHostOrgIDs: org.TrustedHostOrgIDs}
+}
+
+// orgPatchBody renames an org or sets its inbound approval; at least one
+// field.
+type orgPatchBody struct {
+	Name              *string   `json:"name,omitempty"`
+	InboundApproval   *string   `json:"inboundApproval,omitempty" enum:"auto,required" doc:"required: partnerships the org's admins accept (a share link, a labeling-company invitation) wait for an owner's or admin's approval."`
+	TrustedHostOrgIDs *[]string `json:"trustedHostOrgIds,omitempty" doc:"Hosts whose partnerships never wait (replaces the list)."`
+}
+
+// inboundJSON is a partnership waiting for the org's approval.
+type inboundJSON struct {
+	ID          string    `json:"id" doc:"The partnership's id (its project's)."`
+	Kind        string    `json:"kind"`
+	ProjectID   string    `json:"projectId"`
+	ProjectName string    `json:"projectName,omitempty"`
+	HostOrgID   string    `json:"hostOrgId"`
+	ManagerID   string    `json:"managerId" doc:"Who accepted it for the org."`
+	AcceptedAt  time.Time `json:"acceptedAt"`
+}
+
+func toInboundJSON(p collab.InboundPartnership) inboundJSON {
+	return inboundJSON{ID: p.ID, Kind: string(p.Kind), ProjectID: p.ProjectID, ProjectName: p.ProjectName, HostOrgID: p.HostOrgID,
+		ManagerID: p.ManagerID, AcceptedAt: p.AcceptedAt}
+}
+
+func (a *API) listInbound(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	ps, err := a.svc.Partners.ListInbound(r.Context(), c, r.PathValue("orgId"))
+	if err != nil {
+		return err
+	}
+	out := make([]inboundJSON, len(ps))
+	for i, p := range ps {
+		out[i] = toInboundJSON(p)
+	}
+	writeJSON(w, http.StatusOK, newList(out, ""))
+	return nil
+}
+
+func (a *API) approveInbound(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	p, err := a.svc.Partners.ApproveInbound(r.Context(), c, r.PathValue("orgId"), r.PathValue("partnershipId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toInboundJSON(p))
+	return nil
+}
+
+func (a *API) rejectInbound(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	j, err := a.svc.Partners.RejectInbound(r.Context(), c, r.PathValue("orgId"), r.PathValue("partnershipId"))
+	if err != nil {
+		return err
+	}
+	writeJob(w, j)
+	return nil
 }
 
 type orgMemberJSON struct {
@@ -60,7 +122,7 @@ func (a *API) getOrg(w http.ResponseWriter, r *http.Request, c collab.Caller) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orgJSON{ID: org.ID, Name: org.Name, Role: string(role), CreatedAt: org.CreatedAt})
+	writeJSON(w, http.StatusOK, toOrgJSON(org, role))
 	return nil
 }
 
@@ -81,16 +143,35 @@ func (a *API) listOrgMembers(w http.ResponseWriter, r *http.Request, c collab.Ca
 	return nil
 }
 
-func (a *API) renameOrg(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	var in nameBody
+func (a *API) updateOrg(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in orgPatchBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	org, role, err := a.svc.Orgs.RenameOrg(r.Context(), c, r.PathValue("orgId"), in.Name)
-	if err != nil {
-		return err
+	if in.Name == nil && in.InboundApproval == nil && in.TrustedHostOrgIDs == nil {
+		return invalidField("name", "name one of name, inboundApproval, trustedHostOrgIds")
 	}
-	writeJSON(w, http.StatusOK, orgJSON{ID: org.ID, Name: org.Name, Role: string(role), CreatedAt: org.CreatedAt})
+	var (
+		org  collab.Org
+		role collab.OrgRole
+		err  error
+	)
+	if in.Name != nil {
+		if org, role, err = a.svc.Orgs.RenameOrg(r.Context(), c, r.PathValue("orgId"), *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.InboundApproval != nil || in.TrustedHostOrgIDs != nil {
+		pol := collab.InboundPolicy{TrustedHostOrgIDs: in.TrustedHostOrgIDs}
+		if in.InboundApproval != nil {
+			v := collab.InboundApproval(*in.InboundApproval)
+			pol.Approval = &v
+		}
+		if org, role, err = a.svc.Orgs.SetInboundPolicy(r.Context(), c, r.PathValue("orgId"), pol); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, toOrgJSON(org, role))
 	return nil
 }
 

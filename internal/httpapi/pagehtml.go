@@ -232,6 +232,11 @@ func (b *pageHTML) done(d *collab.Accepted, link string) {
 		b.raw("</strong>")
 	}
 	b.raw(".</p>\n")
+	if d.PendingApproval {
+		b.raw(`<p id="pending">Your organization approves the partnerships it accepts: this one takes effect once an owner or admin of <strong>`)
+		b.text(d.OrgName)
+		b.raw("</strong> approves it.</p>\n")
+	}
 	if d.OrgCreated {
 		b.raw(`<p id="founded">You founded <strong>`)
 		b.text(d.OrgName)

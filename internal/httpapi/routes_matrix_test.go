@@ -288,6 +288,13 @@ func TestRouteMatrix(t *testing.T) {
 		// names; deletes take a fresh org, group or workspace of the
 		// owner's (the scene's own are refused while they hold anything).
 		"PATCH /orgs/{orgId}": {path: fixed(H), body: map[string]string{"name": "Host Org"}, want: orgWrite(200), deny: 404},
+		// Inbound approval (issue 16): the org's owners and admins; nothing
+		// of the host org's waits, so deciding finds none (404) for them.
+		"GET /orgs/{orgId}/inbound": {path: fixed(H + "/inbound"), want: orgWrite(200), deny: 404},
+		"POST /orgs/{orgId}/inbound/{partnershipId}/approve": {path: fixed(H + "/inbound/prj_none/approve"),
+			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
+		"POST /orgs/{orgId}/inbound/{partnershipId}/reject": {path: fixed(H + "/inbound/prj_none/reject"),
+			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
 		"DELETE /orgs/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {
 			if k != kOwner {
 				return H
