@@ -153,5 +153,9 @@ func (s *Partners) RejectInbound(ctx context.Context, c Caller, orgID, partnersh
 	if err != nil {
 		return Job{}, err
 	}
-	return s.beginStop(ctx, c, p, orgID, false, "partner.rejected")
+	j, err := s.beginStop(ctx, c, p, orgID, false, "partner.rejected", func(pa Partner) bool { return pa.PendingApproval })
+	if err == errNotNow {
+		return Job{}, Errorf(CodeNotFound, "no partnership of this org on %q waits for approval", partnershipID)
+	}
+	return j, err
 }

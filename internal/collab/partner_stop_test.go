@@ -22,6 +22,8 @@ func TestStoppingPartnerIsNotLive(t *testing.T) {
 		{"a live partnership", Standing{Member: member, Partner: live, MemberOrg: xMember},
 			Effective{RoleAnnotationManager, SideExternal, "x", pb}},
 		{"a partnership being stopped", Standing{Member: member, Partner: stopping, MemberOrg: xMember}, Effective{}},
+		{"a partnership waiting for its org's approval", Standing{Member: member, MemberOrg: xMember,
+			Partner: &Partner{ProjectID: "p", OrgID: "x", Types: []CollabType{CollabAnnotationPartner}, PendingApproval: true}}, Effective{}},
 		{"a partnership being stopped, the org a live collaborator too", Standing{Member: member, Partner: stopping, MemberOrg: xMember,
 			MemberCollab: &Collaborator{OrgID: "x", Types: []CollabType{CollabAnnotationPartner}, Access: ProjectAccess{Mode: "full"}}},
 			Effective{RoleAnnotationManager, SideExternal, "x", pb}},

@@ -25,14 +25,23 @@ const (
 	endsPerSweep = 100
 )
 
+// Who set a partnership's end (Partner.EndSetBy).
+const (
+	EndSetByHost    = "host"
+	EndSetByPartner = "partner"
+)
+
 // PlatformActor is the actor of what the platform does by itself (audit
 // entries, jobs): a time-boxed partnership's end.
 const PlatformActor = "annobridge"
 
 // SetPartnerEnd time-boxes a partnership (endsAt in the future, at most
 // MaxPartnershipTerm ahead) or, with a zero endsAt, makes it open-ended
-// again: whoever may stop it (the host's owner, the partner's side). A
-// partnership whose stop began cannot be changed.
+// again: whoever may stop it (the host's owner, the partner's side). Since
+// either side may stop at any time, either may set an end where there is
+// none or bring one earlier; only the host's owner, or the side that set
+// the end, moves it later or clears it. A partnership whose stop began
+// cannot be changed.
 func (s *Partners) SetPartnerEnd(ctx context.Context, c Caller, projectID, orgID string, endsAt time.Time) (Partner, error) {
 	p, hostOwner, refused, err := s.stopStanding(ctx, c, projectID, orgID)
 	if err == nil {
@@ -41,26 +50,39 @@ func (s *Partners) SetPartnerEnd(ctx context.Context, c Caller, projectID, orgID
 	if err != nil {
 		return Partner{}, err
 	}
-	now := s.clock.Now()
-	if !endsAt.IsZero() && (!endsAt.After(now) || endsAt.Sub(now) > MaxPartnershipTerm) {
-		return Partner{}, invalid("endsAt", "must be in the future, at most 5 years ahead (or null for no end)")
-	}
 	pa, err := s.stoppablePartner(ctx, p, orgID, hostOwner)
 	if err != nil {
 		return Partner{}, err
 	}
+	// Checked only now: to anyone who may not, the answer is not found
+	// whatever endsAt says.
+	now := s.clock.Now()
+	if !endsAt.IsZero() && (!endsAt.After(now) || endsAt.Sub(now) > MaxPartnershipTerm) {
+		return Partner{}, invalid("endsAt", "must be in the future, at most 5 years ahead (or null for no end)")
+	}
 	if pa.StoppingJob != "" {
 		return Partner{}, Errorf(CodeConflict, "the stop of this partner is under way: see /jobs/%s", pa.StoppingJob)
+	}
+	side := EndSetByPartner
+	if hostOwner {
+		side = EndSetByHost
+	}
+	later := !pa.EndsAt.IsZero() && (endsAt.IsZero() || endsAt.After(pa.EndsAt))
+	if later && !hostOwner && pa.EndSetBy != side {
+		return Partner{}, Errorf(CodeForbidden, "the host set this end: only the host's owner moves it later or clears it")
 	}
 	what := "partner.end_set"
 	if endsAt.IsZero() {
 		what = "partner.end_cleared"
 	}
 	audit := s.entry(ProjectScope(projectID), c, orgID, what, map[string]any{"endsAt": pa.EndsAt}, map[string]any{"endsAt": endsAt})
-	if err := s.store.SetPartnerEnd(ctx, pa, endsAt.UTC(), audit); err != nil {
+	if endsAt.IsZero() {
+		side = ""
+	}
+	if err := s.store.SetPartnerEnd(ctx, pa, endsAt.UTC(), side, audit); err != nil {
 		return Partner{}, err
 	}
-	pa.EndsAt, pa.EndWarned = endsAt.UTC(), false
+	pa.EndsAt, pa.EndWarned, pa.EndSetBy = endsAt.UTC(), false, side
 	pa.Version++
 	return pa, nil
 }
@@ -116,7 +138,10 @@ func (s *Partners) endPartnership(ctx context.Context, projectID, orgID string, 
 		return false, false, err
 	}
 	if !now.Before(pa.EndsAt) {
-		if _, err := s.beginStop(ctx, Caller{UserID: PlatformActor}, p, orgID, false, "partner.ended"); err != nil {
+		due := func(pa Partner) bool { return !pa.EndsAt.IsZero() && !now.Before(pa.EndsAt) }
+		if _, err := s.beginStop(ctx, Caller{UserID: PlatformActor}, p, orgID, false, "partner.ended", due); err == errNotNow {
+			return false, false, nil // the end was cleared or moved meanwhile
+		} else if err != nil {
 			return false, false, err
 		}
 		return false, true, nil

@@ -63,6 +63,7 @@ type Partner struct {
 	// draws near.
 	EndsAt    time.Time
 	EndWarned bool
+	EndSetBy  string // EndSetByHost or EndSetByPartner
 	// PendingApproval: the org requires approving the partnerships it
 	// accepts (Org.InboundApproval), and none of its owners or admins has
 	// yet: the partnership grants nothing and takes no work.

@@ -52,6 +52,9 @@ type Directory interface {
 	GetWorkspace(ctx context.Context, wsID string) (Workspace, error)
 	ListUserOrgs(ctx context.Context, userID string, p Page) ([]OrgMembership, string, error)
 	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	// GetPartnerRecord reads a partner whatever its state (waiting for
+	// approval, stopping).
+	GetPartnerRecord(ctx context.Context, projectID, orgID string) (Partner, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
 	// ListOrgCollaborations lists the workspaces an org collaborates in.
 	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
@@ -815,6 +818,14 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
 			break
 		} else if !IsCode(err, CodeNotFound) {
+			return Accepted{}, err
+		}
+		// A partnership of the org that waits for its approval is decided
+		// there, not accepted again.
+		if rec, err := s.dir.GetPartnerRecord(ctx, p.ID, org.OrgID); err == nil && rec.PendingApproval && rec.StoppingJob == "" {
+			return Accepted{}, Errorf(CodeConflict, "%s's partnership on this project waits for the approval of its owners or admins (GET /orgs/%s/inbound)",
+				org.OrgName, org.OrgID)
+		} else if err != nil && !IsCode(err, CodeNotFound) {
 			return Accepted{}, err
 		}
 		if err := mayAttach(org); err != nil {

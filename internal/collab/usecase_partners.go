@@ -47,7 +47,7 @@ type PartnerStore interface {
 	GetItems(ctx context.Context, projectID string, itemIDs []string) (map[string]Item, error)
 	ApplyItemChange(ctx context.Context, ch ItemChange) error
 	// SetPartnerEnd sets (zero: clears) a partnership's end, version-checked.
-	SetPartnerEnd(ctx context.Context, p Partner, endsAt time.Time, audit ...AuditEntry) error
+	SetPartnerEnd(ctx context.Context, p Partner, endsAt time.Time, setBy string, audit ...AuditEntry) error
 	// MarkPartnerEndWarned notes both sides were told the end draws near.
 	MarkPartnerEndWarned(ctx context.Context, p Partner) error
 	// ListPartnerEnds lists (project, org) of the partnerships ending at or
@@ -230,14 +230,22 @@ func (s *Partners) StopCollaboration(ctx context.Context, c Caller, projectID, o
 		}
 		return Job{}, refused
 	}
-	return s.beginStop(ctx, c, p, orgID, hostOwner, "partner.stopped")
+	return s.beginStop(ctx, c, p, orgID, hostOwner, "partner.stopped", nil)
 }
 
+// errNotNow: the partner no longer meets the condition a stop was begun
+// under (beginStop's still).
+var errNotNow = Errorf(CodeNotFound, "nothing to stop any more")
+
 // beginStop marks the partner stopping and queues its stop job, recorded
-// as `what` by c; tellHost false tells the host's owners too (the partner
+// as `what` by c; hostOwner false tells the host's owners too (the partner
 // side stopped, or the partnership ended by itself). A stop already under
-// way answers its job.
-func (s *Partners) beginStop(ctx context.Context, c Caller, p Project, orgID string, hostOwner bool, what string) (Job, error) {
+// way answers its job. still, when given, must hold of the partner as read
+// each time (the version check of the mark makes the last read the one
+// stopped): otherwise nothing is stopped and the answer is errNotNow (the
+// sweep's end, cleared or moved meanwhile; a rejection of a partnership
+// approved meanwhile).
+func (s *Partners) beginStop(ctx context.Context, c Caller, p Project, orgID string, hostOwner bool, what string, still func(Partner) bool) (Job, error) {
 	for attempt := 1; ; attempt++ {
 		pa, err := s.stoppablePartner(ctx, p, orgID, hostOwner)
 		if err != nil {
@@ -245,6 +253,9 @@ func (s *Partners) beginStop(ctx context.Context, c Caller, p Project, orgID str
 		}
 		if pa.StoppingJob != "" {
 			return s.resumeStop(ctx, pa.StoppingJob)
+		}
+		if still != nil && !still(pa) {
+			return Job{}, errNotNow
 		}
 		// Whom to tell, read while the partner's people are still on the
 		// project: its manager, and the host's owners when the partner stops.

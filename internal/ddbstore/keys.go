@@ -570,13 +570,12 @@ const pkPartnerEnds = "PARTNER_ENDS"
 // partnerships ending at or before t.
 func partnerEndsUntil(t time.Time) (pk, to string) { return pkPartnerEnds, sortTime(t) + "#~" }
 
-// parsePartnerEnd reads the project and org back from an end's sort key.
-func parsePartnerEnd(sk string) (projectID, orgID string, ok bool) {
-	parts := strings.Split(sk, "#")
-	if len(parts) != 3 {
-		return "", "", false
-	}
-	return parts[1], parts[2], true
+// partnerOfKey reads the project and org back from a partner item's key
+// (which a keys-only index entry carries).
+func partnerOfKey(k keys) (projectID, orgID string, ok bool) {
+	projectID, okP := strings.CutPrefix(k.PK, prefixProj)
+	orgID, okO := strings.CutPrefix(k.SK, prefixPart)
+	return projectID, orgID, okP && okO && projectID != "" && orgID != ""
 }
 
 // mailSentKey marks a mail message id as sent (TTL), so a redelivered

@@ -34,6 +34,7 @@ type partnerRow struct {
 	StoppingJob string    `dynamodbav:"stoppingJob,omitempty"`
 	EndsAt      time.Time `dynamodbav:"endsAt,omitempty"`
 	EndWarned   bool      `dynamodbav:"endWarned,omitempty"`
+	EndSetBy    string    `dynamodbav:"endSetBy,omitempty"`
 	// PendingApproval: waiting for the org's approval (inbound approval).
 	PendingApproval bool `dynamodbav:"pendingApproval,omitempty"`
 	gsi3                 // in the index of partnerships by end time, while one is set
@@ -49,7 +50,7 @@ func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
 		meta:      meta{Type: typePartner, Version: p.Version},
 		ProjectID: p.ProjectID, ProjectName: project.Name, WorkspaceID: project.WorkspaceID, HostOrgID: project.HostOrgID,
 		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt,
-		EndsAt: p.EndsAt, EndWarned: p.EndWarned, PendingApproval: p.PendingApproval, gsi3: partnerEndIndex(p)}
+		EndsAt: p.EndsAt, EndWarned: p.EndWarned, EndSetBy: p.EndSetBy, PendingApproval: p.PendingApproval, gsi3: partnerEndIndex(p)}
 }
 
 func (r partnerRow) domain() collab.Partner {
@@ -59,7 +60,7 @@ func (r partnerRow) domain() collab.Partner {
 	}
 	return collab.Partner{ProjectID: r.ProjectID, OrgID: r.OrgID, OrgName: r.OrgName, Kind: collab.PartnerKind(r.Kind),
 		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob,
-		EndsAt: r.EndsAt, EndWarned: r.EndWarned, PendingApproval: r.PendingApproval, Version: r.Version}
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, PendingApproval: r.PendingApproval, Version: r.Version}
 }
 
 // GetPartner reads one live partner of a project: a partner whose stop
@@ -217,14 +218,15 @@ func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID strin
 // SetPartnerEnd sets (or, with a zero time, clears) when a partnership
 // ends, version-checked, with its audit entry; a new end is not warned of
 // yet. The partner is listed in the index of ends while one is set.
-func (s *Store) SetPartnerEnd(ctx context.Context, p collab.Partner, endsAt time.Time, audit ...collab.AuditEntry) error {
+func (s *Store) SetPartnerEnd(ctx context.Context, p collab.Partner, endsAt time.Time, setBy string, audit ...collab.AuditEntry) error {
 	names := map[string]string{"#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK}
-	update, values := "REMOVE endsAt, endWarned, #g3pk, #g3sk", map[string]types.AttributeValue(nil)
+	update, values := "REMOVE endsAt, endWarned, endSetBy, #g3pk, #g3sk", map[string]types.AttributeValue(nil)
 	if !endsAt.IsZero() {
 		p.EndsAt = endsAt
 		ix := partnerEndIndex(p)
-		update = "SET endsAt = :e, #g3pk = :pk, #g3sk = :sk REMOVE endWarned"
-		values = map[string]types.AttributeValue{":e": str(endsAt.UTC().Format(time.RFC3339Nano)), ":pk": str(ix.GSI3PK), ":sk": str(ix.GSI3SK)}
+		update = "SET endsAt = :e, endSetBy = :by, #g3pk = :pk, #g3sk = :sk REMOVE endWarned"
+		values = map[string]types.AttributeValue{":e": str(endsAt.UTC().Format(time.RFC3339Nano)), ":by": str(setBy),
+			":pk": str(ix.GSI3PK), ":sk": str(ix.GSI3SK)}
 	}
 	return s.transactAudited(ctx, audit, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, update, names, values, collab.Stale(collab.RecordPartner)))
 }
@@ -252,15 +254,15 @@ func (s *Store) ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([]
 	meter(ctx, true, consumed(res.ConsumedCapacity)...)
 	var out [][2]string
 	for _, item := range res.Items {
-		var r struct {
-			gsi3
-		}
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		var k keys
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
 			return nil, err
 		}
-		if projectID, orgID, ok := parsePartnerEnd(r.GSI3SK); ok {
-			out = append(out, [2]string{projectID, orgID})
+		projectID, orgID, ok := partnerOfKey(k)
+		if !ok {
+			return nil, fmt.Errorf("partner ends: %s/%s is not a partner's key", k.PK, k.SK)
 		}
+		out = append(out, [2]string{projectID, orgID})
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -231,6 +232,7 @@ type partnerJSON struct {
 	ManagerID string     `json:"managerId,omitempty"`
 	AddedAt   time.Time  `json:"addedAt"`
 	EndsAt    *time.Time `json:"endsAt,omitempty" doc:"When the partnership ends by itself (absent: open-ended)."`
+	EndSetBy  string     `json:"endSetBy,omitempty" enum:"host,partner" doc:"Which side set the end: only the host's owner or that side moves it later or clears it."`
 }
 
 func toPartnerJSON(p collab.Partner) partnerJSON {
@@ -240,20 +242,29 @@ func toPartnerJSON(p collab.Partner) partnerJSON {
 	}
 	out := partnerJSON{OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
 	if !p.EndsAt.IsZero() {
-		out.EndsAt = &p.EndsAt
+		out.EndsAt, out.EndSetBy = &p.EndsAt, p.EndSetBy
 	}
 	return out
 }
 
 // partnerPatchBody time-boxes a partnership.
 type partnerPatchBody struct {
-	EndsAt *time.Time `json:"endsAt" doc:"When the partnership ends by itself: its stop then begins, and both sides are told a day before. Null or absent: no end."`
+	EndsAt *time.Time `json:"endsAt" doc:"When the partnership ends by itself: its stop then begins, and both sides are told a day before. null: no end."`
 }
 
 func (a *API) updatePartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in partnerPatchBody
-	if err := decodeJSON(r, &in); err != nil {
+	data, err := readJSON(r)
+	if err != nil {
 		return err
+	}
+	if err := decodeStrict(data, &in); err != nil {
+		return err
+	}
+	var named map[string]json.RawMessage
+	_ = json.Unmarshal(data, &named) // decodeStrict took it: an object
+	if _, ok := named["endsAt"]; !ok {
+		return invalidField("endsAt", "is required: a time, or null for no end")
 	}
 	var endsAt time.Time
 	if in.EndsAt != nil {

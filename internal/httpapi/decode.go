@@ -24,17 +24,27 @@ const MaxBodyBytes = 1 << 20
 // at most 1 MiB, one value, no unknown fields, no key twice in an object, no
 // key that matches a field only when case is ignored. Errors name the field.
 func decodeJSON(r *http.Request, dst any) error {
+	data, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(data, dst)
+}
+
+// readJSON reads a JSON body whole (MaxBodyBytes at most), for a handler
+// that looks at it before decoding it with decodeStrict.
+func readJSON(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return collab.Errorf(collab.CodeUnsupported, "the body must be application/json")
+			return nil, collab.Errorf(collab.CodeUnsupported, "the body must be application/json")
 		}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
-		return jsonError(err)
+		return nil, jsonError(err)
 	}
-	return decodeStrict(data, dst)
+	return data, nil
 }
 
 // decodeStrict decodes data, the whole body, into dst as decodeJSON does.

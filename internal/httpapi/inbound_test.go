@@ -54,6 +54,8 @@ func TestInboundApproval(t *testing.T) {
 	call(t, "POST", P+"/tasks", tm.owner.token, map[string]any{"name": "For Careful", "kind": "annotation", "orgId": org}).problem(t, 400, "orgId")
 	hasAudit(t, collab.ProjectScope(tm.project), "partner.pending_approval", org)
 
+	// Accepted again while it waits: decided there, not accepted twice.
+	call(t, "POST", "/invitations/"+token+"/accept", boss.token, map[string]string{"orgId": org}).problem(t, 409, "")
 	// What waits: seen and decided by owners and admins only.
 	call(t, "GET", "/orgs/"+org+"/inbound", plain.token, nil).problem(t, 403, "")
 	call(t, "GET", "/orgs/"+org+"/inbound", tm.owner.token, nil).problem(t, 404, "")
@@ -75,6 +77,7 @@ func TestInboundApproval(t *testing.T) {
 		t.Fatalf("still waiting: %v", got)
 	}
 	call(t, "POST", "/orgs/"+org+"/inbound/"+tm.project+"/approve", boss.token, nil).problem(t, 404, "")
+	call(t, "POST", "/orgs/"+org+"/inbound/"+tm.project+"/reject", boss.token, nil).problem(t, 404, "")
 	hasAudit(t, collab.ProjectScope(tm.project), "partner.joined", org)
 
 	// A second project of another host: rejected, it ends cleanly.

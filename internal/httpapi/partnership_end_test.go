@@ -42,6 +42,19 @@ func TestPartnershipEndsByItself(t *testing.T) {
 	if n := len(mailsAbout(t, tm.owner.email, "ends on")); n != 0 {
 		t.Fatalf("warned %d times two days ahead", n)
 	}
+	if later.str("endSetBy") != "partner" {
+		t.Fatalf("set by %s", later.raw)
+	}
+	// The side that set an end moves it; the other side only brings it
+	// earlier, save the host's owner, who may always.
+	call(t, "PATCH", partner, tm.amExt.token, soon(72*time.Hour)).want(t, 200)
+	if host := call(t, "PATCH", partner, tm.owner.token, soon(40*time.Hour)).want(t, 200); host.str("endSetBy") != "host" {
+		t.Fatalf("set by %s", host.raw)
+	}
+	call(t, "PATCH", partner, tm.amExt.token, soon(50*time.Hour)).problem(t, 403, "")
+	call(t, "PATCH", partner, tm.amExt.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
+	call(t, "PATCH", partner, tm.amExt.token, soon(30*time.Hour)).want(t, 200)
+	call(t, "PATCH", partner, tm.owner.token, map[string]any{}).problem(t, 400, "endsAt")
 	// Cleared: open-ended again.
 	if cleared := call(t, "PATCH", partner, tm.owner.token, map[string]any{"endsAt": nil}).want(t, 200); cleared.body["endsAt"] != nil {
 		t.Fatalf("not cleared: %s", cleared.raw)
@@ -102,10 +115,11 @@ func waitItemBack(t testing.TB, tm team, id string) {
 // 404 as for a project that does not exist (SPEC §11).
 func TestStopAnswersNoProjectToOutsiders(t *testing.T) {
 	tm := newTeam(t)
-	for _, ask := range []struct{ method, query string }{{"DELETE", "?dryRun=true"}, {"DELETE", ""}, {"PATCH", ""}} {
+	for _, ask := range []struct{ method, query, endsAt string }{{"DELETE", "?dryRun=true", ""}, {"DELETE", "", ""},
+		{"PATCH", "", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, {"PATCH", "", "2000-01-01T00:00:00Z"}} {
 		var body any
 		if ask.method == "PATCH" {
-			body = map[string]string{"endsAt": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
+			body = map[string]string{"endsAt": ask.endsAt}
 		}
 		real := call(t, ask.method, "/projects/"+tm.project+"/partners/"+tm.tenantOrg+ask.query, tm.tenant.token, body)
 		real.problem(t, 404, "")
