@@ -32,7 +32,9 @@ const (
 )
 
 // PlatformActor is the actor of what the platform does by itself (audit
-// entries, jobs): a time-boxed partnership's end.
+// entries, jobs): a time-boxed partnership's end. A job it starts is
+// nobody's own: a user whose identity provider subject happened to be this
+// value gains nothing from it (GetJob, stopStartedBy).
 const PlatformActor = "annobridge"
 
 // SetPartnerEnd time-boxes a partnership (endsAt in the future, at most

@@ -420,7 +420,7 @@ func (s *Partners) stopStartedBy(ctx context.Context, c Caller, projectID, orgID
 		return Job{}, false, err
 	}
 	j, err := s.jobs.store.GetJob(ctx, pa.StoppingJob)
-	if IsCode(err, CodeNotFound) || err == nil && j.CreatedBy != c.UserID {
+	if IsCode(err, CodeNotFound) || err == nil && (j.CreatedBy != c.UserID || j.CreatedBy == PlatformActor) {
 		return Job{}, false, nil
 	}
 	if err != nil {
