@@ -415,10 +415,12 @@ func (a *App) SweepOutbox(ctx context.Context) (collab.RelayReport, error) {
 func (a *App) Sweep(ctx context.Context) (collab.RelayReport, collab.EndsReport, error) {
 	rep, err := a.SweepOutbox(ctx)
 	ends, eerr := a.Service.Partners.EndDuePartnerships(ctx)
-	if eerr != nil {
+	cols, cerr := a.Service.Collaborators.EndDueCollaborations(ctx)
+	ends.Warned, ends.Stopped, ends.Errors = ends.Warned+cols.Warned, ends.Stopped+cols.Stopped, append(ends.Errors, cols.Errors...)
+	if eerr != nil || cerr != nil {
 		a.Log.WarnContext(ctx, "partnership ends", "warned", ends.Warned, "stopped", ends.Stopped, "errors", ends.Errors)
 	}
-	return rep, ends, errors.Join(err, eerr)
+	return rep, ends, errors.Join(err, eerr, cerr)
 }
 
 // HandoffLambda serves the handoff function's two triggers: SQS batches

@@ -199,7 +199,12 @@ type Collaborator struct {
 	// RemovingJob is set once removal has begun: the collaborator grants
 	// nothing from then on.
 	RemovingJob string
-	Version     int
+	// EndsAt time-boxes the collaboration (zero: open-ended), as
+	// Partner.EndsAt: its removal begins by itself then.
+	EndsAt    time.Time
+	EndWarned bool
+	EndSetBy  string // EndSetByHost (the owning org) or EndSetByPartner (the collaborator org)
+	Version   int
 }
 
 // InvitationScope names one listing of invitations.

@@ -98,10 +98,19 @@ type StoppedNotice struct {
 // EndingNotice is the data of "the collaboration ends on …", sent a day
 // before a time-boxed partnership ends (at once when less is left).
 type EndingNotice struct {
-	OrgName     string // the partner org
-	ProjectName string
-	EndsAt      time.Time
-	Link        string `notice:"link"`
+	OrgName       string // the partner (or collaborator) org
+	ProjectName   string // a project's partnership, or
+	WorkspaceName string // a workspace's collaboration
+	EndsAt        time.Time
+	Link          string `notice:"link"`
+}
+
+// where is what the collaboration is on.
+func (d EndingNotice) where() string {
+	if d.WorkspaceName != "" {
+		return "in the workspace " + q(d.WorkspaceName)
+	}
+	return "on project " + q(d.ProjectName)
 }
 
 // noticeDate is how a mail shows a time: "29 November 2026 12:00 UTC".
@@ -166,8 +175,12 @@ var noticeCatalogue = map[Notice]func(data any) (subject, text string){
 	},
 	NoticeEnding: func(data any) (string, string) {
 		d := data.(EndingNotice)
-		return "The collaboration on " + q(d.ProjectName) + " ends on " + noticeDate(d.EndsAt),
-			"Hello,\n\nThe collaboration of " + d.OrgName + " on project " + q(d.ProjectName) + " ends on " + noticeDate(d.EndsAt) +
+		subject := "The collaboration on " + q(d.ProjectName) + " ends on " + noticeDate(d.EndsAt)
+		if d.WorkspaceName != "" {
+			subject = "The collaboration in " + q(d.WorkspaceName) + " ends on " + noticeDate(d.EndsAt)
+		}
+		return subject,
+			"Hello,\n\nThe collaboration of " + d.OrgName + " " + d.where() + " ends on " + noticeDate(d.EndsAt) +
 				". Then its people lose access and its unfinished work goes back to the host. To keep working together, change or clear the end date.\n\n" + d.Link + "\n"
 	},
 }

@@ -100,15 +100,22 @@ type EndsReport struct {
 // and begins the stop of those whose end has come. Each is done on its
 // own: one that fails is tried again by the next sweep.
 func (s *Partners) EndDuePartnerships(ctx context.Context) (EndsReport, error) {
-	var rep EndsReport
 	now := s.clock.Now()
 	due, err := s.store.ListPartnerEnds(ctx, now.Add(EndWarning), endsPerSweep)
 	if err != nil {
-		return rep, err
+		return EndsReport{}, err
 	}
+	return sweepEnds(due, func(scope, org string) (bool, bool, error) { return s.endPartnership(ctx, scope, org, now) })
+}
+
+// sweepEnds handles each due (scope, org) with one, on its own: one that
+// fails is in the report and the joined error, and tried again by the next
+// sweep.
+func sweepEnds(due [][2]string, one func(scope, org string) (warned, stopped bool, err error)) (EndsReport, error) {
+	var rep EndsReport
 	var errs []error
 	for _, ref := range due {
-		warned, stopped, err := s.endPartnership(ctx, ref[0], ref[1], now)
+		warned, stopped, err := one(ref[0], ref[1])
 		if err != nil {
 			errs = append(errs, err)
 			rep.Errors = append(rep.Errors, ref[0]+"/"+ref[1]+": "+err.Error())

@@ -111,7 +111,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	s.Members = &Members{base: b, store: st.Members, mailer: d.Mailer, invitations: s.Invitations}
 	s.Partners = &Partners{base: b, store: st.Partners, mailer: d.Mailer, jobs: s.Jobs}
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
-	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs}
+	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs, mailer: d.Mailer}
 	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs, mailer: d.Mailer}
 	s.Jobs.runners[JobDistributeTask] = s.Tasks.distributeChunk
 	cj := &collabJobs{base: b, store: st.CollabJobs, partners: s.Partners}

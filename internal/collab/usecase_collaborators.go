@@ -3,13 +3,15 @@ package collab
 import (
 	"context"
 	"slices"
+	"time"
 )
 
 // Collaborators attaches orgs to workspaces, changes their types and access, and starts their jobs.
 type Collaborators struct {
 	base
-	store CollaboratorStore
-	jobs  *Jobs
+	store  CollaboratorStore
+	jobs   *Jobs
+	mailer Mailer
 }
 
 // CollaboratorStore is what the workspace-collaborator use cases need.
@@ -28,6 +30,14 @@ type CollaboratorStore interface {
 	GetOrg(ctx context.Context, orgID string) (Org, error)
 	// ListAudit lists a scope's entries; with orgID only those about that org.
 	ListAudit(ctx context.Context, scope, orgID string, p Page) ([]AuditEntry, string, error)
+	// SetCollaboratorEnd sets (zero: clears) a collaboration's end,
+	// version-checked; MarkCollaboratorEndWarned notes both sides were
+	// told; ListCollaboratorEnds lists (workspace, org) of those ending at
+	// or before t, soonest first.
+	SetCollaboratorEnd(ctx context.Context, c Collaborator, endsAt time.Time, setBy string, audit ...AuditEntry) error
+	MarkCollaboratorEndWarned(ctx context.Context, c Collaborator) error
+	ListCollaboratorEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error)
+	ListOrgMembers(ctx context.Context, orgID string, p Page) ([]OrgMembership, string, error)
 }
 
 func validTypes(types []CollabType, v *Validation) {
@@ -284,14 +294,37 @@ func (s *Collaborators) StartRemoveCollaborator(ctx context.Context, c Caller, w
 	if err != nil {
 		return Job{}, err
 	}
-	now := s.clock.Now()
-	j := Job{ID: s.ids.New("job"), Kind: JobRemoveCollaborator, Status: JobQueued, WorkspaceID: wsID, OrgID: orgID,
-		CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.store.MarkCollaboratorRemoving(ctx, col, j, s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.removed", col,
-		map[string]any{"jobId": j.ID})); err != nil {
-		return Job{}, err
+	return s.beginRemoval(ctx, c, col, "collaborator.removed", nil)
+}
+
+// beginRemoval marks the collaborator removing and queues its removal job,
+// recorded as `what` by c. still, when given, must hold of the
+// collaborator as read each time (the mark is version-checked against that
+// read); otherwise nothing is removed and the answer is errNotNow.
+func (s *Collaborators) beginRemoval(ctx context.Context, c Caller, col Collaborator, what string, still func(Collaborator) bool) (Job, error) {
+	for attempt := 1; ; attempt++ {
+		if still != nil && !still(col) {
+			return Job{}, errNotNow
+		}
+		now := s.clock.Now()
+		j := Job{ID: s.ids.New("job"), Kind: JobRemoveCollaborator, Status: JobQueued, WorkspaceID: col.WorkspaceID, OrgID: col.OrgID,
+			CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
+		err := s.store.MarkCollaboratorRemoving(ctx, col, j, s.entry(WorkspaceScope(col.WorkspaceID), c, col.OrgID, what, col,
+			map[string]any{"jobId": j.ID}))
+		if err == nil {
+			return s.jobs.enqueue(ctx, j)
+		}
+		if still == nil || !IsCode(err, CodeConflict) || attempt == stopAttempts {
+			return Job{}, err
+		}
+		// Changed meanwhile: read it again, and check again.
+		if col, err = s.store.GetCollaborator(ctx, col.WorkspaceID, col.OrgID); err != nil {
+			return Job{}, err
+		}
+		if col.RemovingJob != "" {
+			return Job{}, errNotNow
+		}
 	}
-	return s.jobs.enqueue(ctx, j)
 }
 
 // WorkspaceAudit lists a workspace's audit entries: all of them to the

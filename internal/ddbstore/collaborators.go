@@ -27,19 +27,25 @@ type collaboratorRow struct {
 	AutoInviteRole string    `dynamodbav:"autoInviteRole,omitempty"`
 	AddedAt        time.Time `dynamodbav:"addedAt"`
 	RemovingJob    string    `dynamodbav:"removingJob,omitempty"`
+	EndsAt         time.Time `dynamodbav:"endsAt,omitempty"`
+	EndWarned      bool      `dynamodbav:"endWarned,omitempty"`
+	EndSetBy       string    `dynamodbav:"endSetBy,omitempty"`
+	gsi3                     // in the index of collaborations by end time, while one is set
 }
 
 func toCollaboratorRow(c collab.Collaborator) collaboratorRow {
 	return collaboratorRow{keys: collaboratorKey(c.WorkspaceID, c.OrgID), gsi1: collaboratorIndex(c.WorkspaceID, c.OrgID),
 		meta: meta{Type: typeCollab, Version: c.Version}, WorkspaceID: c.WorkspaceID, OrgID: c.OrgID, OrgName: c.OrgName,
 		Types: typesOut(c.Types), AccessMode: c.Access.Mode, AccessIDs: c.Access.ProjectIDs, AutoInvite: c.AutoInvite,
-		AutoInviteRole: string(c.AutoInviteRole), AddedAt: c.AddedAt, RemovingJob: c.RemovingJob}
+		AutoInviteRole: string(c.AutoInviteRole), AddedAt: c.AddedAt, RemovingJob: c.RemovingJob,
+		EndsAt: c.EndsAt, EndWarned: c.EndWarned, EndSetBy: c.EndSetBy, gsi3: collaboratorEndIndex(c)}
 }
 
 func (r collaboratorRow) domain() collab.Collaborator {
 	return collab.Collaborator{WorkspaceID: r.WorkspaceID, OrgID: r.OrgID, OrgName: r.OrgName, Types: typesIn(r.Types),
 		Access: collab.ProjectAccess{Mode: r.AccessMode, ProjectIDs: r.AccessIDs}, AutoInvite: r.AutoInvite,
-		AutoInviteRole: collab.WorkspaceRole(r.AutoInviteRole), AddedAt: r.AddedAt, RemovingJob: r.RemovingJob, Version: r.Version}
+		AutoInviteRole: collab.WorkspaceRole(r.AutoInviteRole), AddedAt: r.AddedAt, RemovingJob: r.RemovingJob,
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, Version: r.Version}
 }
 
 func typesOut(ts []collab.CollabType) []string {
@@ -125,7 +131,8 @@ func (s *Store) MarkCollaboratorRemoving(ctx context.Context, c collab.Collabora
 	if err != nil {
 		return err
 	}
-	return s.transactAudited(ctx, audit, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET removingJob = :j", nil,
+	return s.transactAudited(ctx, audit, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET removingJob = :j REMOVE #g3pk, #g3sk",
+		map[string]string{"#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK},
 		map[string]types.AttributeValue{":j": str(j.ID)}, collab.Stale(collab.RecordCollaborator)), job)
 }
 
@@ -256,4 +263,26 @@ func (s *Store) DeleteWorkspaceMembers(ctx context.Context, ms []collab.Workspac
 		ks[i] = workspaceMemberKey(m.WorkspaceID, m.UserID)
 	}
 	return s.batchDelete(ctx, ks)
+}
+
+// SetCollaboratorEnd sets (or, with a zero time, clears) when a workspace
+// collaboration ends, version-checked, with its audit entry (as
+// SetPartnerEnd).
+func (s *Store) SetCollaboratorEnd(ctx context.Context, c collab.Collaborator, endsAt time.Time, setBy string, audit ...collab.AuditEntry) error {
+	c.EndsAt = endsAt
+	return s.transactAudited(ctx, audit, s.setEnd(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, endsAt, setBy, collaboratorEndIndex(c),
+		collab.Stale(collab.RecordCollaborator)))
+}
+
+// MarkCollaboratorEndWarned notes both orgs were told the collaboration's
+// end draws near (version-checked).
+func (s *Store) MarkCollaboratorEndWarned(ctx context.Context, c collab.Collaborator) error {
+	return s.transact(ctx, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "SET endWarned = :t", nil,
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}, collab.Stale(collab.RecordCollaborator)))
+}
+
+// ListCollaboratorEnds lists the collaborations (workspace, org) whose end
+// is at or before t, soonest first (at most limit).
+func (s *Store) ListCollaboratorEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error) {
+	return s.listEnds(ctx, pkCollaboratorEnds, t, limit, collaboratorOfKey)
 }

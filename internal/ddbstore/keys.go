@@ -564,11 +564,33 @@ func partnerEndIndex(p collab.Partner) gsi3 {
 	return gsi3{GSI3PK: pkPartnerEnds, GSI3SK: sortTime(p.EndsAt) + "#" + p.ProjectID + "#" + p.OrgID}
 }
 
-const pkPartnerEnds = "PARTNER_ENDS"
+// The partitions of the index of ends (GSI3): partnerships, and workspace
+// collaborations.
+const (
+	pkPartnerEnds      = "PARTNER_ENDS"
+	pkCollaboratorEnds = "COLLAB_ENDS"
+)
 
-// partnerEndsUntil is the index partition and the last sort key of the
-// partnerships ending at or before t.
-func partnerEndsUntil(t time.Time) (pk, to string) { return pkPartnerEnds, sortTime(t) + "#~" }
+// endsUntil is the last sort key, in a partition of the index of ends, of
+// what ends at or before t.
+func endsUntil(t time.Time) string { return sortTime(t) + "#~" }
+
+// collaboratorEndIndex lists a time-boxed collaboration on GSI3 under its
+// partition of ends, by its end.
+func collaboratorEndIndex(c collab.Collaborator) gsi3 {
+	if c.EndsAt.IsZero() {
+		return gsi3{}
+	}
+	return gsi3{GSI3PK: pkCollaboratorEnds, GSI3SK: sortTime(c.EndsAt) + "#" + c.WorkspaceID + "#" + c.OrgID}
+}
+
+// collaboratorOfKey reads the workspace and org back from a collaborator
+// item's key.
+func collaboratorOfKey(k keys) (wsID, orgID string, ok bool) {
+	wsID, okW := strings.CutPrefix(k.PK, prefixWS)
+	orgID, okO := strings.CutPrefix(k.SK, prefixCollab)
+	return wsID, orgID, okW && okO && wsID != "" && orgID != ""
+}
 
 // partnerOfKey reads the project and org back from a partner item's key
 // (which a keys-only index entry carries).

@@ -219,16 +219,23 @@ func (s *Store) RemoveOrgFromProject(ctx context.Context, projectID, orgID strin
 // ends, version-checked, with its audit entry; a new end is not warned of
 // yet. The partner is listed in the index of ends while one is set.
 func (s *Store) SetPartnerEnd(ctx context.Context, p collab.Partner, endsAt time.Time, setBy string, audit ...collab.AuditEntry) error {
+	p.EndsAt = endsAt
+	return s.transactAudited(ctx, audit, s.setEnd(partnerKey(p.ProjectID, p.OrgID), p.Version, endsAt, setBy, partnerEndIndex(p),
+		collab.Stale(collab.RecordPartner)))
+}
+
+// setEnd is the version-checked update of an item's end (endsAt, who set
+// it, its entry ix in the index of ends), or with a zero endsAt its
+// removal; either way the warning is to be sent anew.
+func (s *Store) setEnd(k keys, version int, endsAt time.Time, setBy string, ix gsi3, onConflict error) txItem {
 	names := map[string]string{"#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK}
 	update, values := "REMOVE endsAt, endWarned, endSetBy, #g3pk, #g3sk", map[string]types.AttributeValue(nil)
 	if !endsAt.IsZero() {
-		p.EndsAt = endsAt
-		ix := partnerEndIndex(p)
 		update = "SET endsAt = :e, endSetBy = :by, #g3pk = :pk, #g3sk = :sk REMOVE endWarned"
 		values = map[string]types.AttributeValue{":e": str(endsAt.UTC().Format(time.RFC3339Nano)), ":by": str(setBy),
 			":pk": str(ix.GSI3PK), ":sk": str(ix.GSI3SK)}
 	}
-	return s.transactAudited(ctx, audit, s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, update, names, values, collab.Stale(collab.RecordPartner)))
+	return s.versioned(k, version, update, names, values, onConflict)
 }
 
 // MarkPartnerEndWarned notes that both sides were told the partnership's
@@ -242,14 +249,19 @@ func (s *Store) MarkPartnerEndWarned(ctx context.Context, p collab.Partner) erro
 // ListPartnerEnds lists the partnerships (project, org) whose end is at or
 // before t, soonest first, from the index of ends (at most limit).
 func (s *Store) ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error) {
-	pk, to := partnerEndsUntil(t)
+	return s.listEnds(ctx, pkPartnerEnds, t, limit, partnerOfKey)
+}
+
+// listEnds reads one partition of the index of ends (GSI3, keys only) up to
+// t, turning each entry's table key into its scope and org with of.
+func (s *Store) listEnds(ctx context.Context, pk string, t time.Time, limit int, of func(keys) (string, string, bool)) ([][2]string, error) {
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI3),
 		KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :to"),
 		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI3PK, "#sk": attrGSI3SK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":to": str(to)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":to": str(endsUntil(t))},
 		Limit:                     aws.Int32(int32(limit)), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 	if err != nil {
-		return nil, fmt.Errorf("partner ends: %w", err)
+		return nil, fmt.Errorf("ends %s: %w", pk, err)
 	}
 	meter(ctx, true, consumed(res.ConsumedCapacity)...)
 	var out [][2]string
@@ -258,11 +270,11 @@ func (s *Store) ListPartnerEnds(ctx context.Context, t time.Time, limit int) ([]
 		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
 			return nil, err
 		}
-		projectID, orgID, ok := partnerOfKey(k)
+		scope, orgID, ok := of(k)
 		if !ok {
-			return nil, fmt.Errorf("partner ends: %s/%s is not a partner's key", k.PK, k.SK)
+			return nil, fmt.Errorf("ends %s: %s/%s is not a key of this index", pk, k.PK, k.SK)
 		}
-		out = append(out, [2]string{projectID, orgID})
+		out = append(out, [2]string{scope, orgID})
 	}
 	return out, nil
 }

@@ -25,6 +25,8 @@ type collaboratorJSON struct {
 	Removing       bool       `json:"removing"`
 	AddedAt        time.Time  `json:"addedAt,omitzero" doc:"When the org was added; absent on the owner's row."`
 	Version        int        `json:"version,omitempty" doc:"Absent on the owner's row."`
+	EndsAt         *time.Time `json:"endsAt,omitempty" doc:"When the collaboration ends by itself (absent: open-ended)."`
+	EndSetBy       string     `json:"endSetBy,omitempty" enum:"host,partner" doc:"Which side set the end (host: the workspace's org; partner: the collaborator org)."`
 }
 
 // collabTypes are the collaboration types named in a request.
@@ -44,9 +46,13 @@ func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
 	for i, t := range c.Types {
 		types[i] = string(t)
 	}
-	return collaboratorJSON{OrgID: c.OrgID, OrgName: c.OrgName, Types: types,
+	out := collaboratorJSON{OrgID: c.OrgID, OrgName: c.OrgName, Types: types,
 		ProjectAccess: accessJSON{Mode: c.Access.Mode, ProjectIDs: c.Access.ProjectIDs}, AutoInvite: c.AutoInvite,
 		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", AddedAt: c.AddedAt, Version: c.Version}
+	if !c.EndsAt.IsZero() {
+		out.EndsAt, out.EndSetBy = &c.EndsAt, c.EndSetBy
+	}
+	return out
 }
 
 func (a *API) listCollaborators(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
@@ -87,8 +93,30 @@ func (a *API) listWorkspaceMembers(w http.ResponseWriter, r *http.Request, c col
 
 func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in collaboratorPatchBody
-	if err := decodeJSON(r, &in); err != nil {
+	data, err := readJSON(r)
+	if err != nil {
 		return err
+	}
+	if err := decodeStrict(data, &in); err != nil {
+		return err
+	}
+	var named map[string]json.RawMessage
+	_ = json.Unmarshal(data, &named) // decodeStrict took it: an object
+	if _, ok := named["endsAt"]; ok {
+		// The end alone: whoever may remove the collaborator sets it.
+		if len(named) != 1 {
+			return invalidField("endsAt", "is set on its own, in a request with no other field")
+		}
+		var endsAt time.Time
+		if in.EndsAt != nil {
+			endsAt = *in.EndsAt
+		}
+		col, err := a.svc.Collaborators.SetCollaboratorEnd(r.Context(), c, r.PathValue("wsId"), r.PathValue("orgId"), endsAt)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, collaboratorChangeJSON{Collaborator: toCollaboratorJSON(col), RemovedRoles: []removedRoleJSON{}})
+		return nil
 	}
 	p := collab.CollaboratorPatch{Types: collabTypes(in.Types), AutoInvite: in.AutoInvite, DryRun: in.DryRun}
 	if in.ProjectAccess != nil {
@@ -116,6 +144,7 @@ type collaboratorPatchBody struct {
 	AutoInvite     *bool       `json:"autoInvite,omitempty"`
 	AutoInviteRole *string     `json:"autoInviteRole,omitempty"`
 	DryRun         bool        `json:"dryRun,omitempty" doc:"Answer what the change would do without making it."`
+	EndsAt         *time.Time  `json:"endsAt,omitempty" doc:"On its own: when the collaboration ends by itself (its removal then begins; both orgs are told a day before); null: no end. Set by whoever may remove the collaborator."`
 }
 
 // removedRoleJSON is a workspace role a collaborator change removes.

@@ -130,3 +130,52 @@ func TestStopAnswersNoProjectToOutsiders(t *testing.T) {
 		}
 	}
 }
+
+// A time-boxed workspace collaboration ends by itself as a partnership
+// does: both orgs' owners and admins are told at once (less than a day
+// left), and at the end the removal begins (collaborator.ended by the
+// platform) and the collaborator's people lose the workspace's projects.
+// The collaborator org brings the end earlier but cannot push back one the
+// workspace's org set.
+func TestCollaborationEndsByItself(t *testing.T) {
+	sc := newCollabScene(t)
+	W := "/workspaces/" + sc.workspace
+	C := W + "/collaborators/" + sc.xOrg
+	joinOrg(t, sc.xOrg, sc.owner, collab.OrgAdmin, "Producer X")
+	call(t, "POST", W+"/collaborators", sc.owner.token, map[string]any{"orgId": sc.xOrg, "types": []string{"producer_partner"},
+		"projectAccess": map[string]any{"mode": "full"}}).want(t, 201)
+	call(t, "PUT", W+"/members/"+sc.x1.id, sc.owner.token, map[string]string{"role": "project_manager"}).want(t, 200)
+	call(t, "GET", "/projects/"+sc.project, sc.x1.token, nil).want(t, 200)
+	soon := func(d time.Duration) map[string]string {
+		return map[string]string{"endsAt": time.Now().UTC().Add(d).Format(time.RFC3339Nano)}
+	}
+	// Refused: a plain member of X (403: it may not remove it), a past
+	// end (400), the end with another field (400).
+	call(t, "PATCH", C, sc.x1.token, soon(time.Hour)).problem(t, 403, "")
+	call(t, "PATCH", C, sc.owner.token, soon(-time.Hour)).problem(t, 400, "endsAt")
+	call(t, "PATCH", C, sc.owner.token, map[string]any{"endsAt": nil, "autoInvite": true}).problem(t, 400, "endsAt")
+	// The workspace's org sets it two days ahead; X's owner may bring it
+	// earlier but not push it back or clear it.
+	set := call(t, "PATCH", C, sc.owner.token, soon(48*time.Hour)).want(t, 200)
+	if c := set.body["collaborator"].(map[string]any); c["endsAt"] == nil || c["endSetBy"] != "host" {
+		t.Fatalf("set %s", set.raw)
+	}
+	call(t, "PATCH", C, sc.xOwner.token, soon(72*time.Hour)).problem(t, 403, "")
+	call(t, "PATCH", C, sc.xOwner.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
+	// Four seconds ahead: both orgs' owners and admins are told at once.
+	call(t, "PATCH", C, sc.xOwner.token, soon(4*time.Second)).want(t, 200)
+	waitMails(t, sc.xOwner.email, `The collaboration in "Default workspace" ends on`, 1)
+	waitMails(t, sc.owner.email, `The collaboration in "Default workspace" ends on`, 1) // once, though in both orgs
+	// At the end, the removal begins by itself.
+	deadline := time.Now().Add(30 * time.Second)
+	for call(t, "GET", "/projects/"+sc.project, sc.x1.token, nil).status != 404 {
+		if time.Now().After(deadline) {
+			t.Fatal("the collaboration did not end by itself")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e := hasAudit(t, collab.WorkspaceScope(sc.workspace), "collaborator.ended", sc.xOrg)
+	if e.Actor != collab.PlatformActor {
+		t.Fatalf("ended by %q", e.Actor)
+	}
+}
