@@ -27,7 +27,10 @@ func (s *Collaborators) SetCollaboratorEnd(ctx context.Context, c Caller, wsID, 
 	if col.RemovingJob != "" {
 		return Collaborator{}, Errorf(CodeConflict, "the collaborator is being removed")
 	}
-	host := a.Side == SideHost
+	// The workspace's org decides as the host through its admins; its
+	// other members may remove a collaborator only as owners or admins of
+	// the collaborator org, and act as that side.
+	host := a.Side == SideHost && a.Role == WSAdmin
 	side := EndSetByPartner
 	if host {
 		side = EndSetByHost
@@ -35,6 +38,9 @@ func (s *Collaborators) SetCollaboratorEnd(ctx context.Context, c Caller, wsID, 
 	later := !col.EndsAt.IsZero() && (endsAt.IsZero() || endsAt.After(col.EndsAt))
 	if later && !host && col.EndSetBy != side {
 		return Collaborator{}, Errorf(CodeForbidden, "the workspace's org set this end: only it moves it later or clears it")
+	}
+	if !host && col.EndSetBy == EndSetByHost {
+		side = EndSetByHost // brought earlier, it is still the workspace org's end
 	}
 	what := "collaborator.end_set"
 	if endsAt.IsZero() {
@@ -99,9 +105,16 @@ func (s *Collaborators) collabEndingNotices(ctx context.Context, col Collaborato
 	}
 	w := st.Workspace
 	for _, org := range []string{w.OrgID, col.OrgID} {
-		ms, _, err := s.store.ListOrgMembers(ctx, org, Page{Limit: MaxPageLimit})
-		if err != nil {
-			return err
+		var ms []OrgMembership
+		for cursor := ""; ; {
+			page, next, err := s.store.ListOrgMembers(ctx, org, Page{Limit: MaxPageLimit, Cursor: cursor})
+			if err != nil {
+				return err
+			}
+			ms = append(ms, page...)
+			if cursor = next; cursor == "" {
+				break
+			}
 		}
 		for _, m := range ms {
 			if !m.Role.HasWorkforceAccess() {

@@ -73,6 +73,9 @@ func (s *Partners) SetPartnerEnd(ctx context.Context, c Caller, projectID, orgID
 	if later && !hostOwner && pa.EndSetBy != side {
 		return Partner{}, Errorf(CodeForbidden, "the host set this end: only the host's owner moves it later or clears it")
 	}
+	if !hostOwner && pa.EndSetBy == EndSetByHost {
+		side = EndSetByHost // brought earlier, it is still the host's end: the partner may not move it later after
+	}
 	what := "partner.end_set"
 	if endsAt.IsZero() {
 		what = "partner.end_cleared"

@@ -318,7 +318,9 @@ func (s *Collaborators) beginRemoval(ctx context.Context, c Caller, col Collabor
 			return Job{}, err
 		}
 		// Changed meanwhile: read it again, and check again.
-		if col, err = s.store.GetCollaborator(ctx, col.WorkspaceID, col.OrgID); err != nil {
+		if col, err = s.store.GetCollaborator(ctx, col.WorkspaceID, col.OrgID); IsCode(err, CodeNotFound) {
+			return Job{}, errNotNow // removed meanwhile
+		} else if err != nil {
 			return Job{}, err
 		}
 		if col.RemovingJob != "" {

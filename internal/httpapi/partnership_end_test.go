@@ -53,7 +53,10 @@ func TestPartnershipEndsByItself(t *testing.T) {
 	}
 	call(t, "PATCH", partner, tm.amExt.token, soon(50*time.Hour)).problem(t, 403, "")
 	call(t, "PATCH", partner, tm.amExt.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
-	call(t, "PATCH", partner, tm.amExt.token, soon(30*time.Hour)).want(t, 200)
+	if earlier := call(t, "PATCH", partner, tm.amExt.token, soon(30*time.Hour)).want(t, 200); earlier.str("endSetBy") != "host" {
+		t.Fatalf("brought earlier by the partner, the host's end became %s", earlier.raw)
+	}
+	call(t, "PATCH", partner, tm.amExt.token, soon(35*time.Hour)).problem(t, 403, "") // not later again
 	call(t, "PATCH", partner, tm.owner.token, map[string]any{}).problem(t, 400, "endsAt")
 	// Cleared: open-ended again.
 	if cleared := call(t, "PATCH", partner, tm.owner.token, map[string]any{"endsAt": nil}).want(t, 200); cleared.body["endsAt"] != nil {
@@ -161,6 +164,9 @@ func TestCollaborationEndsByItself(t *testing.T) {
 		t.Fatalf("set %s", set.raw)
 	}
 	call(t, "PATCH", C, sc.xOwner.token, soon(72*time.Hour)).problem(t, 403, "")
+	call(t, "PATCH", C, sc.xOwner.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
+	call(t, "PATCH", C, sc.xOwner.token, soon(30*time.Hour)).want(t, 200)        // earlier: allowed
+	call(t, "PATCH", C, sc.xOwner.token, soon(40*time.Hour)).problem(t, 403, "") // and still the host's end
 	call(t, "PATCH", C, sc.xOwner.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
 	// Four seconds ahead: both orgs' owners and admins are told at once.
 	call(t, "PATCH", C, sc.xOwner.token, soon(4*time.Second)).want(t, 200)
