@@ -794,7 +794,13 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 		} else if err != nil && !IsCode(err, CodeNotFound) {
 			return Accepted{}, err
 		}
-		if existing, err := s.dir.GetPartner(ctx, p.ID, org.OrgID); err == nil {
+		rec, err := s.dir.GetPartnerRecord(ctx, p.ID, org.OrgID)
+		if err != nil && !IsCode(err, CodeNotFound) {
+			return Accepted{}, err
+		}
+		live := err == nil && rec.StoppingJob == "" && !rec.PendingApproval
+		if live {
+			existing := rec
 			// The org partners already: its manager stays, unless they
 			// have left the org, when this owner or admin takes over.
 			if _, merr := s.rights.GetOrgMembership(ctx, org.OrgID, existing.ManagerID); !IsCode(merr, CodeNotFound) {
@@ -817,16 +823,12 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 				map[string]any{"managerId": existing.ManagerID}, map[string]any{"managerId": c.UserID})}
 			out.OrgID, out.Role = org.OrgID, string(RoleAnnotationManager)
 			break
-		} else if !IsCode(err, CodeNotFound) {
-			return Accepted{}, err
 		}
 		// A partnership of the org that waits for its approval is decided
 		// there, not accepted again.
-		if rec, err := s.dir.GetPartnerRecord(ctx, p.ID, org.OrgID); err == nil && rec.PendingApproval && rec.StoppingJob == "" {
+		if err == nil && rec.PendingApproval && rec.StoppingJob == "" {
 			return Accepted{}, Errorf(CodeConflict, "%s's partnership on this project waits for the approval of its owners or admins (GET /orgs/%s/inbound)",
 				org.OrgName, org.OrgID)
-		} else if err != nil && !IsCode(err, CodeNotFound) {
-			return Accepted{}, err
 		}
 		if err := mayAttach(org); err != nil {
 			return Accepted{}, err

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -93,16 +92,11 @@ func (a *API) listWorkspaceMembers(w http.ResponseWriter, r *http.Request, c col
 
 func (a *API) updateCollaborator(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in collaboratorPatchBody
-	data, err := readJSON(r)
+	named, err := decodeNamed(r, &in)
 	if err != nil {
 		return err
 	}
-	if err := decodeStrict(data, &in); err != nil {
-		return err
-	}
-	var named map[string]json.RawMessage
-	_ = json.Unmarshal(data, &named) // decodeStrict took it: an object
-	if _, ok := named["endsAt"]; ok {
+	if named["endsAt"] {
 		// The end alone: whoever may remove the collaborator sets it.
 		if len(named) != 1 {
 			return invalidField("endsAt", "is set on its own, in a request with no other field")
@@ -283,16 +277,11 @@ type partnerPatchBody struct {
 
 func (a *API) updatePartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
 	var in partnerPatchBody
-	data, err := readJSON(r)
+	named, err := decodeNamed(r, &in)
 	if err != nil {
 		return err
 	}
-	if err := decodeStrict(data, &in); err != nil {
-		return err
-	}
-	var named map[string]json.RawMessage
-	_ = json.Unmarshal(data, &named) // decodeStrict took it: an object
-	if _, ok := named["endsAt"]; !ok {
+	if !named["endsAt"] {
 		return invalidField("endsAt", "is required: a time, or null for no end")
 	}
 	var endsAt time.Time

@@ -31,8 +31,26 @@ func decodeJSON(r *http.Request, dst any) error {
 	return decodeStrict(data, dst)
 }
 
-// readJSON reads a JSON body whole (MaxBodyBytes at most), for a handler
-// that looks at it before decoding it with decodeStrict.
+// decodeNamed decodes the body as decodeJSON does and answers which fields
+// it named, for a handler where an absent field and a null one differ.
+func decodeNamed(r *http.Request, dst any) (map[string]bool, error) {
+	data, err := readJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeStrict(data, dst); err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(data, &fields) // decodeStrict took it: an object
+	named := make(map[string]bool, len(fields))
+	for k := range fields {
+		named[k] = true
+	}
+	return named, nil
+}
+
+// readJSON reads a JSON body whole (MaxBodyBytes at most).
 func readJSON(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
