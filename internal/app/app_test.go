@@ -269,6 +269,20 @@ func TestSQSSampleEvents(t *testing.T) {
 	if res, err := handoff.Handle(ctx, readEvent[events.SQSEvent](t, "handoff-sqs.json")); err != nil || len(res.BatchItemFailures) != 0 {
 		t.Fatalf("handoff: %v %+v", err, res)
 	}
+	// An audit entry from the table's stream becomes its event (an org's
+	// own entry, for an org without webhooks: nothing to deliver); a
+	// delivery to a webhook that no longer exists is dropped, not retried.
+	evs, err := a.EventsHandler(ctx, readEvent[events.DynamoDBEvent](t, "events-stream.json"))
+	if err != nil || len(evs.BatchItemFailures) != 0 || len(a.Uncatalogued.Counts()) != 0 {
+		t.Fatalf("events: %v %+v %v", err, evs, a.Uncatalogued.Counts())
+	}
+	hooks, err := a.Consumer(lambdafn.Webhooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := hooks.Handle(ctx, readEvent[events.SQSEvent](t, "webhooks-sqs.json")); err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("webhooks: %v %+v", err, res)
+	}
 	jobs, err := a.Consumer(lambdafn.Jobs)
 	if err != nil {
 		t.Fatal(err)

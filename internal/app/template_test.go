@@ -296,10 +296,26 @@ func TestTemplatePoliciesAreWhatEachFunctionUses(t *testing.T) {
 		}
 
 		var want []string
+		stream := slices.Contains(lambdafn.StreamConsumers, fn)
 		for name, v := range c.env(id) {
 			switch {
+			case name == "TABLE_NAME" && stream:
+				// The table stream's consumer reads the table and its
+				// stream, and sends what fails to its on-failure queue.
+				want = append(want, "DynamoDBReadPolicy "+ref(v), "DynamoDBStreamReadPolicy "+ref(v))
+				for _, ev := range c.streamEvents(id) {
+					if q, _ := getAtt(at(ev, "Properties", "DestinationConfig", "OnFailure", "Destination")); q != "" {
+						want = append(want, "SQSSendMessagePolicy "+q)
+					}
+				}
 			case name == "TABLE_NAME":
 				want = append(want, "DynamoDBCrudPolicy "+ref(v))
+			case name == "EVENT_BUS_NAME":
+				want = append(want, "EventBridgePutEventsPolicy "+ref(v))
+			case fn == lambdafn.Webhooks && name == "WEBHOOK_QUEUE_URL" && slices.Contains(consumes[id], ref(v)):
+				// The webhooks function sends nothing: it has its queue's
+				// URL to set a retry's visibility, which its poller
+				// policy grants.
 			case strings.HasSuffix(name, "_QUEUE_URL"):
 				want = append(want, "SQSSendMessagePolicy "+ref(v))
 			case strings.HasSuffix(name, "_ARN"):
@@ -323,6 +339,18 @@ func TestTemplatePoliciesAreWhatEachFunctionUses(t *testing.T) {
 	}
 }
 
+// streamEvents are a function's SAM DynamoDB (stream) events.
+func (c cfn) streamEvents(id string) []*yaml.Node {
+	var out []*yaml.Node
+	_, evs := entries(at(c.resource(id), "Properties", "Events"))
+	for _, ev := range evs {
+		if typ := at(ev, "Type"); typ != nil && typ.Value == "DynamoDB" {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // grants reads a function's Policies as "<policy> <resource>" strings and
 // fails on any statement that is not the mailer's SES grant.
 func (c cfn) grants(t *testing.T, id string) []string {
@@ -340,8 +368,19 @@ func (c cfn) grants(t *testing.T, id string) []string {
 			continue
 		}
 		switch k, v := keys[0], values[0]; k {
-		case "DynamoDBCrudPolicy":
+		case "DynamoDBCrudPolicy", "DynamoDBReadPolicy":
 			out = append(out, k+" "+ref(at(v, "TableName")))
+		case "DynamoDBStreamReadPolicy":
+			// The stream's name is the last part of the table's StreamArn.
+			if !strings.Contains(dump(at(v, "StreamName")), "Table.StreamArn") {
+				t.Errorf("%s: DynamoDBStreamReadPolicy names no stream of the table", id)
+			}
+			out = append(out, k+" "+ref(at(v, "TableName")))
+		case "EventBridgePutEventsPolicy":
+			if c.resourceType(ref(at(v, "EventBusName"))) != "AWS::Events::EventBus" {
+				t.Errorf("%s: EventBridgePutEventsPolicy names no bus of the template", id)
+			}
+			out = append(out, k+" "+ref(at(v, "EventBusName")))
 		case "SQSSendMessagePolicy", "SQSPollerPolicy":
 			q, attr := getAtt(at(v, "QueueName"))
 			if attr != "QueueName" {

@@ -385,6 +385,7 @@ const (
 	OrgWorkspacesCreate OrgAction = "org.workspaces.create"
 	OrgRename           OrgAction = "org.rename"
 	OrgInboundManage    OrgAction = "org.inbound.manage"
+	OrgWebhooksManage   OrgAction = "org.webhooks.manage"
 	OrgDelete           OrgAction = "org.delete"
 )
 
@@ -405,6 +406,7 @@ var OrgPermissions = []OrgPermissionRow{
 	{OrgWorkspacesCreate, "create workspaces", [3]Grant{Allow, Allow, Deny}},
 	{OrgRename, "rename the org", [3]Grant{Allow, Allow, Deny}},
 	{OrgInboundManage, "set whether accepted partnerships wait for approval, approve or reject them", [3]Grant{Allow, Allow, Deny}},
+	{OrgWebhooksManage, "register, list and delete the org's webhooks and read their deliveries", [3]Grant{Allow, Allow, Deny}},
 	{OrgDelete, "delete the org (refused while it holds projects, partnerships or collaborations)", [3]Grant{Allow, Deny, Deny}},
 }
 

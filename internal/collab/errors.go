@@ -167,6 +167,7 @@ const (
 	RecordMembership    Record = "membership" // of an org or a project
 	RecordWorkspaceRole Record = "workspace role"
 	RecordTeam          Record = "project team" // a project's memberships together
+	RecordWebhook       Record = "webhook"
 )
 
 // named names a record: `project "p1"` by its id, or "the project" (the

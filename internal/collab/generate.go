@@ -1,3 +1,3 @@
 package collab
 
-//go:generate go run ./gendocs ../../docs/permissions.md ../../docs/review.md
+//go:generate go run ./gendocs ../../docs/permissions.md ../../docs/review.md ../../docs/events.md

@@ -108,7 +108,13 @@ func (s *Partners) EndDuePartnerships(ctx context.Context) (EndsReport, error) {
 	if err != nil {
 		return EndsReport{}, err
 	}
-	return sweepEnds(due, func(scope, org string) (bool, bool, error) { return s.endPartnership(ctx, scope, org, now) })
+	rep, err := sweepEnds(due, func(scope, org string) (bool, bool, error) { return s.endPartnership(ctx, scope, org, now) })
+	// The ending partnerships (?inFlight=finish) whose last review
+	// finished without its check ending them are ended here.
+	fin, ferr := s.finishEnding(ctx)
+	rep.Stopped += fin.Stopped
+	rep.Errors = append(rep.Errors, fin.Errors...)
+	return rep, errors.Join(err, ferr)
 }
 
 // sweepEnds handles each due (scope, org) with one, on its own: one that

@@ -20,6 +20,9 @@ type Mailer interface {
 type Config struct {
 	PublicBaseURL string // invitation links: PublicBaseURL + "/invitations/" + token
 	AppBaseURL    string // the platform's web app, where notification mails link
+	// WebhookLoopbackOnly: webhooks may only name loopback receivers (a
+	// local run); otherwise only https to public hosts.
+	WebhookLoopbackOnly bool
 }
 
 // Clock tells the time.

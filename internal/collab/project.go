@@ -68,8 +68,17 @@ type Partner struct {
 	// accepts (Org.InboundApproval), and none of its owners or admins has
 	// yet: the partnership grants nothing and takes no work.
 	PendingApproval bool
-	Version         int
+	// EndingSince is set once the partnership is ending
+	// (DELETE …?inFlight=finish): it takes no new work or people, its items
+	// already at the collaborator stage finish their review, and its stop
+	// begins when none is left (docs/guarded-stop.md).
+	EndingSince time.Time
+	Version     int
 }
+
+// Ending reports whether the partnership is ending: still live for the
+// review of its items already at the collaborator stage, taking nothing new.
+func (p Partner) Ending() bool { return !p.EndingSince.IsZero() }
 
 // OrgProject is a project in an org's list: its own, or shared with it.
 type OrgProject struct {

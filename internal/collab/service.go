@@ -26,6 +26,7 @@ type Service struct {
 	Tasks            *Tasks            // work handed to orgs, distributed and pulled
 	Relay            *Relay            // the outbox relay and the handoff consumer
 	Jobs             *Jobs             // checkpointed background jobs
+	Webhooks         *Webhooks         // events for integrators and the orgs' webhooks
 }
 
 // Stores names the adapter behind each port. One adapter may fill them all
@@ -48,6 +49,7 @@ type Stores struct {
 	Relay            RelayStore
 	Jobs             JobStore
 	Limiter          Limiter // the rate limits' counters (ratelimit.go)
+	Webhooks         WebhookStore
 }
 
 // Deps are the service's other ports (every one required) and its
@@ -58,7 +60,14 @@ type Deps struct {
 	Mailer    Mailer
 	Jobs      JobQueue
 	Publisher Publisher
-	Config    Config
+	// Events: the bus every event goes to, the queue of webhook
+	// deliveries, and the poster that delivers them. Only the functions
+	// that publish or deliver events need them; a use case that finds its
+	// port missing fails with ErrNotWired.
+	Bus        EventBus
+	Deliveries DeliveryQueue
+	Poster     WebhookPoster
+	Config     Config
 	// RateLimits lowers or raises the rate limits; a zero field is its
 	// default (DefaultRateLimits), so production leaves it empty.
 	RateLimits RateLimits
@@ -91,7 +100,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 		"Rights": st.Rights, "Orgs": st.Orgs, "Workspaces": st.Workspaces, "Groups": st.Groups, "Projects": st.Projects,
 		"Members": st.Members, "Invitations": st.Invitations, "Directory": st.Directory, "Collaborators": st.Collaborators,
 		"CollabJobs": st.CollabJobs, "WorkspaceMembers": st.WorkspaceMembers, "Partners": st.Partners, "Items": st.Items, "Tasks": st.Tasks,
-		"Relay": st.Relay, "Jobs": st.Jobs, "Limiter": st.Limiter,
+		"Relay": st.Relay, "Jobs": st.Jobs, "Limiter": st.Limiter, "Webhooks": st.Webhooks,
 		"Deps.Clock": d.Clock, "Deps.IDs": d.IDs, "Deps.Mailer": d.Mailer, "Deps.Jobs": d.Jobs, "Deps.Publisher": d.Publisher,
 	}); err != nil {
 		return nil, err
@@ -105,11 +114,13 @@ func NewService(st Stores, d Deps) (*Service, error) {
 		WorkspaceMembers: &WorkspaceMembers{base: b, store: st.WorkspaceMembers},
 		Relay:            &Relay{base: b, store: st.Relay, publisher: d.Publisher},
 		Jobs:             &Jobs{base: b, store: st.Jobs, queue: d.Jobs, runners: map[JobKind]jobRunner{}},
+		Webhooks:         &Webhooks{base: b, store: st.Webhooks, bus: d.Bus, deliveries: d.Deliveries, poster: d.Poster},
 	}
 	s.Invitations = &Invitations{base: b, store: st.Invitations, dir: st.Directory, mailer: d.Mailer,
 		limits: rateLimiter{limiter: st.Limiter, limits: d.RateLimits.orDefaults()}}
 	s.Members = &Members{base: b, store: st.Members, mailer: d.Mailer, invitations: s.Invitations}
 	s.Partners = &Partners{base: b, store: st.Partners, mailer: d.Mailer, jobs: s.Jobs}
+	s.Relay.ending = s.Partners
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
 	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs, mailer: d.Mailer}
 	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs, mailer: d.Mailer}

@@ -111,6 +111,9 @@ func (s *Groups) AddGroupToProject(ctx context.Context, c Caller, projectID, gro
 		if !ok {
 			return GroupAdded{}, NotPartner(grp.OrgID)
 		}
+		if pa.Ending() {
+			return GroupAdded{}, errEnding(pa.OrgName)
+		}
 		pl = placement{orgID: grp.OrgID, side: SideExternal, types: pa.Types}
 	}
 	if err := a.checkGrant(g, role, pl); err != nil {
@@ -200,8 +203,8 @@ func (s *Groups) AddGroupMember(ctx context.Context, c Caller, orgID, groupID, u
 			if err != nil {
 				return 0, err
 			}
-			if _, ok := partnerOf(partners, l.OrgID); !ok {
-				continue
+			if pa, ok := partnerOf(partners, l.OrgID); !ok || pa.Ending() {
+				continue // an ending partnership takes no one new
 			}
 		}
 		if _, ok := reach.Members[l.ProjectID][userID]; ok {

@@ -11,6 +11,9 @@ type Relay struct {
 	base
 	store     RelayStore
 	publisher Publisher
+	// ending settles an ending partnership after a crossing of its items
+	// (partnerfinish.go).
+	ending *Partners
 }
 
 // RelayStore is what the outbox relay and the handoff consumer need.
@@ -210,6 +213,7 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 	}
 	s.memo.wrote(digests, now)
 	s.relay(ctx, ch.Outbox)
+	s.finishing(ctx, m.ProjectID, it.OrgID)
 	return nil
 }
 

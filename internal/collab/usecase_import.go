@@ -101,6 +101,9 @@ func (s *Members) ImportMembers(ctx context.Context, c Caller, projectID string,
 	}
 	companyOf := map[string]Partner{}
 	for _, p := range partners {
+		if p.Ending() {
+			continue // an ending partnership takes no one new
+		}
 		companyOf[strings.ToLower(p.OrgID)] = p
 		companyOf[strings.ToLower(p.OrgName)] = p
 	}

@@ -799,6 +799,9 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			return Accepted{}, err
 		}
 		live := err == nil && rec.StoppingJob == "" && !rec.PendingApproval
+		if live && rec.Ending() {
+			return Accepted{}, errEnding(org.OrgName)
+		}
 		if live {
 			existing := rec
 			// The org partners already: its manager stays, unless they

@@ -106,6 +106,9 @@ func (s *Members) place(a Access, companyOrgID string) (placement, error) {
 			return placement{}, notYourOrg()
 		}
 		if pa := a.Standing.Partner; pa != nil && pa.OrgID == a.OrgID {
+			if pa.Ending() {
+				return placement{}, errEnding(pa.OrgName)
+			}
 			return placement{orgID: a.OrgID, side: SideExternal, types: pa.Types}, nil
 		}
 		// A workspace collaborator's managers put their own people on the

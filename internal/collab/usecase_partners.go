@@ -57,6 +57,15 @@ type PartnerStore interface {
 	// approval; ApprovePartner ends the wait (version-checked).
 	ListPendingPartners(ctx context.Context, orgID string) ([]PendingPartner, error)
 	ApprovePartner(ctx context.Context, p Partner, audit ...AuditEntry) error
+	// MarkPartnerEnding marks the partnership ending since then
+	// (version-checked), with its audit entry, and lists it among the
+	// ending partnerships the sweep reads (MarkPartnerStopping takes it off
+	// that list).
+	MarkPartnerEnding(ctx context.Context, p Partner, since time.Time, audit ...AuditEntry) error
+	// ListEndingPartners lists (project, org) of ending partnerships.
+	ListEndingPartners(ctx context.Context, limit int) ([][2]string, error)
+	// ForgetEndingPartner takes a partnership off that list.
+	ForgetEndingPartner(ctx context.Context, projectID, orgID string) error
 }
 
 // returnStatuses are the statuses a leaving org's items return to the host

@@ -193,6 +193,9 @@ func (s *Review) AssignItem(ctx context.Context, c Caller, projectID, itemID, us
 		return Item{}, err
 	}
 	target := st.Resolve()
+	if pa := st.Partner; pa != nil && target.Side == SideExternal && pa.OrgID == target.OrgID && pa.Ending() {
+		return Item{}, errEnding(pa.OrgName)
+	}
 	// One answer for anyone the caller may not assign, inside or outside
 	// their wall: it does not tell who is on the project (docs/security.md, invariant 5).
 	if target.None() || !target.Can(ActAnnotationsEdit).Allowed() || (g == OwnOrg && (target.OrgID != a.OrgID || target.Role != RoleAnnotator)) ||
@@ -357,6 +360,10 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 		}
 		s.relay.relay(ctx, ch.Outbox)
 		ch.After.Version++
+		if a.partnerItem(it) {
+			// The last review of an ending partnership ends it.
+			s.relay.finishing(ctx, projectID, it.OrgID)
+		}
 		return Reviewed{Item: ch.After}, nil
 	}
 	// The decision is recorded now; the move happens on the other side,

@@ -35,6 +35,8 @@ type TaskStore interface {
 	// (each version-checked); any stale item fails them all.
 	ApplyItemChanges(ctx context.Context, chs []ItemChange, audit ...AuditEntry) error
 	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	// GetPartnerRecord reads a partner whatever its state (an ending one).
+	GetPartnerRecord(ctx context.Context, projectID, orgID string) (Partner, error)
 	GetCollaborator(ctx context.Context, wsID, orgID string) (Collaborator, error)
 	ReadTaskAnalytics(ctx context.Context, projectID, taskID, fromDay, toDay string) (Analytics, map[string]Analytics, error)
 }
@@ -88,6 +90,9 @@ func (s *Tasks) takesPart(ctx context.Context, p Project, orgID string) error {
 		return nil
 	} else if !IsCode(err, CodeNotFound) {
 		return err
+	}
+	if pa, err := s.store.GetPartnerRecord(ctx, p.ID, orgID); err == nil && pa.Ending() && pa.StoppingJob == "" {
+		return errEnding(pa.OrgName)
 	}
 	col, err := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID)
 	if err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -77,6 +78,13 @@ type Config struct {
 	HandoffQueueURL string
 	JobsQueueURL    string
 	MailQueueURL    string
+	// Events: the queue of webhook deliveries (the events function queues,
+	// the webhooks function consumes), the EventBridge bus every event goes
+	// to (AWS; empty: no bus), and the first retry's delay of a failed
+	// delivery, doubled on each retry.
+	WebhookQueueURL   string
+	EventBusName      string
+	WebhookRetryDelay time.Duration
 
 	AuthMode     string
 	DevJWTSecret string
@@ -148,10 +156,18 @@ var Vars = []Var{
 	// notices (review, handoff), and the notices jobs send (a stopped
 	// collaboration, assigned task items).
 	{Name: "MAIL_QUEUE_URL", Functions: []string{lambdafn.Membership, lambdafn.Invite, lambdafn.Review, lambdafn.Handoff, lambdafn.Jobs}},
-	// Every function that lists reads the cursor key; the mailer lists nothing.
-	{Name: "CURSOR_SECRET_ARN", Functions: without(lambdafn.All, lambdafn.Mailer)},
-	// Only the invite function makes and reads share links.
-	{Name: "SHARE_LINK_KEY_ARN", Functions: []string{lambdafn.Invite}},
+	// The events function queues each event's webhook deliveries and puts
+	// it on the bus; the webhooks function delivers.
+	{Name: "WEBHOOK_QUEUE_URL", Functions: []string{lambdafn.Events, lambdafn.Webhooks}},
+	{Name: "EVENT_BUS_NAME", Functions: []string{lambdafn.Events}},
+	{Name: "WEBHOOK_RETRY_DELAY", Functions: []string{lambdafn.Webhooks}},
+	// Every function that lists reads the cursor key; the mailer and the
+	// events and webhooks functions list nothing.
+	{Name: "CURSOR_SECRET_ARN", Functions: without(lambdafn.All, lambdafn.Mailer, lambdafn.Events, lambdafn.Webhooks)},
+	// The sealing key: the invite function makes and reads share links;
+	// membership seals the secrets of the webhooks it registers, and the
+	// webhooks function opens them to sign.
+	{Name: "SHARE_LINK_KEY_ARN", Functions: []string{lambdafn.Invite, lambdafn.Membership, lambdafn.Webhooks}},
 	// The acceptance page's sign-in and session.
 	{Name: "SIGNIN_URL", Functions: []string{lambdafn.Accept}},
 	{Name: "JWKS_URL", Functions: []string{lambdafn.Accept}},
@@ -167,10 +183,10 @@ var Vars = []Var{
 	{Name: "SMTP_ADDR"},
 }
 
-func without(fns []string, drop string) []string {
+func without(fns []string, drop ...string) []string {
 	var out []string
 	for _, fn := range fns {
-		if fn != drop {
+		if !slices.Contains(drop, fn) {
 			out = append(out, fn)
 		}
 	}
@@ -236,6 +252,8 @@ func load(getenv Getenv, fns []string) (Config, error) {
 		HandoffQueueURL:        get("HANDOFF_QUEUE_URL", ""),
 		JobsQueueURL:           get("JOBS_QUEUE_URL", ""),
 		MailQueueURL:           get("MAIL_QUEUE_URL", ""),
+		WebhookQueueURL:        get("WEBHOOK_QUEUE_URL", ""),
+		EventBusName:           get("EVENT_BUS_NAME", ""),
 		AuthMode:               get("AUTH_MODE", AuthGateway),
 		DevJWTSecret:           get("DEV_JWT_SECRET", ""),
 		JWKSURL:                get("JWKS_URL", ""),
@@ -252,6 +270,11 @@ func load(getenv Getenv, fns []string) (Config, error) {
 		AppBaseURL:             strings.TrimRight(get("APP_BASE_URL", ""), "/"),
 	}
 	var errs []error
+	if d, err := time.ParseDuration(get("WEBHOOK_RETRY_DELAY", "30s")); err != nil || d < time.Second || d > 15*time.Minute {
+		errs = append(errs, errors.New("WEBHOOK_RETRY_DELAY must be a duration from 1s to 15m"))
+	} else {
+		c.WebhookRetryDelay = d
+	}
 	if c.TableName == "" {
 		errs = append(errs, errors.New("TABLE_NAME is required"))
 	}

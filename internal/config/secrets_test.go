@@ -103,7 +103,8 @@ func TestBaseURLs(t *testing.T) {
 }
 
 // The cursor key is the value or the ARN of the secret holding it, never
-// both; the mailer, which lists nothing, needs neither.
+// both; the mailer and the events and webhooks functions, which list
+// nothing, need neither.
 func TestCursorSecretSources(t *testing.T) {
 	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor"
 	both := base()
@@ -120,10 +121,12 @@ func TestCursorSecretSources(t *testing.T) {
 	}
 	none := base()
 	delete(none, "CURSOR_SECRET")
-	if _, err := LoadFunction(lambdafn.Mailer, env(none)); err != nil {
-		t.Fatalf("mailer without a cursor key: %v", err)
+	for _, fn := range []string{lambdafn.Mailer, lambdafn.Events, lambdafn.Webhooks} {
+		if _, err := LoadFunction(fn, env(none)); err != nil {
+			t.Fatalf("%s without a cursor key: %v", fn, err)
+		}
 	}
-	for _, fn := range without(lambdafn.All, lambdafn.Mailer) {
+	for _, fn := range without(lambdafn.All, lambdafn.Mailer, lambdafn.Events, lambdafn.Webhooks) {
 		if _, err := LoadFunction(fn, env(none)); err == nil || !strings.Contains(err.Error(), "CURSOR_SECRET") {
 			t.Fatalf("%s without a cursor key: %v", fn, err)
 		}

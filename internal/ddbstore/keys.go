@@ -50,22 +50,23 @@ const (
 
 // Item types, stored in the typ attribute of every item.
 const (
-	typeUser        = "user"
-	typeOrg         = "org"
-	typeOrgMember   = "org_member"
-	typeWorkspace   = "workspace"
-	typeIdempotency = "idempotency"
-	typeProject     = "project"
-	typeProjMember  = "project_member"
-	typePartner     = "partner"
-	typeGroup       = "group"
-	typeGroupMember = "group_member"
-	typeGroupLink   = "group_link"
-	typeWSMember    = "workspace_member"
-	typeInvitation  = "invitation"
-	typeToken       = "invitation_token"
-	typeShareLink   = "share_link"
-	typeCollab      = "collaborator"
+	typeUser          = "user"
+	typeOrg           = "org"
+	typeOrgMember     = "org_member"
+	typeWorkspace     = "workspace"
+	typeIdempotency   = "idempotency"
+	typeProject       = "project"
+	typeProjMember    = "project_member"
+	typePartner       = "partner"
+	typeEndingPartner = "partner_ending"
+	typeGroup         = "group"
+	typeGroupMember   = "group_member"
+	typeGroupLink     = "group_link"
+	typeWSMember      = "workspace_member"
+	typeInvitation    = "invitation"
+	typeToken         = "invitation_token"
+	typeShareLink     = "share_link"
+	typeCollab        = "collaborator"
 )
 
 // sortTimeLayout is the one format of a time inside a key: UTC, fixed
@@ -571,6 +572,15 @@ const (
 	pkCollaboratorEnds = "COLLAB_ENDS"
 )
 
+// pkEndingPartners is the partition listing the ending partnerships
+// (?inFlight=finish) for the sweep.
+const pkEndingPartners = "PARTNERS_ENDING"
+
+// endingPartnerKey lists one ending partnership.
+func endingPartnerKey(projectID, orgID string) keys {
+	return keys{PK: pkEndingPartners, SK: prefixProj + projectID + "#" + prefixPart + orgID}
+}
+
 // endsUntil is the last sort key, in a partition of the index of ends, of
 // what ends at or before t.
 func endsUntil(t time.Time) string { return sortTime(t) + "#~" }
@@ -639,3 +649,19 @@ func hostedPartnersBetween(hostOrgID, fromProject, toProject string) (pk, from, 
 // bytes, a sort key over 1,024): no item can have it, so a read of it is
 // "not found", not an error.
 func (k keys) tooLong() bool { return len(k.PK) > 2048 || len(k.SK) > 1024 }
+
+// webhookKey: an org's webhook, beside its members.
+func webhookKey(orgID, id string) keys { return keys{PK: prefixOrg + orgID, SK: "WEBHOOK#" + id} }
+
+func webhooksOf(orgID string) (pk, skPrefix string) { return prefixOrg + orgID, "WEBHOOK#" }
+
+// webhookCountKey counts an org's webhooks (the limit's condition).
+func webhookCountKey(orgID string) keys { return keys{PK: prefixOrg + orgID, SK: "WEBHOOKS"} }
+
+// deliveryKey: one attempt in a webhook's log, newest first (the sort key
+// counts down from the far future).
+func deliveryKey(webhookID string, at time.Time, id string) keys {
+	return keys{PK: "WEBHOOK#" + webhookID, SK: fmt.Sprintf("DELIVERY#%013d#%s", 9999999999999-at.UnixMilli(), id)}
+}
+
+func deliveriesOf(webhookID string) (pk, skPrefix string) { return "WEBHOOK#" + webhookID, "DELIVERY#" }

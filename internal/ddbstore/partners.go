@@ -37,7 +37,9 @@ type partnerRow struct {
 	EndSetBy    string    `dynamodbav:"endSetBy,omitempty"`
 	// PendingApproval: waiting for the org's approval (inbound approval).
 	PendingApproval bool `dynamodbav:"pendingApproval,omitempty"`
-	gsi3                 // in the index of partnerships by end time, while one is set
+	// EndingSince: the partnership is ending (?inFlight=finish).
+	EndingSince time.Time `dynamodbav:"endingSince,omitempty"`
+	gsi3                  // in the index of partnerships by end time, while one is set
 }
 
 func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
@@ -50,7 +52,8 @@ func toPartnerRow(p collab.Partner, project collab.Project) partnerRow {
 		meta:      meta{Type: typePartner, Version: p.Version},
 		ProjectID: p.ProjectID, ProjectName: project.Name, WorkspaceID: project.WorkspaceID, HostOrgID: project.HostOrgID,
 		OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt,
-		EndsAt: p.EndsAt, EndWarned: p.EndWarned, EndSetBy: p.EndSetBy, PendingApproval: p.PendingApproval, gsi3: partnerEndIndex(p)}
+		EndsAt: p.EndsAt, EndWarned: p.EndWarned, EndSetBy: p.EndSetBy, PendingApproval: p.PendingApproval, EndingSince: p.EndingSince,
+		gsi3: partnerEndIndex(p)}
 }
 
 func (r partnerRow) domain() collab.Partner {
@@ -60,15 +63,17 @@ func (r partnerRow) domain() collab.Partner {
 	}
 	return collab.Partner{ProjectID: r.ProjectID, OrgID: r.OrgID, OrgName: r.OrgName, Kind: collab.PartnerKind(r.Kind),
 		Types: types, ManagerID: r.ManagerID, HostOrgID: r.HostOrgID, AddedAt: r.AddedAt, StoppingJob: r.StoppingJob,
-		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, PendingApproval: r.PendingApproval, Version: r.Version}
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, PendingApproval: r.PendingApproval, EndingSince: r.EndingSince,
+		Version: r.Version}
 }
 
 // GetPartner reads one live partner of a project: a partner whose stop
-// has begun (collab.Partner.StoppingJob) reads as not found, so no use case
-// gives work, people or groups to a partnership that is ending.
+// has begun (collab.Partner.StoppingJob), or that is ending
+// (collab.Partner.EndingSince), reads as not found, so no use case gives
+// work, people or groups to a partnership that is ending.
 func (s *Store) GetPartner(ctx context.Context, projectID, orgID string) (collab.Partner, error) {
 	p, err := s.GetPartnerRecord(ctx, projectID, orgID)
-	if err == nil && (p.StoppingJob != "" || p.PendingApproval) {
+	if err == nil && (p.StoppingJob != "" || p.PendingApproval || p.Ending()) {
 		return collab.Partner{}, collab.NotPartner(orgID)
 	}
 	return p, err
@@ -133,7 +138,48 @@ func (s *Store) MarkPartnerStopping(ctx context.Context, p collab.Partner, j col
 	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET stoppingJob = :j REMOVE #g1pk, #g1sk, #g2pk, #g2sk, #g3pk, #g3sk",
 		map[string]string{"#g1pk": attrGSI1PK, "#g1sk": attrGSI1SK, "#g2pk": attrGSI2PK, "#g2sk": attrGSI2SK, "#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK},
 		map[string]types.AttributeValue{":j": str(j.ID)}, collab.Stale(collab.RecordPartner))
-	return s.transactAudited(ctx, audit, mark, job)
+	// Off the list of ending partnerships (if it was on it): it stops now.
+	forget := txItem{write: types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyAV(endingPartnerKey(p.ProjectID, p.OrgID))}}}
+	return s.transactAudited(ctx, audit, mark, job, forget)
+}
+
+// endingRow lists an ending partnership for the sweep (one partition).
+type endingRow struct {
+	keys
+	meta
+	ProjectID string `dynamodbav:"projectId"`
+	OrgID     string `dynamodbav:"orgId"`
+}
+
+// MarkPartnerEnding marks the partnership ending since then
+// (version-checked) and lists it among the ending partnerships, with its
+// audit entry, in one transaction.
+func (s *Store) MarkPartnerEnding(ctx context.Context, p collab.Partner, since time.Time, audit ...collab.AuditEntry) error {
+	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET endingSince = :e", nil,
+		map[string]types.AttributeValue{":e": str(since.UTC().Format(time.RFC3339Nano))}, collab.Stale(collab.RecordPartner))
+	av, err := attributevalue.MarshalMap(endingRow{keys: endingPartnerKey(p.ProjectID, p.OrgID), meta: meta{Type: typeEndingPartner, Version: 1},
+		ProjectID: p.ProjectID, OrgID: p.OrgID})
+	if err != nil {
+		return err
+	}
+	list := txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}}}
+	return s.transactAudited(ctx, audit, mark, list)
+}
+
+// ListEndingPartners lists (project, org) of ending partnerships (at most
+// limit).
+func (s *Store) ListEndingPartners(ctx context.Context, limit int) ([][2]string, error) {
+	rows, err := allRows[endingRow](ctx, s, queryInput{pk: pkEndingPartners}, limit)
+	out := make([][2]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, [2]string{r.ProjectID, r.OrgID})
+	}
+	return out, err
+}
+
+// ForgetEndingPartner takes a partnership off the list of ending ones.
+func (s *Store) ForgetEndingPartner(ctx context.Context, projectID, orgID string) error {
+	return s.batchDelete(ctx, []keys{endingPartnerKey(projectID, orgID)})
 }
 
 // ListOrgGroupLinks lists one page of the links of an org's groups to a

@@ -7,6 +7,6 @@ import "github.com/annobridge/annobridge/internal/collab"
 func (s *Store) Ports() collab.Stores {
 	return collab.Stores{
 		Rights: s, Orgs: s, Workspaces: s, Groups: s, Projects: s, Members: s, Invitations: s, Directory: s,
-		Collaborators: s, CollabJobs: s, WorkspaceMembers: s, Partners: s, Items: s, Tasks: s, Relay: s, Jobs: s, Limiter: s,
+		Collaborators: s, CollabJobs: s, WorkspaceMembers: s, Partners: s, Items: s, Tasks: s, Relay: s, Jobs: s, Limiter: s, Webhooks: s,
 	}
 }

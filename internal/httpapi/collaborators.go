@@ -189,6 +189,16 @@ type stopTallyJSON struct {
 	Members         int            `json:"members" doc:"The org's project memberships that end."`
 	Items           map[string]int `json:"items" doc:"The org's in-flight items that return to the host, by status."`
 	PendingHandoffs int            `json:"pendingHandoffs" doc:"Of those, items whose handoff was under way (dropped: the item returns instead)."`
+	// With inFlight=finish only.
+	Finishing  *int   `json:"finishing,omitempty" doc:"inFlight=finish: the org's items at the collaborator stage, which finish their review with it; the partnership ends when none is left."`
+	HandedOver *int   `json:"handedOver,omitempty" doc:"inFlight=finish: the org's items in the host's final review, handed to the host as they stand (status and annotation kept)."`
+	JobID      string `json:"jobId,omitempty" doc:"inFlight=finish, nothing left to finish: the stop began at once, as this job."`
+}
+
+func toFinishTallyJSON(t collab.FinishTally) stopTallyJSON {
+	out := toStopTallyJSON(t.StopTally)
+	out.Finishing, out.HandedOver = &t.Finishing, &t.HandedOver
+	return out
 }
 
 func toStopTallyJSON(t collab.StopTally) stopTallyJSON {
@@ -256,6 +266,9 @@ type partnerJSON struct {
 	AddedAt   time.Time  `json:"addedAt"`
 	EndsAt    *time.Time `json:"endsAt,omitempty" doc:"When the partnership ends by itself (absent: open-ended)."`
 	EndSetBy  string     `json:"endSetBy,omitempty" enum:"host,partner" doc:"Which side set the end: only the host's owner or that side moves it later or clears it."`
+	Status    string     `json:"status" enum:"active,ending" doc:"ending: stopped with inFlight=finish; its items at the collaborator stage finish their review, it takes no new work or people, and its stop begins when none is left."`
+	// EndingSince is set while it is ending.
+	EndingSince *time.Time `json:"endingSince,omitempty" doc:"When the partnership began ending (inFlight=finish)."`
 }
 
 func toPartnerJSON(p collab.Partner) partnerJSON {
@@ -266,6 +279,10 @@ func toPartnerJSON(p collab.Partner) partnerJSON {
 	out := partnerJSON{OrgID: p.OrgID, OrgName: p.OrgName, Kind: string(p.Kind), Types: types, ManagerID: p.ManagerID, AddedAt: p.AddedAt}
 	if !p.EndsAt.IsZero() {
 		out.EndsAt, out.EndSetBy = &p.EndsAt, p.EndSetBy
+	}
+	out.Status = "active"
+	if p.Ending() {
+		out.Status, out.EndingSince = "ending", &p.EndingSince
 	}
 	return out
 }
@@ -356,20 +373,56 @@ func (a *API) listPartners(w http.ResponseWriter, r *http.Request, c collab.Call
 
 // stopPartner answers 202 with the stop job (the same job while a stop is
 // under way).
+//
+// With inFlight=finish it answers 200 with what it did at once (the
+// partnership is ending: see collab.FinishCollaboration).
 func (a *API) stopPartner(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
-	switch v := r.URL.Query().Get("dryRun"); v {
+	q := r.URL.Query()
+	dry := false
+	switch q.Get("dryRun") {
 	case "", "false":
 	case "true":
-		t, err := a.svc.Partners.PreviewStop(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"))
+		dry = true
+	default:
+		return invalidField("dryRun", "must be true or false")
+	}
+	finish := false
+	switch q.Get("inFlight") {
+	case "", collab.InFlightReturn:
+	case collab.InFlightFinish:
+		finish = true
+	default:
+		return invalidField("inFlight", "must be return or finish")
+	}
+	projectID, orgID := r.PathValue("projectId"), r.PathValue("orgId")
+	switch {
+	case dry && finish:
+		t, err := a.svc.Partners.PreviewFinish(r.Context(), c, projectID, orgID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, toFinishTallyJSON(t))
+		return nil
+	case dry:
+		t, err := a.svc.Partners.PreviewStop(r.Context(), c, projectID, orgID)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, toStopTallyJSON(t))
 		return nil
-	default:
-		return invalidField("dryRun", "must be true or false")
+	case finish:
+		f, err := a.svc.Partners.FinishCollaboration(r.Context(), c, projectID, orgID)
+		if err != nil {
+			return err
+		}
+		out := toFinishTallyJSON(f.Tally)
+		if f.Job != nil {
+			out.JobID = f.Job.ID
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	j, err := a.svc.Partners.StopCollaboration(r.Context(), c, r.PathValue("projectId"), r.PathValue("orgId"))
+	j, err := a.svc.Partners.StopCollaboration(r.Context(), c, projectID, orgID)
 	if err != nil {
 		return err
 	}

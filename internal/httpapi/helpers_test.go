@@ -29,6 +29,7 @@ import (
 	"github.com/annobridge/annobridge/internal/devstack"
 	"github.com/annobridge/annobridge/internal/httpapi"
 	"github.com/annobridge/annobridge/internal/lambdafn"
+	"github.com/annobridge/annobridge/internal/streampoll"
 	"github.com/annobridge/annobridge/internal/worker"
 )
 
@@ -43,6 +44,13 @@ var (
 // (the browser's, a walkthrough's) broke the OpenAPI document.
 func TestMain(m *testing.M) {
 	code := devstack.RunTests(m, &stack)
+	// Every audit entry the suite wrote is an event of the catalogue.
+	if theApp != nil {
+		for what, n := range theApp.Uncatalogued.Counts() {
+			fmt.Fprintf(os.Stderr, "audit entry %q (%d) has no event type in collab.EventCatalogue\n", what, n)
+			code = 1
+		}
+	}
 	if vs := contractChecker.Unclaimed(); len(vs) > 0 {
 		fmt.Fprintf(os.Stderr, "%d calls no test claimed do not match the OpenAPI document:\n", len(vs))
 		for _, v := range vs {
@@ -92,7 +100,7 @@ func api(t testing.TB) *httptest.Server {
 	outbox = dir
 	server = httptest.NewUnstartedServer(nil)
 	base := "http://" + server.Listener.Addr().String()
-	a, err := app.New(context.Background(), stack.Config(map[string]string{"MAIL_OUTBOX_DIR": outbox, "PUBLIC_BASE_URL": base}), log)
+	a, err := app.New(context.Background(), stack.Config(map[string]string{"MAIL_OUTBOX_DIR": outbox, "PUBLIC_BASE_URL": base, "WEBHOOK_RETRY_DELAY": "1s"}), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +115,8 @@ func api(t testing.TB) *httptest.Server {
 		fn, queue string
 		retry     *time.Duration // nil: a dead letter that fails waits for the visibility timeout
 	}{{lambdafn.Mailer, "MailQueue", &retryNow}, {lambdafn.Jobs, "JobsQueue", &retryNow},
-		{lambdafn.Jobs, "JobsDLQ", nil}, {lambdafn.Handoff, "ReviewHandoffQueue", &retryNow}} {
+		{lambdafn.Jobs, "JobsDLQ", nil}, {lambdafn.Handoff, "ReviewHandoffQueue", &retryNow},
+		{lambdafn.Webhooks, "WebhookQueue", nil}} { // deliveries keep their own backoff
 		consumer, err := a.Consumer(src.fn)
 		if err != nil {
 			t.Fatal(err)
@@ -117,6 +126,16 @@ func api(t testing.TB) *httptest.Server {
 			RetryDelay: src.retry}
 		go p.Run(context.Background())
 	}
+	// The table's stream, as the events function's event source reads it.
+	awsCfg, err := a.Config.AWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := streampoll.ForTable(context.Background(), a.DB, awsCfg, a.Config.DynamoDBEndpoint, a.Config.TableName, log, a.EventsHandler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go events.Run(context.Background())
 	// The sweep (the outbox, partnership ends), as the handoff function's
 	// schedule runs it.
 	go func() {

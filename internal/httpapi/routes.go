@@ -38,6 +38,10 @@ func (a *API) routes(fn string) []route {
 			{"GET /orgs", a.authed(a.listOrgs), doc("List the caller's orgs").paged().ok(200, list[orgJSON]{})},
 			{"GET /orgs/{orgId}", a.authed(a.getOrg), doc("Get an org").ok(200, orgJSON{})},
 			{"PATCH /orgs/{orgId}", a.authed(a.updateOrg), doc("Rename an org or set whether the partnerships it accepts wait for approval").body(orgPatchBody{}).ok(200, orgJSON{})},
+			{"POST /orgs/{orgId}/webhooks", a.authed(a.createWebhook), doc("Register a webhook for the org's events (its secret is shown this once)").body(webhookBody{}).ok(201, createdWebhookJSON{})},
+			{"GET /orgs/{orgId}/webhooks", a.authed(a.listWebhooks), doc("List the org's webhooks (never their secrets)").ok(200, list[webhookJSON]{})},
+			{"DELETE /orgs/{orgId}/webhooks/{webhookId}", a.authed(a.deleteWebhook), doc("Delete a webhook").noContent(204)},
+			{"GET /orgs/{orgId}/webhooks/{webhookId}/deliveries", a.authed(a.listDeliveries), doc("A webhook's delivery attempts, newest first").paged().ok(200, list[deliveryJSON]{})},
 			{"GET /orgs/{orgId}/inbound", a.authed(a.listInbound), doc("List the partnerships waiting for the org's approval").ok(200, list[inboundJSON]{})},
 			{"POST /orgs/{orgId}/inbound/{partnershipId}/approve", a.authed(a.approveInbound), doc("Approve a partnership the org accepted: it takes effect").ok(200, inboundJSON{})},
 			{"POST /orgs/{orgId}/inbound/{partnershipId}/reject", a.authed(a.rejectInbound), doc("Reject a partnership the org accepted: it ends (a job)").ok(202, jobRefJSON{})},
@@ -133,6 +137,8 @@ func (a *API) routes(fn string) []route {
 			{"PATCH /projects/{projectId}/partners/{orgId}", a.authed(a.updatePartner), doc("Time-box a partnership: set or clear when it ends by itself").body(partnerPatchBody{}).ok(200, partnerJSON{})},
 			{"DELETE /projects/{projectId}/partners/{orgId}", a.authed(a.stopPartner), doc("Stop collaborating with a partner (a job), or with dryRun=true answer what the stop would do").
 				q("dryRun", "true answers what the stop would do now and changes nothing.", map[string]any{"type": "string", "enum": []any{"true", "false"}}).
+				q("inFlight", "return (default): in-flight items return to the host and access ends now (202, a job). finish: the partnership is ending (200): its items at the collaborator stage finish their review, the rest leave it at once, it takes no new work, and its stop begins when none is left.",
+					map[string]any{"type": "string", "enum": []any{"return", "finish"}}).
 				ok(202, jobRefJSON{}).ok(200, stopTallyJSON{})},
 			{"GET /jobs/{jobId}", a.authed(a.getJob), doc("A background job's progress").ok(200, jobJSON{})},
 			{"POST /jobs/{jobId}/retry", a.authed(a.retryJob), doc("Retry a failed job").ok(202, jobRefJSON{})},

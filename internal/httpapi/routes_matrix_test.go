@@ -295,6 +295,20 @@ func TestRouteMatrix(t *testing.T) {
 			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
 		"POST /orgs/{orgId}/inbound/{partnershipId}/reject": {path: fixed(H + "/inbound/prj_none/reject"),
 			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
+		// Webhooks (issue 16): the org's owners and admins. The scene's
+		// webhook takes only a rare event, so nothing is delivered to its
+		// closed port.
+		"POST /orgs/{orgId}/webhooks": {path: fixed(H + "/webhooks"), body: map[string]any{"url": "http://127.0.0.1:9/matrix", "events": []string{"org.deleted"}},
+			want: orgWrite(201), deny: 404},
+		"GET /orgs/{orgId}/webhooks": {path: fixed(H + "/webhooks"), want: orgWrite(200), deny: 404},
+		"DELETE /orgs/{orgId}/webhooks/{webhookId}": {path: fresh(func(w *matrixWorld, k string) string {
+			if k != kOwner {
+				return H + "/webhooks/whk_none"
+			}
+			return H + "/webhooks/" + call(t, "POST", H+"/webhooks", u[kOwner].token, map[string]any{"url": "http://127.0.0.1:9/doomed", "events": []string{"org.deleted"}}).want(t, 201).str("id")
+		}), want: orgWrite(204), deny: 404},
+		"GET /orgs/{orgId}/webhooks/{webhookId}/deliveries": {path: fixed(H + "/webhooks/whk_none/deliveries"),
+			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
 		"DELETE /orgs/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {
 			if k != kOwner {
 				return H

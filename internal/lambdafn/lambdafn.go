@@ -15,16 +15,21 @@ const (
 	Handoff       = "handoff"
 	Jobs          = "jobs"
 	Mailer        = "mailer"
+	Events        = "events"   // the table stream's audit entries → the bus and webhook deliveries
+	Webhooks      = "webhooks" // webhook deliveries
 )
 
 // HTTP lists the functions behind the HTTP API.
 var HTTP = []string{Membership, Invite, Accept, Collaborators, Review}
 
 // Consumers lists the queue consumers.
-var Consumers = []string{Handoff, Jobs, Mailer}
+var Consumers = []string{Handoff, Jobs, Mailer, Webhooks}
+
+// StreamConsumers lists the consumers of the table's stream.
+var StreamConsumers = []string{Events}
 
 // All lists every function.
-var All = append(append([]string{}, HTTP...), Consumers...)
+var All = append(append(append([]string{}, HTTP...), Consumers...), StreamConsumers...)
 
 // LogicalID is a function's resource name in template.yaml
 // (invite → InviteFunction).

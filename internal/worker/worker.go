@@ -32,6 +32,9 @@ type Message struct {
 	ReceiveCount  string
 	MessageGroup  string
 	DeduplicateID string
+	// ReceiptHandle lets a handler change the message's visibility (a
+	// retry's backoff) before it reports the failure.
+	ReceiptHandle string
 }
 
 // ErrUnknownKind is the failure of a message no handler takes.
@@ -146,6 +149,7 @@ func (c *Consumer) handleOne(ctx context.Context, rec events.SQSMessage) (err er
 		ReceiveCount:  rec.Attributes["ApproximateReceiveCount"],
 		MessageGroup:  rec.Attributes["MessageGroupId"],
 		DeduplicateID: rec.Attributes["MessageDeduplicationId"],
+		ReceiptHandle: rec.ReceiptHandle,
 	}
 	if err := h(ctx, msg); err != nil {
 		return fmt.Errorf("%s %s: %w", env.Kind, env.ID, err)
