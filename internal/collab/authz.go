@@ -96,7 +96,7 @@ func projectBasis(m *ProjectMember) Basis {
 // covers the project, and the user still belongs to it.
 func (s Standing) collabLive() bool {
 	w, c := s.WorkspaceRow, s.Collab
-	return w != nil && w.External && c != nil && c.OrgID == w.OrgID && c.RemovingJob == "" &&
+	return w != nil && w.External && c != nil && c.OrgID == w.OrgID && c.Live() &&
 		c.Access.Covers(s.ProjectID) && s.CollabOrg != nil && s.CollabOrg.OrgID == c.OrgID
 }
 
@@ -114,7 +114,7 @@ func (s Standing) partnerLive() bool {
 // user still in that org.
 func (s Standing) memberCollabLive() bool {
 	m, c := s.Member, s.MemberCollab
-	return m != nil && m.Side == SideExternal && c != nil && c.OrgID == m.OrgID && c.RemovingJob == "" &&
+	return m != nil && m.Side == SideExternal && c != nil && c.OrgID == m.OrgID && c.Live() &&
 		c.Access.Covers(s.ProjectID) && s.MemberOrg != nil && s.MemberOrg.OrgID == m.OrgID
 }
 
@@ -241,10 +241,11 @@ type CollabStanding struct {
 	Member       *OrgMembership
 }
 
-// live reports whether the collaborator exists, is not being removed and
-// the user belongs to its org.
+// live reports whether the collaborator exists, is live (not being
+// removed, not waiting for its org's approval) and the user belongs to its
+// org.
 func (c CollabStanding) live() bool {
-	return c.Collaborator != nil && c.Collaborator.RemovingJob == "" && c.Member != nil
+	return c.Collaborator != nil && c.Collaborator.Live() && c.Member != nil
 }
 
 // WorkspaceAccess is a user's resolved standing in a workspace.

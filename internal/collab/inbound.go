@@ -3,6 +3,7 @@ package collab
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -75,9 +76,12 @@ func (s *Orgs) SetInboundPolicy(ctx context.Context, c Caller, orgID string, in 
 
 // InboundPartnership is a partnership waiting for the org's approval.
 type InboundPartnership struct {
-	ID          string // the project's id: one partnership per org and project
+	ID          string // the project's id (a collaboration: its workspace's): one per org and project or workspace
 	ProjectID   string
 	ProjectName string
+	// A workspace collaboration's workspace.
+	WorkspaceID   string
+	WorkspaceName string
 	HostOrgID   string
 	ManagerID   string // who accepted it for the org
 	AcceptedAt  time.Time
@@ -98,7 +102,8 @@ func (s *Partners) ListInbound(ctx context.Context, c Caller, orgID string) ([]I
 	for i, p := range ps {
 		out[i] = inboundOf(p)
 	}
-	return out, nil
+	cols, err := s.collaborators.pendingInbound(ctx, orgID)
+	return append(out, cols...), err
 }
 
 func inboundOf(p PendingPartner) InboundPartnership {
@@ -129,6 +134,9 @@ func (s *Partners) waitingPartner(ctx context.Context, c Caller, orgID, projectI
 // ApproveInbound approves a waiting partnership: from now on it grants
 // what any partnership does.
 func (s *Partners) ApproveInbound(ctx context.Context, c Caller, orgID, partnershipID string) (InboundPartnership, error) {
+	if isWorkspaceID(partnershipID) {
+		return s.collaborators.approveInbound(ctx, c, orgID, partnershipID)
+	}
 	pa, err := s.waitingPartner(ctx, c, orgID, partnershipID)
 	if err != nil {
 		return InboundPartnership{}, err
@@ -145,6 +153,9 @@ func (s *Partners) ApproveInbound(ctx context.Context, c Caller, orgID, partners
 // as any partnership (its manager's membership goes, the host's owners and
 // the manager are told).
 func (s *Partners) RejectInbound(ctx context.Context, c Caller, orgID, partnershipID string) (Job, error) {
+	if isWorkspaceID(partnershipID) {
+		return s.collaborators.rejectInbound(ctx, c, orgID, partnershipID)
+	}
 	pa, err := s.waitingPartner(ctx, c, orgID, partnershipID)
 	if err != nil {
 		return Job{}, err
@@ -156,6 +167,89 @@ func (s *Partners) RejectInbound(ctx context.Context, c Caller, orgID, partnersh
 	j, err := s.beginStop(ctx, c, p, orgID, false, "partner.rejected", func(pa Partner) bool { return pa.PendingApproval })
 	if err == errNotNow {
 		return Job{}, Errorf(CodeNotFound, "no partnership of this org on %q waits for approval", partnershipID)
+	}
+	return j, err
+}
+
+// A workspace collaboration waits the same way (a collaborator invitation
+// accepted for an org that requires approval). Its id in the inbound list
+// is its workspace's: an org collaborates in a workspace once.
+
+// KindCollaboration is the inbound kind of a workspace collaboration.
+const KindCollaboration PartnerKind = "collaborator"
+
+func isWorkspaceID(id string) bool { return strings.HasPrefix(id, "ws_") }
+
+// pendingInbound lists the org's collaborations waiting for its approval.
+func (s *Collaborators) pendingInbound(ctx context.Context, orgID string) ([]InboundPartnership, error) {
+	cols, err := s.store.ListOrgCollaborations(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []InboundPartnership
+	for _, col := range cols {
+		if !col.PendingApproval || col.RemovingJob != "" {
+			continue
+		}
+		ws, err := s.store.GetWorkspace(ctx, col.WorkspaceID)
+		if IsCode(err, CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, collabInbound(col, ws))
+	}
+	return out, nil
+}
+
+func collabInbound(col Collaborator, ws Workspace) InboundPartnership {
+	return InboundPartnership{ID: col.WorkspaceID, WorkspaceID: col.WorkspaceID, WorkspaceName: ws.Name, HostOrgID: ws.OrgID,
+		ManagerID: col.AcceptedBy, AcceptedAt: col.AddedAt, Kind: KindCollaboration}
+}
+
+// waitingCollaboration reads the org's collaboration in the workspace that
+// waits for approval, after checking the caller may decide it.
+func (s *Collaborators) waitingCollaboration(ctx context.Context, c Caller, orgID, wsID string) (Collaborator, error) {
+	if _, err := s.orgPermit(ctx, c, orgID, OrgInboundManage); err != nil {
+		return Collaborator{}, err
+	}
+	col, err := s.store.GetCollaborator(ctx, wsID, orgID)
+	if IsCode(err, CodeNotFound) || err == nil && (!col.PendingApproval || col.RemovingJob != "") {
+		return Collaborator{}, Errorf(CodeNotFound, "no collaboration of this org in %q waits for approval", wsID)
+	}
+	return col, err
+}
+
+// approveInbound approves a waiting collaboration: from now on it grants
+// what any collaboration does.
+func (s *Collaborators) approveInbound(ctx context.Context, c Caller, orgID, wsID string) (InboundPartnership, error) {
+	col, err := s.waitingCollaboration(ctx, c, orgID, wsID)
+	if err != nil {
+		return InboundPartnership{}, err
+	}
+	ws, err := s.store.GetWorkspace(ctx, wsID)
+	if err != nil {
+		return InboundPartnership{}, err
+	}
+	audit := s.entry(WorkspaceScope(wsID), c, orgID, "collaborator.added", map[string]any{"pendingApproval": true},
+		map[string]any{"approvedBy": c.UserID, "orgId": orgID, "workspaceId": wsID})
+	if err := s.store.ApproveCollaborator(ctx, col, audit); err != nil {
+		return InboundPartnership{}, err
+	}
+	return collabInbound(col, ws), nil
+}
+
+// rejectInbound rejects a waiting collaboration: it ends with the same
+// removal job as any collaboration.
+func (s *Collaborators) rejectInbound(ctx context.Context, c Caller, orgID, wsID string) (Job, error) {
+	col, err := s.waitingCollaboration(ctx, c, orgID, wsID)
+	if err != nil {
+		return Job{}, err
+	}
+	j, err := s.beginRemoval(ctx, c, col, "collaborator.rejected", func(col Collaborator) bool { return col.PendingApproval })
+	if err == errNotNow {
+		return Job{}, Errorf(CodeNotFound, "no collaboration of this org in %q waits for approval", wsID)
 	}
 	return j, err
 }

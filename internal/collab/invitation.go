@@ -204,8 +204,17 @@ type Collaborator struct {
 	EndsAt    time.Time
 	EndWarned bool
 	EndSetBy  string // EndSetByHost (the owning org) or EndSetByPartner (the collaborator org)
-	Version   int
+	// PendingApproval: the collaborator org requires approving what it
+	// accepts (Org.InboundApproval), and none of its owners or admins has
+	// yet: the collaboration grants nothing and takes no work.
+	PendingApproval bool
+	AcceptedBy      string // who accepted the invitation for the org
+	Version         int
 }
+
+// Live reports whether the collaboration grants what it says: not being
+// removed, not waiting for its org's approval.
+func (c Collaborator) Live() bool { return c.RemovingJob == "" && !c.PendingApproval }
 
 // InvitationScope names one listing of invitations.
 type InvitationScope struct {

@@ -123,6 +123,7 @@ func NewService(st Stores, d Deps) (*Service, error) {
 	s.Relay.ending = s.Partners
 	s.Review = &Review{base: b, store: st.Items, relay: s.Relay}
 	s.Collaborators = &Collaborators{base: b, store: st.Collaborators, jobs: s.Jobs, mailer: d.Mailer}
+	s.Partners.collaborators = s.Collaborators // the inbound list holds both kinds
 	s.Tasks = &Tasks{base: b, store: st.Tasks, groups: st.Groups, jobs: s.Jobs, mailer: d.Mailer}
 	s.Jobs.runners[JobDistributeTask] = s.Tasks.distributeChunk
 	cj := &collabJobs{base: b, store: st.CollabJobs, partners: s.Partners}

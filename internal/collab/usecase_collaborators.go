@@ -38,6 +38,11 @@ type CollaboratorStore interface {
 	MarkCollaboratorEndWarned(ctx context.Context, c Collaborator) error
 	ListCollaboratorEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error)
 	ListOrgMembers(ctx context.Context, orgID string, p Page) ([]OrgMembership, string, error)
+	// Inbound approval: an org's collaborations, a workspace, and the
+	// approval (version-checked) of a waiting collaboration.
+	ListOrgCollaborations(ctx context.Context, orgID string) ([]Collaborator, error)
+	GetWorkspace(ctx context.Context, wsID string) (Workspace, error)
+	ApproveCollaborator(ctx context.Context, c Collaborator, audit ...AuditEntry) error
 }
 
 func validTypes(types []CollabType, v *Validation) {

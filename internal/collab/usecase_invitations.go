@@ -789,7 +789,7 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 		if org.OrgID == p.HostOrgID {
 			return Accepted{}, Errorf(CodeConflict, "your org hosts this project; it cannot partner it")
 		}
-		if col, err := s.dir.GetCollaborator(ctx, p.WorkspaceID, org.OrgID); err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {
+		if col, err := s.dir.GetCollaborator(ctx, p.WorkspaceID, org.OrgID); err == nil && col.Live() && col.Access.Covers(p.ID) {
 			return Accepted{}, Errorf(CodeConflict, "%s already takes part in this project as a collaborator of its workspace", org.OrgName)
 		} else if err != nil && !IsCode(err, CodeNotFound) {
 			return Accepted{}, err
@@ -898,7 +898,7 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			return Accepted{}, err
 		}
 		for _, col := range cols {
-			if col.AutoInvite && col.RemovingJob == "" {
+			if col.AutoInvite && col.Live() {
 				acc.WSMembers = append(acc.WSMembers, WorkspaceMember{WorkspaceID: col.WorkspaceID, UserID: c.UserID,
 					Email: NormalizeEmail(c.Email), Name: c.Name, Role: col.AutoInviteRole, OrgID: inv.OrgID, External: true, Version: 1})
 			}
@@ -920,15 +920,24 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			return Accepted{}, err
 		}
 		out.OrgName = org.OrgName
+		// As for a partnership: the org may require approving it.
+		o, err := s.dir.GetOrg(ctx, org.OrgID)
+		if err != nil {
+			return Accepted{}, err
+		}
 		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
-			Access: inv.Access, AddedAt: now, Version: 1}
+			Access: inv.Access, AddedAt: now, PendingApproval: o.waitsForApproval(inv.OrgID), AcceptedBy: c.UserID, Version: 1}
 		if inv.Role != "" {
 			acc.WSMembers = []WorkspaceMember{{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
 				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}}
 		}
-		acc.Audit = []AuditEntry{s.entry(WorkspaceScope(inv.WorkspaceID), c, org.OrgID, "collaborator.added", nil, acc.Collab)}
+		what := "collaborator.added"
+		if acc.Collab.PendingApproval {
+			what = "collaborator.pending_approval"
+		}
+		acc.Audit = []AuditEntry{s.entry(WorkspaceScope(inv.WorkspaceID), c, org.OrgID, what, nil, acc.Collab)}
 		founded(fresh)
-		out.OrgID = org.OrgID
+		out.OrgID, out.PendingApproval = org.OrgID, acc.Collab.PendingApproval
 	default:
 		return Accepted{}, Errorf(CodeInternal, "unknown invitation kind %q", inv.Kind)
 	}

@@ -11,9 +11,10 @@ import (
 // Partners lists a project's partners and stops collaborations.
 type Partners struct {
 	base
-	store  PartnerStore
-	mailer Mailer
-	jobs   *Jobs
+	store         PartnerStore
+	mailer        Mailer
+	jobs          *Jobs
+	collaborators *Collaborators // inbound approval of workspace collaborations
 }
 
 // PartnerStore is what the partner use cases need.

@@ -95,7 +95,7 @@ func (s *Tasks) takesPart(ctx context.Context, p Project, orgID string) error {
 		return errEnding(pa.OrgName)
 	}
 	col, err := s.store.GetCollaborator(ctx, p.WorkspaceID, orgID)
-	if err == nil && col.RemovingJob == "" && col.Access.Covers(p.ID) {
+	if err == nil && col.Live() && col.Access.Covers(p.ID) {
 		return nil
 	}
 	if err != nil && !IsCode(err, CodeNotFound) {

@@ -170,7 +170,7 @@ func (s *Workspaces) nameBothSides(ctx context.Context, orgID string, out []OrgP
 			}
 			orgs := slices.Clone(partners[op.ID])
 			for _, col := range spaces[op.WorkspaceID] {
-				if col.RemovingJob == "" && col.Access.Covers(op.ID) && !slices.Contains(orgs, col.OrgID) {
+				if col.Live() && col.Access.Covers(op.ID) && !slices.Contains(orgs, col.OrgID) {
 					orgs = append(orgs, col.OrgID)
 				}
 			}
@@ -206,7 +206,7 @@ func (s *Workspaces) appendCollaborations(ctx context.Context, orgID string, out
 		return nil, err
 	}
 	for _, col := range cols {
-		if col.RemovingJob != "" {
+		if !col.Live() {
 			continue
 		}
 		for cursor := ""; ; {

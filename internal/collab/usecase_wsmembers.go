@@ -99,7 +99,7 @@ func (s *WorkspaceMembers) PutWorkspaceMember(ctx context.Context, c Caller, wsI
 			return WorkspaceMember{}, err
 		}
 		for _, col := range cols {
-			if col.RemovingJob != "" {
+			if !col.Live() {
 				continue
 			}
 			if om, err := s.rights.GetOrgMembership(ctx, col.OrgID, userID); err == nil {

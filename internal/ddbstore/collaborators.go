@@ -30,7 +30,10 @@ type collaboratorRow struct {
 	EndsAt         time.Time `dynamodbav:"endsAt,omitempty"`
 	EndWarned      bool      `dynamodbav:"endWarned,omitempty"`
 	EndSetBy       string    `dynamodbav:"endSetBy,omitempty"`
-	gsi3                     // in the index of collaborations by end time, while one is set
+	// PendingApproval: waiting for the collaborator org's approval.
+	PendingApproval bool   `dynamodbav:"pendingApproval,omitempty"`
+	AcceptedBy      string `dynamodbav:"acceptedBy,omitempty"`
+	gsi3                   // in the index of collaborations by end time, while one is set
 }
 
 func toCollaboratorRow(c collab.Collaborator) collaboratorRow {
@@ -38,14 +41,16 @@ func toCollaboratorRow(c collab.Collaborator) collaboratorRow {
 		meta: meta{Type: typeCollab, Version: c.Version}, WorkspaceID: c.WorkspaceID, OrgID: c.OrgID, OrgName: c.OrgName,
 		Types: typesOut(c.Types), AccessMode: c.Access.Mode, AccessIDs: c.Access.ProjectIDs, AutoInvite: c.AutoInvite,
 		AutoInviteRole: string(c.AutoInviteRole), AddedAt: c.AddedAt, RemovingJob: c.RemovingJob,
-		EndsAt: c.EndsAt, EndWarned: c.EndWarned, EndSetBy: c.EndSetBy, gsi3: collaboratorEndIndex(c)}
+		EndsAt: c.EndsAt, EndWarned: c.EndWarned, EndSetBy: c.EndSetBy, PendingApproval: c.PendingApproval, AcceptedBy: c.AcceptedBy,
+		gsi3: collaboratorEndIndex(c)}
 }
 
 func (r collaboratorRow) domain() collab.Collaborator {
 	return collab.Collaborator{WorkspaceID: r.WorkspaceID, OrgID: r.OrgID, OrgName: r.OrgName, Types: typesIn(r.Types),
 		Access: collab.ProjectAccess{Mode: r.AccessMode, ProjectIDs: r.AccessIDs}, AutoInvite: r.AutoInvite,
 		AutoInviteRole: collab.WorkspaceRole(r.AutoInviteRole), AddedAt: r.AddedAt, RemovingJob: r.RemovingJob,
-		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, Version: r.Version}
+		EndsAt: r.EndsAt, EndWarned: r.EndWarned, EndSetBy: r.EndSetBy, PendingApproval: r.PendingApproval, AcceptedBy: r.AcceptedBy,
+		Version: r.Version}
 }
 
 func typesOut(ts []collab.CollabType) []string {
@@ -285,4 +290,11 @@ func (s *Store) MarkCollaboratorEndWarned(ctx context.Context, c collab.Collabor
 // is at or before t, soonest first (at most limit).
 func (s *Store) ListCollaboratorEnds(ctx context.Context, t time.Time, limit int) ([][2]string, error) {
 	return s.listEnds(ctx, pkCollaboratorEnds, t, limit, collaboratorOfKey)
+}
+
+// ApproveCollaborator ends a collaboration's wait for its org's approval
+// (version-checked), with the audit entry.
+func (s *Store) ApproveCollaborator(ctx context.Context, c collab.Collaborator, audit ...collab.AuditEntry) error {
+	return s.transactAudited(ctx, audit, s.versioned(collaboratorKey(c.WorkspaceID, c.OrgID), c.Version, "REMOVE pendingApproval", nil, nil,
+		collab.Stale(collab.RecordCollaborator)))
 }

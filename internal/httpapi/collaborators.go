@@ -14,18 +14,19 @@ type accessJSON struct {
 }
 
 type collaboratorJSON struct {
-	OrgID          string     `json:"orgId"`
-	OrgName        string     `json:"orgName"`
-	Types          []string   `json:"types"`
-	ProjectAccess  accessJSON `json:"projectAccess"`
-	AutoInvite     bool       `json:"autoInvite"`
-	AutoInviteRole string     `json:"autoInviteRole,omitempty"`
-	Owner          bool       `json:"owner"`
-	Removing       bool       `json:"removing"`
-	AddedAt        time.Time  `json:"addedAt,omitzero" doc:"When the org was added; absent on the owner's row."`
-	Version        int        `json:"version,omitempty" doc:"Absent on the owner's row."`
-	EndsAt         *time.Time `json:"endsAt,omitempty" doc:"When the collaboration ends by itself (absent: open-ended)."`
-	EndSetBy       string     `json:"endSetBy,omitempty" enum:"host,partner" doc:"Which side set the end (host: the workspace's org; partner: the collaborator org)."`
+	OrgID           string     `json:"orgId"`
+	OrgName         string     `json:"orgName"`
+	Types           []string   `json:"types"`
+	ProjectAccess   accessJSON `json:"projectAccess"`
+	AutoInvite      bool       `json:"autoInvite"`
+	AutoInviteRole  string     `json:"autoInviteRole,omitempty"`
+	Owner           bool       `json:"owner"`
+	Removing        bool       `json:"removing"`
+	PendingApproval bool       `json:"pendingApproval,omitempty" doc:"Accepted for an org that requires approving it: it grants nothing until one of that org's owners or admins approves (POST /orgs/{orgId}/inbound/{wsId}/approve)."`
+	AddedAt         time.Time  `json:"addedAt,omitzero" doc:"When the org was added; absent on the owner's row."`
+	Version         int        `json:"version,omitempty" doc:"Absent on the owner's row."`
+	EndsAt          *time.Time `json:"endsAt,omitempty" doc:"When the collaboration ends by itself (absent: open-ended)."`
+	EndSetBy        string     `json:"endSetBy,omitempty" enum:"host,partner" doc:"Which side set the end (host: the workspace's org; partner: the collaborator org)."`
 }
 
 // collabTypes are the collaboration types named in a request.
@@ -47,7 +48,7 @@ func toCollaboratorJSON(c collab.Collaborator) collaboratorJSON {
 	}
 	out := collaboratorJSON{OrgID: c.OrgID, OrgName: c.OrgName, Types: types,
 		ProjectAccess: accessJSON{Mode: c.Access.Mode, ProjectIDs: c.Access.ProjectIDs}, AutoInvite: c.AutoInvite,
-		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", AddedAt: c.AddedAt, Version: c.Version}
+		AutoInviteRole: string(c.AutoInviteRole), Removing: c.RemovingJob != "", PendingApproval: c.PendingApproval, AddedAt: c.AddedAt, Version: c.Version}
 	if !c.EndsAt.IsZero() {
 		out.EndsAt, out.EndSetBy = &c.EndsAt, c.EndSetBy
 	}

@@ -103,3 +103,75 @@ func TestInboundApproval(t *testing.T) {
 	}
 	call(t, "GET", "/projects/"+p2, admin.token, nil).want(t, 200)
 }
+
+// A collaborator invitation accepted for an org that requires approval
+// waits as a partnership does: the acceptor's workspace role reaches
+// nothing, no task reaches the org, its project list is empty, until an
+// owner or admin of the org approves; rejecting removes the collaboration.
+func TestInboundApprovalOfCollaborations(t *testing.T) {
+	tm := newTeam(t)
+	W := "/workspaces/" + tm.workspace
+	P := "/projects/" + tm.project
+	boss := newActor(t, "careful-collab-owner")
+	pm := newActor(t, "careful-collab-pm")
+	org := orgOf(t, boss, "Careful Producer")
+	joinOrg(t, org, pm, collab.OrgAdmin, "Careful Producer")
+	call(t, "PATCH", "/orgs/"+org, boss.token, map[string]string{"inboundApproval": "required"}).want(t, 200)
+
+	call(t, "POST", W+"/collaborators", tm.owner.token, map[string]any{"email": pm.email, "types": []string{"annotation_partner"},
+		"role": "annotation_manager", "projectAccess": map[string]any{"mode": "full"}}).want(t, 202)
+	token := tokenMailedTo(t, pm.email, 1)
+	acc := call(t, "POST", "/invitations/"+token+"/accept", pm.token, map[string]string{"orgId": org}).want(t, 200)
+	if acc.body["pendingApproval"] != true || acc.str("orgId") != org {
+		t.Fatalf("accept %s", acc.raw)
+	}
+	hasAudit(t, collab.WorkspaceScope(tm.workspace), "collaborator.pending_approval", org)
+	// Nothing reaches the org while it waits; the host sees it waiting.
+	call(t, "GET", P, pm.token, nil).problem(t, 404, "")
+	call(t, "GET", P+"/permissions", pm.token, nil).problem(t, 404, "")
+	if got := call(t, "GET", "/orgs/"+org+"/projects", pm.token, nil).want(t, 200).items(); len(got) != 0 {
+		t.Fatalf("a waiting collaboration lists %v", got)
+	}
+	call(t, "POST", P+"/tasks", tm.owner.token, map[string]any{"name": "For Careful", "kind": "annotation", "orgId": org}).problem(t, 400, "orgId")
+	var row map[string]any
+	for _, c := range call(t, "GET", W+"/collaborators", tm.owner.token, nil).want(t, 200).items() {
+		if c["orgId"] == org {
+			row = c
+		}
+	}
+	if row == nil || row["pendingApproval"] != true {
+		t.Fatalf("the host's row %v", row)
+	}
+
+	// The inbound list shows it; only the org's owners and admins decide.
+	waiting := call(t, "GET", "/orgs/"+org+"/inbound", boss.token, nil).want(t, 200).items()
+	if len(waiting) != 1 || waiting[0]["id"] != tm.workspace || waiting[0]["kind"] != "collaborator" || waiting[0]["workspaceName"] != "Default workspace" ||
+		waiting[0]["hostOrgId"] != tm.hostOrg || waiting[0]["managerId"] != pm.id {
+		t.Fatalf("inbound %v", waiting)
+	}
+	call(t, "POST", "/orgs/"+org+"/inbound/"+tm.workspace+"/approve", tm.owner.token, nil).problem(t, 404, "")
+	call(t, "POST", "/orgs/"+org+"/inbound/ws_none/approve", boss.token, nil).problem(t, 404, "")
+	call(t, "POST", "/orgs/"+org+"/inbound/"+tm.workspace+"/approve", boss.token, nil).want(t, 200)
+	hasAudit(t, collab.WorkspaceScope(tm.workspace), "collaborator.added", org)
+	perm := call(t, "GET", P+"/permissions", pm.token, nil).want(t, 200)
+	if perm.str("role") != "annotation_manager" || perm.str("orgId") != org {
+		t.Fatalf("after approval %s", perm.raw)
+	}
+	call(t, "POST", P+"/tasks", tm.owner.token, map[string]any{"name": "For Careful", "kind": "annotation", "orgId": org}).want(t, 201)
+	call(t, "POST", "/orgs/"+org+"/inbound/"+tm.workspace+"/approve", boss.token, nil).problem(t, 404, "")
+
+	// Another workspace's invitation, rejected: the collaboration is removed.
+	ws2 := call(t, "POST", "/orgs/"+tm.hostOrg+"/workspaces", tm.owner.token, map[string]string{"name": "Second"}).want(t, 201).str("id")
+	call(t, "POST", "/workspaces/"+ws2+"/collaborators", tm.owner.token, map[string]any{"email": pm.email, "types": []string{"annotation_partner"},
+		"role": "annotation_manager", "projectAccess": map[string]any{"mode": "full"}}).want(t, 202)
+	token2 := tokenMailedTo(t, pm.email, 2)
+	call(t, "POST", "/invitations/"+token2+"/accept", pm.token, map[string]string{"orgId": org}).want(t, 200)
+	j := call(t, "POST", "/orgs/"+org+"/inbound/"+ws2+"/reject", boss.token, nil).want(t, 202)
+	waitForJob(t, boss.token, j.str("jobId"), collab.JobSucceeded)
+	for _, c := range call(t, "GET", "/workspaces/"+ws2+"/collaborators", tm.owner.token, nil).want(t, 200).items() {
+		if c["orgId"] == org {
+			t.Fatalf("a rejected collaboration remains: %v", c)
+		}
+	}
+	hasAudit(t, collab.WorkspaceScope(ws2), "collaborator.rejected", org)
+}

@@ -32,18 +32,20 @@ type orgPatchBody struct {
 
 // inboundJSON is a partnership waiting for the org's approval.
 type inboundJSON struct {
-	ID          string    `json:"id" doc:"The partnership's id (its project's)."`
-	Kind        string    `json:"kind"`
-	ProjectID   string    `json:"projectId"`
-	ProjectName string    `json:"projectName,omitempty"`
-	HostOrgID   string    `json:"hostOrgId"`
-	ManagerID   string    `json:"managerId" doc:"Who accepted it for the org."`
-	AcceptedAt  time.Time `json:"acceptedAt"`
+	ID            string    `json:"id" doc:"The partnership's id: its project's, or for a workspace collaboration its workspace's."`
+	Kind          string    `json:"kind" enum:"share_link,labeling_company,collaborator"`
+	ProjectID     string    `json:"projectId,omitempty"`
+	ProjectName   string    `json:"projectName,omitempty"`
+	WorkspaceID   string    `json:"workspaceId,omitempty" doc:"A workspace collaboration's workspace."`
+	WorkspaceName string    `json:"workspaceName,omitempty"`
+	HostOrgID     string    `json:"hostOrgId"`
+	ManagerID     string    `json:"managerId" doc:"Who accepted it for the org."`
+	AcceptedAt    time.Time `json:"acceptedAt"`
 }
 
 func toInboundJSON(p collab.InboundPartnership) inboundJSON {
-	return inboundJSON{ID: p.ID, Kind: string(p.Kind), ProjectID: p.ProjectID, ProjectName: p.ProjectName, HostOrgID: p.HostOrgID,
-		ManagerID: p.ManagerID, AcceptedAt: p.AcceptedAt}
+	return inboundJSON{ID: p.ID, Kind: string(p.Kind), ProjectID: p.ProjectID, ProjectName: p.ProjectName, WorkspaceID: p.WorkspaceID,
+		WorkspaceName: p.WorkspaceName, HostOrgID: p.HostOrgID, ManagerID: p.ManagerID, AcceptedAt: p.AcceptedAt}
 }
 
 func (a *API) listInbound(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
