@@ -82,10 +82,10 @@ type InboundPartnership struct {
 	// A workspace collaboration's workspace.
 	WorkspaceID   string
 	WorkspaceName string
-	HostOrgID   string
-	ManagerID   string // who accepted it for the org
-	AcceptedAt  time.Time
-	Kind        PartnerKind
+	HostOrgID     string
+	ManagerID     string // who accepted it for the org
+	AcceptedAt    time.Time
+	Kind          PartnerKind
 }
 
 // ListInbound lists the partnerships waiting for the org's approval (its
