@@ -189,9 +189,15 @@ func EventFromAudit(e AuditEntry, host string) Event {
 // audit log's readers): the org that owns the project or workspace, which
 // sees everything in it, and the org the event is about, which sees what
 // is about itself. Another partner of the same project receives nothing.
+// A job's events go to the owning org alone (jobs are its workspace
+// admins' to see, invariant 8), even when the job is about a partner.
 func EventRecipients(ev Event) []string {
 	out := []string{}
-	for _, o := range []string{ev.Data.HostOrgID, ev.OrgID} {
+	about := ev.OrgID
+	if strings.HasPrefix(ev.Type, "job.") && ev.Data.HostOrgID != "" {
+		about = ""
+	}
+	for _, o := range []string{ev.Data.HostOrgID, about} {
 		if o != "" && (len(out) == 0 || out[0] != o) {
 			out = append(out, o)
 		}
@@ -199,10 +205,12 @@ func EventRecipients(ev Event) []string {
 	return out
 }
 
-// secretish names members an event never carries, at any depth.
-func secretish(key string) bool {
+// withheld names members an event never carries, at any depth: secrets,
+// and people's email addresses (an event carries ids and names; it leaves
+// the platform for the receiver's URL).
+func withheld(key string) bool {
 	k := strings.ToLower(key)
-	for _, s := range []string{"token", "secret", "hash", "password", "sealed", "key"} {
+	for _, s := range []string{"token", "secret", "hash", "password", "sealed", "key", "email"} {
 		if strings.Contains(k, s) {
 			return true
 		}
@@ -243,7 +251,7 @@ func scrub(x any) any {
 	switch t := x.(type) {
 	case map[string]any:
 		for k, v := range t {
-			if secretish(k) {
+			if withheld(k) {
 				delete(t, k)
 				continue
 			}
@@ -316,9 +324,9 @@ func EventsMarkdown() string {
 	b.WriteString("Every audit entry is also an event (docs/webhooks.md says how they are delivered and signed). ")
 	b.WriteString("A delivery is `{id, type, at, orgId, data}`: `id` the event's (the same on every retry), `orgId` the org the event is about, ")
 	b.WriteString("`data` `{projectId | workspaceId, hostOrgId, actorId, before, after}` with the audit entry's before and after (ids and names; ")
-	b.WriteString("no member whose name looks like a token, secret, hash or key is ever sent). On the EventBridge bus the source is `" + EventSource + "` and the detail-type the event's type.\n\n")
+	b.WriteString("no member whose name looks like a token, secret, hash, key or email address is ever sent). On the EventBridge bus the source is `" + EventSource + "` and the detail-type the event's type.\n\n")
 	b.WriteString("**Who receives an event** (the walls of SPEC §11, as for the audit log): the org that owns the project or workspace it happened in, ")
-	b.WriteString("and the org it is about (`orgId`). An org's own entries (scope `org`) go to that org alone. Another partner of the same project receives nothing.\n\n")
+	b.WriteString("and the org it is about (`orgId`). An org's own entries (scope `org`) go to that org alone; `job.*` events go to the owning org alone. Another partner of the same project receives nothing.\n\n")
 	b.WriteString("| type | when | about (`orgId`) | recorded on | before / after | audit entries |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range EventCatalogue {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | `%s` |\n", s.Type, s.When, s.About, s.Scope, s.Fields, strings.Join(s.Audit, "`, `"))

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -66,12 +67,12 @@ func TestEveryAuditEntryHasItsEventType(t *testing.T) {
 }
 
 func TestEventCarriesNoSecretAndReachesOnlyItsWalls(t *testing.T) {
-	after, _ := json.Marshal(map[string]any{"orgId": "org_p", "OrgName": "P", "LinkToken": "tok", "nested": map[string]any{"tokenHash": "h", "name": "n"},
+	after, _ := json.Marshal(map[string]any{"orgId": "org_p", "OrgName": "P", "LinkToken": "tok", "Email": "someone@example.com", "nested": map[string]any{"tokenHash": "h", "name": "n"},
 		"list": []any{map[string]any{"sealedSecret": "s", "id": "x"}}})
 	e := AuditEntry{Scope: ProjectScope("prj_1"), At: time.Unix(5, 0), ID: "aud_06h", Actor: "u1", OrgID: "org_p", What: "partner.joined", After: json.RawMessage(after)}
 	ev := EventFromAudit(e, "org_h")
 	raw, _ := json.Marshal(ev)
-	for _, leak := range []string{"tok", "tokenHash", "sealedSecret", "LinkToken"} {
+	for _, leak := range []string{"tok", "tokenHash", "sealedSecret", "LinkToken", "someone@example.com"} {
 		if strings.Contains(string(raw), leak) {
 			t.Errorf("event carries %s: %s", leak, raw)
 		}
@@ -85,6 +86,13 @@ func TestEventCarriesNoSecretAndReachesOnlyItsWalls(t *testing.T) {
 	own := EventFromAudit(AuditEntry{Scope: OrgScope("org_h"), ID: "aud_1", OrgID: "org_h", What: "org.renamed"}, "org_h")
 	if got := EventRecipients(own); !slices.Equal(got, []string{"org_h"}) {
 		t.Fatalf("an org's own event goes to %v", got)
+	}
+	job := EventFromAudit(AuditEntry{Scope: ProjectScope("prj_1"), ID: "aud_3", OrgID: "org_p", What: "job.stop_partner.failed"}, "org_h")
+	if got := EventRecipients(job); !slices.Equal(got, []string{"org_h"}) {
+		t.Fatalf("a job about a partner goes to %v", got)
+	}
+	if got := DeliveryErrorClass(fmt.Errorf("dial tcp 10.0.0.5:443: webhook address refused: 10.0.0.5:443")); strings.Contains(got, "10.0") {
+		t.Fatalf("the log would say %q", got)
 	}
 	host := EventFromAudit(AuditEntry{Scope: ProjectScope("prj_1"), ID: "aud_2", OrgID: "org_h", What: "project.settings_changed"}, "org_h")
 	if got := EventRecipients(host); !slices.Equal(got, []string{"org_h"}) {
@@ -102,7 +110,7 @@ func TestWebhookURLPolicy(t *testing.T) {
 			t.Errorf("deployed accepts %s", u)
 		}
 	}
-	for _, u := range []string{"https://hooks.example.com/annobridge", "https://203.0.113.9/x"} {
+	for _, u := range []string{"https://hooks.example.com/annobridge", "https://8.8.8.8/x"} {
 		if err := cloud.checkWebhookURL(u); err != nil {
 			t.Errorf("deployed %s: %v", u, err)
 		}
@@ -111,7 +119,8 @@ func TestWebhookURLPolicy(t *testing.T) {
 		}
 	}
 	for _, u := range []string{"", "http://hooks.example.com/x", "https://10.0.0.5/x", "https://169.254.169.254/latest", "https://100.100.1.1/",
-		"https://u:p@hooks.example.com/", "https://hooks.example.com/#f", "ftp://hooks.example.com/", "/relative", "https://x.localhost/",
+		"https://u:p@hooks.example.com/", "https://[::127.0.0.1]/", "https://[64:ff9b::a00:1]/", "https://198.18.0.1/", "https://0.1.2.3/",
+		"https://[2002:a00:1::]/", "https://240.0.0.1/", "https://hooks.example.com/#f", "ftp://hooks.example.com/", "/relative", "https://x.localhost/",
 		"https://" + strings.Repeat("a", 2100) + ".com/"} {
 		if err := cloud.checkWebhookURL(u); err == nil {
 			t.Errorf("deployed accepts %q", u)

@@ -23,6 +23,11 @@ func errEnding(orgName string) error {
 	return Errorf(CodeConflict, "the partnership of %s on this project is ending: it takes no new work or people", orgName)
 }
 
+// FinishWindow bounds an ending partnership: its end is set this long
+// after the finish began (unless one is set earlier), so a partner that
+// never decides its reviews cannot keep its access.
+const FinishWindow = 7 * 24 * time.Hour
+
 // The modes of a stop's in-flight items (?inFlight=).
 const (
 	InFlightReturn = "return"
@@ -108,10 +113,20 @@ func (s *Partners) FinishCollaboration(ctx context.Context, c Caller, projectID,
 			break
 		}
 		since := s.clock.Now().UTC()
-		err = s.store.MarkPartnerEnding(ctx, pa, since, s.entry(ProjectScope(p.ID), c, orgID, "partner.ending", pa,
-			map[string]any{"inFlight": InFlightFinish, "endingSince": since}))
+		// Finishing is bounded: at the latest FinishWindow later the
+		// partnership ends by itself (its end, set by the host, unless
+		// an earlier one is set), whatever is left in its review.
+		deadline := since.Add(FinishWindow)
+		if !pa.EndsAt.IsZero() && !pa.EndsAt.After(deadline) {
+			deadline = time.Time{}
+		}
+		err = s.store.MarkPartnerEnding(ctx, pa, since, deadline, s.entry(ProjectScope(p.ID), c, orgID, "partner.ending", pa,
+			map[string]any{"inFlight": InFlightFinish, "endingSince": since, "endsAt": deadline}))
 		if err == nil {
 			pa.EndingSince = since
+			if !deadline.IsZero() {
+				pa.EndsAt, pa.EndSetBy, pa.EndWarned = deadline, EndSetByHost, false
+			}
 			pa.Version++
 			break
 		}

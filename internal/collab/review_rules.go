@@ -17,6 +17,14 @@ func (a Access) hostReviewer() bool { return a.Side == SideHost && finalReviewer
 // partnerItem reports whether the item belongs to a partner org.
 func (a Access) partnerItem(it Item) bool { return it.OrgID != a.Project.HostOrgID }
 
+// endingPartnerItem says whether the item is its partner's and that
+// partnership is ending (?inFlight=finish): its reviews finish, no work
+// goes back into review.
+func (a Access) endingPartnerItem(it Item) bool {
+	pa := a.Standing.Partner
+	return a.partnerItem(it) && pa != nil && pa.OrgID == it.OrgID && pa.Ending()
+}
+
 // canEdit says whether the caller may change the item's annotation now.
 func (a Access) canEdit(it Item) bool {
 	g := a.Can(ActAnnotationsEdit)

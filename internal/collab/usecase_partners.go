@@ -62,7 +62,7 @@ type PartnerStore interface {
 	// (version-checked), with its audit entry, and lists it among the
 	// ending partnerships the sweep reads (MarkPartnerStopping takes it off
 	// that list).
-	MarkPartnerEnding(ctx context.Context, p Partner, since time.Time, audit ...AuditEntry) error
+	MarkPartnerEnding(ctx context.Context, p Partner, since, endsAt time.Time, audit ...AuditEntry) error
 	// ListEndingPartners lists (project, org) of ending partnerships.
 	ListEndingPartners(ctx context.Context, limit int) ([][2]string, error)
 	// ForgetEndingPartner takes a partnership off that list.

@@ -257,6 +257,11 @@ func (s *Review) SubmitItem(ctx context.Context, c Caller, projectID, itemID str
 	if err != nil {
 		return Item{}, err
 	}
+	if a.endingPartnerItem(it) {
+		// Its rework returns to the host (a rejection at the partner's
+		// stage included): submitting would bring it back into review.
+		return Item{}, errEnding(a.Standing.Partner.OrgName)
+	}
 	t, err := a.fire(CmdSubmit, it)
 	if err != nil {
 		return Item{}, err

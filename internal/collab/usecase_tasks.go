@@ -528,7 +528,12 @@ func (s *Tasks) NextItem(ctx context.Context, c Caller, projectID, taskID string
 		return Item{}, false, Errorf(CodeForbidden, "only the task's org works on it")
 	}
 	if err := s.stillTakesPart(ctx, a.Project, t); err != nil {
-		return Item{}, false, err
+		// An ending partnership's reviewers still finish its reviews
+		// through their review tasks; nothing else reaches it.
+		pa, gerr := s.store.GetPartnerRecord(ctx, a.Project.ID, t.OrgID)
+		if t.Kind != TaskReview || gerr != nil || !pa.Ending() || pa.StoppingJob != "" {
+			return Item{}, false, err
+		}
 	}
 	statuses := taskStatuses(t, a.Project)
 	mine, err := s.store.TaskItems(ctx, projectID, taskID, &c.UserID, statuses, nextCandidates)

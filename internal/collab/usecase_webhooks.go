@@ -226,13 +226,30 @@ func (s *Webhooks) checkWebhookURL(raw string) error {
 }
 
 // PublicAddr says whether an address may receive deliveries outside a
-// local run: not loopback, private, link-local, multicast or unspecified.
+// local run: a global unicast address outside the private, shared, special
+// and translation ranges (an IPv6 form that embeds an IPv4 address is
+// judged by what it embeds).
 func PublicAddr(a netip.Addr) bool {
 	a = a.Unmap()
-	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() &&
-		!a.IsInterfaceLocalMulticast() && !a.IsMulticast() && !a.IsUnspecified() &&
-		!netip.MustParsePrefix("100.64.0.0/10").Contains(a) // carrier-grade NAT, where cloud metadata lives too
+	if !a.IsValid() || !a.IsGlobalUnicast() || a.IsPrivate() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
 }
+
+var nonPublic = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "240.0.0.0/4", "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "2001:db8::/32", "100::/64"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
 
 // webhookEvents checks and orders a webhook's event types.
 func webhookEvents(in []string) ([]string, error) {
@@ -325,6 +342,25 @@ func (s *Webhooks) scopeHost(ctx context.Context, scope string) (string, error) 
 	return h, nil
 }
 
+// receives checks again, from the table rather than the message, that the
+// org is a recipient of the event: the owner of its project or workspace,
+// or the org it is about (jobs: the owner alone).
+func (s *Webhooks) receives(ctx context.Context, orgID string, ev Event) bool {
+	scope := OrgScope(ev.OrgID)
+	switch {
+	case ev.Data.ProjectID != "":
+		scope = ProjectScope(ev.Data.ProjectID)
+	case ev.Data.WorkspaceID != "":
+		scope = WorkspaceScope(ev.Data.WorkspaceID)
+	}
+	host, err := s.scopeHost(ctx, scope)
+	if err != nil {
+		return false
+	}
+	ev.Data.HostOrgID = host
+	return slices.Contains(EventRecipients(ev), orgID)
+}
+
 // Deliver POSTs one event to one webhook, signed with its secret, and logs
 // the attempt. An error leaves the message to the queue's retries; a
 // webhook deleted meanwhile drops it.
@@ -339,7 +375,7 @@ func (s *Webhooks) Deliver(ctx context.Context, m DeliveryMessage, attempt int) 
 	if err != nil {
 		return err
 	}
-	if !w.Wants(m.Event.Type) || !slices.Contains(EventRecipients(m.Event), w.OrgID) {
+	if !w.Wants(m.Event.Type) || !s.receives(ctx, w.OrgID, m.Event) {
 		return nil // never another org's walls, whatever the message says
 	}
 	body, err := json.Marshal(m.Event)
@@ -364,7 +400,7 @@ func (s *Webhooks) Deliver(ctx context.Context, m DeliveryMessage, attempt int) 
 		StatusCode: status, DurationMs: int(s.clock.Now().Sub(start).Milliseconds()), Status: DeliveryDelivered}
 	switch {
 	case perr != nil:
-		d.Status, d.Error = DeliveryFailed, clip(perr.Error(), 300)
+		d.Status, d.Error = DeliveryFailed, DeliveryErrorClass(perr)
 	case status < 200 || status > 299:
 		d.Status, d.Error = DeliveryFailed, fmt.Sprintf("the receiver answered %d", status)
 	}
@@ -375,4 +411,22 @@ func (s *Webhooks) Deliver(ctx context.Context, m DeliveryMessage, attempt int) 
 		return fmt.Errorf("delivery %s attempt %d: %s", m.ID(), attempt, d.Error)
 	}
 	return nil
+}
+
+// DeliveryErrorClass is what the log says of a failed POST: a coarse
+// class, never the address or the dialler's words (the log must not turn
+// into a probe of what the platform can reach).
+func DeliveryErrorClass(err error) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timeout"):
+		return "no answer in time"
+	case strings.Contains(msg, "address refused"):
+		return "the address is not allowed"
+	case strings.Contains(msg, "no such host"):
+		return "the host name does not resolve"
+	case strings.Contains(msg, "tls") || strings.Contains(msg, "x509") || strings.Contains(msg, "certificate"):
+		return "TLS failed"
+	}
+	return "could not connect"
 }

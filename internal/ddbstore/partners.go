@@ -154,9 +154,19 @@ type endingRow struct {
 // MarkPartnerEnding marks the partnership ending since then
 // (version-checked) and lists it among the ending partnerships, with its
 // audit entry, in one transaction.
-func (s *Store) MarkPartnerEnding(ctx context.Context, p collab.Partner, since time.Time, audit ...collab.AuditEntry) error {
-	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, "SET endingSince = :e", nil,
-		map[string]types.AttributeValue{":e": str(since.UTC().Format(time.RFC3339Nano))}, collab.Stale(collab.RecordPartner))
+func (s *Store) MarkPartnerEnding(ctx context.Context, p collab.Partner, since, endsAt time.Time, audit ...collab.AuditEntry) error {
+	update, names := "SET endingSince = :s", map[string]string(nil)
+	values := map[string]types.AttributeValue{":s": str(since.UTC().Format(time.RFC3339Nano))}
+	if !endsAt.IsZero() {
+		// With the end that bounds it, set by the host, in the index of
+		// ends (as setEnd sets one).
+		p.EndsAt = endsAt
+		ix := partnerEndIndex(p)
+		update += ", endsAt = :e, endSetBy = :by, #g3pk = :pk, #g3sk = :sk REMOVE endWarned"
+		names = map[string]string{"#g3pk": attrGSI3PK, "#g3sk": attrGSI3SK}
+		values[":e"], values[":by"], values[":pk"], values[":sk"] = str(endsAt.UTC().Format(time.RFC3339Nano)), str(collab.EndSetByHost), str(ix.GSI3PK), str(ix.GSI3SK)
+	}
+	mark := s.versioned(partnerKey(p.ProjectID, p.OrgID), p.Version, update, names, values, collab.Stale(collab.RecordPartner))
 	av, err := attributevalue.MarshalMap(endingRow{keys: endingPartnerKey(p.ProjectID, p.OrgID), meta: meta{Type: typeEndingPartner, Version: 1},
 		ProjectID: p.ProjectID, OrgID: p.OrgID})
 	if err != nil {

@@ -19,6 +19,8 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	P := "/projects/" + tm.project
 	inReview := newItem(t, tm, "in-review.jpg", tm.annExt)
 	call(t, "POST", itemPath(tm, inReview)+"/submit", tm.annExt.token, nil).want(t, 200)
+	rejected := newItem(t, tm, "rejected.jpg", tm.annExt)
+	call(t, "POST", itemPath(tm, rejected)+"/submit", tm.annExt.token, nil).want(t, 200)
 	fresh := newItem(t, tm, "fresh.jpg", tm.annExt)
 	crossed := newItem(t, tm, "crossed.jpg", tm.annExt)
 	call(t, "POST", itemPath(tm, crossed)+"/submit", tm.annExt.token, nil).want(t, 200)
@@ -31,7 +33,7 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?inFlight=finish", tm.annExt.token, nil).problem(t, 404, "")
 	// The dry run tells what finishes and what returns, changing nothing.
 	dry := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?dryRun=true&inFlight=finish", tm.owner.token, nil).want(t, 200)
-	if fmt.Sprint(dry.body["items"]) != fmt.Sprint(map[string]any{"new": 1.0}) || dry.body["finishing"] != 1.0 || dry.body["handedOver"] != 1.0 {
+	if fmt.Sprint(dry.body["items"]) != fmt.Sprint(map[string]any{"new": 1.0}) || dry.body["finishing"] != 2.0 || dry.body["handedOver"] != 1.0 {
 		t.Fatalf("dry run %s", dry.raw)
 	}
 	if st := call(t, "GET", itemPath(tm, fresh), tm.owner.token, nil).want(t, 200); st.str("orgId") != tm.partnerOrg {
@@ -40,14 +42,20 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 
 	// The host's owner finishes.
 	fin := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?inFlight=finish", tm.owner.token, nil).want(t, 200)
-	if fmt.Sprint(fin.body["items"]) != fmt.Sprint(map[string]any{"new": 1.0}) || fin.body["finishing"] != 1.0 ||
+	if fmt.Sprint(fin.body["items"]) != fmt.Sprint(map[string]any{"new": 1.0}) || fin.body["finishing"] != 2.0 ||
 		fin.body["handedOver"] != 1.0 || fin.str("jobId") != "" {
 		t.Fatalf("finish answered %s", fin.raw)
 	}
 	hasAudit(t, collab.ProjectScope(tm.project), "partner.ending", tm.partnerOrg)
 	ps := call(t, "GET", P+"/partners", tm.owner.token, nil).want(t, 200).items()
-	if len(ps) != 1 || ps[0]["status"] != "ending" || ps[0]["endingSince"] == nil {
+	if len(ps) != 1 || ps[0]["status"] != "ending" || ps[0]["endingSince"] == nil || ps[0]["endSetBy"] != "host" {
 		t.Fatalf("partners while ending: %v", ps)
+	}
+	// Finishing is bounded: the partnership ends by itself a week later at
+	// the latest, whatever is left in its review.
+	if ends, err := time.Parse(time.RFC3339, ps[0]["endsAt"].(string)); err != nil || time.Until(ends) < collab.FinishWindow-time.Minute ||
+		time.Until(ends) > collab.FinishWindow {
+		t.Fatalf("the finish's bound: %v %v", ps[0]["endsAt"], err)
 	}
 	// The new item is the host's again at once; the one in the host's
 	// final review is the host's as it stands.
@@ -62,7 +70,7 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	call(t, "POST", itemPath(tm, hostItem)+"/assign", tm.pm.token, map[string]string{"assigneeId": tm.annExt.id}).problem(t, 409, "")
 	call(t, "POST", P+"/tasks", tm.pm.token, map[string]any{"name": "More", "kind": "annotation", "orgId": tm.partnerOrg}).problem(t, 409, "")
 	again := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?inFlight=finish", tm.amExt.token, nil).want(t, 200)
-	if again.body["finishing"] != 1.0 || again.str("jobId") != "" {
+	if again.body["finishing"] != 2.0 || again.str("jobId") != "" {
 		t.Fatalf("finish again: %s", again.raw)
 	}
 	if now := call(t, "GET", P+"/partners", tm.amExt.token, nil).want(t, 200).items(); len(now) != 1 || now[0]["endingSince"] != ps[0]["endingSince"] {
@@ -70,6 +78,13 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	}
 	// The partner's people keep their access while its review is left.
 	call(t, "GET", P, tm.annExt.token, nil).want(t, 200)
+	// A rejection at its stage gives it no work back: the item returns to
+	// the host, and the annotator cannot submit it into review again.
+	call(t, "POST", itemPath(tm, rejected)+"/review", tm.amExt.token, map[string]string{"decision": "reject", "comment": "Redo"}).want(t, 200)
+	wantBackWithHost(t, tm, rejected)
+	if r := call(t, "POST", itemPath(tm, rejected)+"/submit", tm.annExt.token, nil); r.status != 404 && r.status != 409 {
+		t.Fatalf("the partner resubmitted a returned item: %d %s", r.status, r.raw)
+	}
 
 	// The partner's reviewer approves the last item in its review: once
 	// the approval has crossed, the partnership ends by itself.
