@@ -250,19 +250,45 @@ func scrubbed(v any) any {
 func scrub(x any) any {
 	switch t := x.(type) {
 	case map[string]any:
+		out := make(map[string]any, len(t))
 		for k, v := range t {
 			if withheld(k) {
-				delete(t, k)
 				continue
 			}
-			t[k] = scrub(v)
+			out[camel(k)] = scrub(v)
 		}
+		return out
 	case []any:
 		for i := range t {
 			t[i] = scrub(t[i])
 		}
 	}
 	return x
+}
+
+// camel is a member name as the API writes them: a record kept whole in
+// the audit log (its Go field names: ProjectID, OrgName) reads as
+// projectId, orgName, as every answer of the API does.
+func camel(k string) string {
+	if k == "" || k[0] < 'A' || k[0] > 'Z' {
+		return k
+	}
+	if k == strings.ToUpper(k) {
+		return strings.ToLower(k) // ID → id
+	}
+	// An "ID" at a word's end (ProjectID, AccessIDs) reads Id.
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		rest := k[i:]
+		if strings.HasPrefix(rest, "ID") && (len(rest) == 2 || rest == "IDs" || rest[2] >= 'A' && rest[2] <= 'Z') {
+			b.WriteString("Id")
+			i++
+			continue
+		}
+		b.WriteByte(k[i])
+	}
+	out := b.String()
+	return strings.ToLower(out[:1]) + out[1:]
 }
 
 // SignatureHeader is the header a webhook delivery is signed in.

@@ -77,7 +77,8 @@ func TestEventCarriesNoSecretAndReachesOnlyItsWalls(t *testing.T) {
 			t.Errorf("event carries %s: %s", leak, raw)
 		}
 	}
-	if ev.ID != "evt_06h" || ev.Type != "partner.joined" || ev.Data.ProjectID != "prj_1" || ev.Data.HostOrgID != "org_h" || !strings.Contains(string(raw), `"name":"n"`) {
+	if ev.ID != "evt_06h" || ev.Type != "partner.joined" || ev.Data.ProjectID != "prj_1" || ev.Data.HostOrgID != "org_h" || !strings.Contains(string(raw), `"name":"n"`) ||
+		!strings.Contains(string(raw), `"orgName":"P"`) {
 		t.Fatalf("event %s", raw)
 	}
 	if got := EventRecipients(ev); !slices.Equal(got, []string{"org_h", "org_p"}) {
@@ -97,6 +98,15 @@ func TestEventCarriesNoSecretAndReachesOnlyItsWalls(t *testing.T) {
 	host := EventFromAudit(AuditEntry{Scope: ProjectScope("prj_1"), ID: "aud_2", OrgID: "org_h", What: "project.settings_changed"}, "org_h")
 	if got := EventRecipients(host); !slices.Equal(got, []string{"org_h"}) {
 		t.Fatalf("the host's own project event goes to %v", got)
+	}
+}
+
+func TestEventMembersAreCamelCase(t *testing.T) {
+	for in, want := range map[string]string{"ProjectID": "projectId", "ID": "id", "OrgName": "orgName", "IDs": "ids", "AccessIDs": "accessIds",
+		"orgId": "orgId", "EndsAt": "endsAt", "IDLE": "idle", "ManagerID": "managerId", "Identity": "identity"} {
+		if got := camel(in); got != want {
+			t.Errorf("camel(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -122,7 +123,11 @@ type Webhooks struct {
 	deliveries DeliveryQueue
 	poster     WebhookPoster
 	hosts      sync.Map // audit scope → host org (never changes)
+	hostsKept  atomic.Int64
 }
+
+// maxHostsKept bounds the scopes whose owner a process remembers.
+const maxHostsKept = 10000
 
 // WebhookInput is a webhook to register.
 type WebhookInput struct {
@@ -337,6 +342,10 @@ func (s *Webhooks) scopeHost(ctx context.Context, scope string) (string, error) 
 	}
 	if err != nil {
 		return "", err
+	}
+	if s.hostsKept.Add(1) > maxHostsKept {
+		s.hosts.Clear() // bounded: forgotten, read again
+		s.hostsKept.Store(0)
 	}
 	s.hosts.Store(scope, h)
 	return h, nil
