@@ -359,10 +359,14 @@ func (s *Partners) finishEnding(ctx context.Context) (EndsReport, error) {
 	})
 }
 
-// finishing checks, after a review decision or a crossing of an item of
-// the partner org orgID, whether that partnership is ending, and if so
-// settles it (finishIfDone). Best effort: the sweep does it again.
-func (s *Relay) finishing(ctx context.Context, projectID, orgID string) {
+// finishing checks, after a review decision or a crossing of the partner
+// org orgID's item it (as written), whether that partnership is ending;
+// if so it settles that item (a rejection's rework returns to the host at
+// once), and when no other item is left in the partner's review, the
+// whole partnership (finishIfDone, which begins the stop). Cheap on every
+// decision: the partner's record, the item, and one short query; the full
+// settle only at the end. Best effort: the sweep does it again.
+func (s *Relay) finishing(ctx context.Context, projectID, orgID string, it Item) {
 	if s.ending == nil {
 		return
 	}
@@ -370,5 +374,44 @@ func (s *Relay) finishing(ctx context.Context, projectID, orgID string) {
 	if err != nil || !pa.Ending() || pa.StoppingJob != "" {
 		return
 	}
+	p, _, err := s.rights.LoadStanding(ctx, projectID, "")
+	if err != nil {
+		return
+	}
+	if _, _, err := s.ending.settleItem(ctx, p, orgID, it); err != nil {
+		return
+	}
+	if left, err := s.ending.reviewLeft(ctx, p, orgID, it.ID); err != nil || left {
+		return
+	}
 	_, _ = s.ending.finishIfDone(ctx, projectID, orgID)
+}
+
+// reviewLeft reports whether an item of the org other than except is still
+// at the collaborator stage (listed, then read: the index may lag).
+func (s *Partners) reviewLeft(ctx context.Context, p Project, orgID, except string) (bool, error) {
+	page, _, err := s.store.ListItems(ctx, p.ID, StWaitingCollabReview, orgID, "", Page{Limit: 2})
+	if err != nil {
+		return false, err
+	}
+	var ids []string
+	for _, it := range page {
+		if it.ID != except {
+			ids = append(ids, it.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	now, err := s.store.GetItems(ctx, p.ID, ids)
+	if err != nil {
+		return false, err
+	}
+	for _, it := range now {
+		if it.OrgID == orgID && it.Status == StWaitingCollabReview {
+			return true, nil
+		}
+	}
+	// What the index listed has moved on: the full settle decides.
+	return false, nil
 }

@@ -213,7 +213,8 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 	}
 	s.memo.wrote(digests, now)
 	s.relay(ctx, ch.Outbox)
-	s.finishing(ctx, m.ProjectID, it.OrgID)
+	after.Version = it.Version + 1
+	s.finishing(ctx, m.ProjectID, it.OrgID, after)
 	return nil
 }
 
