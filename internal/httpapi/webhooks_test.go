@@ -1,16 +1,20 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/annobridge/annobridge/internal/collab"
+	"github.com/annobridge/annobridge/internal/ddbstore"
 )
 
 // receiver is a loopback webhook receiver that records every delivery;
@@ -211,4 +215,42 @@ func checkSigned(t *testing.T, d delivered, secret string) {
 	if err := collab.VerifyWebhook(d.header.Get(collab.SignatureHeader), secret, d.body, time.Now(), 5*time.Minute); err != nil {
 		t.Fatalf("signature of %s: %v (%s)", d.event.ID, err, d.header.Get(collab.SignatureHeader))
 	}
+}
+
+// What an event costs and how soon it arrives, through the local stack:
+// the fan-out's DynamoDB round trips and capacity for one audit entry to
+// an org with two webhooks, and the time from an answered request to the
+// delivery over 20 renames. Reported, not asserted as timings.
+func TestEventFanOutCostAndLatency(t *testing.T) {
+	boss := newActor(t, "measured-boss")
+	org := orgOf(t, boss, "Measured Co")
+	rc := newReceiver(t, false)
+	for range 2 {
+		call(t, "POST", "/orgs/"+org+"/webhooks", boss.token, map[string]any{"url": rc.URL, "events": []string{"org.renamed"}}).want(t, 201)
+	}
+	ctx, m := ddbstore.WithMeter(context.Background())
+	rep, err := theApp.Service.Webhooks.Publish(ctx, collab.AuditEntry{Scope: collab.OrgScope(org), At: time.Now(), ID: "aud_measure",
+		Actor: boss.id, OrgID: org, What: "org.renamed", After: map[string]string{"name": "x"}})
+	if err != nil || rep.Deliveries != 2 || rep.Type != "org.renamed" {
+		t.Fatalf("publish: %+v %v", rep, err)
+	}
+	trips, rcu, wcu := m.Totals()
+	t.Logf("fan-out of one event to 2 webhooks of its org: %d DynamoDB round trips, %.1f RCU, %.1f WCU, 2 SQS sends", trips, rcu, wcu)
+	rc.await(t, "org.renamed", org, 2)
+
+	var lat []time.Duration
+	for i := range 20 {
+		start := time.Now()
+		call(t, "PATCH", "/orgs/"+org, boss.token, map[string]string{"name": fmt.Sprintf("Measured %d", i)}).want(t, 200)
+		before := len(rc.deliveries())
+		for len(rc.deliveries()) < before+2 {
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("rename %d not delivered", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	t.Logf("answered rename to both deliveries received, 20 renames: median %s, max %s", lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 }
