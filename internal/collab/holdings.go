@@ -131,12 +131,18 @@ type OrgContents struct {
 	Members        []OrgMembership
 	// Invitations are its pending org-member invitations.
 	Invitations []Invitation
+	// Webhooks are its webhooks (deleted with it, their count too; their
+	// logs expire by themselves).
+	Webhooks []Webhook
 }
 
 // Writes counts the records deleting the org changes, its audit entry
 // included.
 func (o OrgContents) Writes() int {
 	n := 2 + len(o.Members) + len(o.Invitations) // the org row and its audit entry
+	if len(o.Webhooks) > 0 {
+		n += 1 + len(o.Webhooks) // and the webhooks' count
+	}
 	for _, w := range o.Workspaces {
 		n += 1 + len(w.Members) + len(w.Invitations)
 	}

@@ -920,13 +920,18 @@ func (s *Invitations) accept(ctx context.Context, c Caller, inv Invitation, pick
 			return Accepted{}, err
 		}
 		out.OrgName = org.OrgName
-		// As for a partnership: the org may require approving it.
-		o, err := s.dir.GetOrg(ctx, org.OrgID)
-		if err != nil {
-			return Accepted{}, err
+		// As for a partnership: the org may require approving it (an org
+		// founded by this acceptance has the default policy, auto).
+		waits := false
+		if fresh == nil {
+			o, err := s.dir.GetOrg(ctx, org.OrgID)
+			if err != nil {
+				return Accepted{}, err
+			}
+			waits = o.waitsForApproval(inv.OrgID)
 		}
 		acc.Collab = &Collaborator{WorkspaceID: inv.WorkspaceID, OrgID: org.OrgID, OrgName: org.OrgName, Types: inv.Types,
-			Access: inv.Access, AddedAt: now, PendingApproval: o.waitsForApproval(inv.OrgID), AcceptedBy: c.UserID, Version: 1}
+			Access: inv.Access, AddedAt: now, PendingApproval: waits, AcceptedBy: c.UserID, Version: 1}
 		if inv.Role != "" {
 			acc.WSMembers = []WorkspaceMember{{WorkspaceID: inv.WorkspaceID, UserID: c.UserID, Email: NormalizeEmail(c.Email), Name: c.Name,
 				Role: WorkspaceRole(inv.Role), OrgID: org.OrgID, External: true, Version: 1}}

@@ -399,6 +399,9 @@ func (s *Store) OrgContents(ctx context.Context, orgID string) (collab.OrgConten
 	if held.Collaborations, err = s.ListOrgCollaborations(ctx, orgID); err != nil {
 		return held, err
 	}
+	if held.Webhooks, err = s.ListWebhooks(ctx, orgID); err != nil {
+		return held, err
+	}
 	wpk, wsk := workspacesOf(orgID)
 	wss, err := allRows[workspaceRow](ctx, s, queryInput{index: indexGSI1, pk: wpk, skPrefix: wsk}, 0)
 	if err != nil {
@@ -467,6 +470,12 @@ func (s *Store) DeleteOrg(ctx context.Context, org collab.Org, keep string, held
 	for _, w := range held.Workspaces {
 		units = append(units, s.workspaceUnits(w)...)
 		one(s.workspaceGone(w.Workspace))
+	}
+	for _, w := range held.Webhooks {
+		one(s.deleteKey(webhookKey(org.ID, w.ID)))
+	}
+	if len(held.Webhooks) > 0 {
+		one(s.deleteKey(webhookCountKey(org.ID)))
 	}
 	var last []txItem
 	for _, m := range held.Members {

@@ -513,9 +513,14 @@ func TestDeleteLargeOrg(t *testing.T) {
 			t.Fatalf("membership %v: %+v %v", m["userId"], got, err)
 		}
 	}
+	// Its webhooks go with it.
+	call(t, "POST", "/orgs/"+org+"/webhooks", boss.token, map[string]any{"url": "http://127.0.0.1:9/gone", "events": []string{"member.added"}}).want(t, 201)
 	call(t, "DELETE", "/orgs/"+org, boss.token, nil).want(t, 204)
 	if left, _, err := st.ListOrgMembers(ctx, org, collab.Page{Limit: 200}); err != nil || len(left) != 0 {
 		t.Fatalf("%d memberships left: %v", len(left), err)
+	}
+	if hooks, err := st.ListWebhooks(ctx, org); err != nil || len(hooks) != 0 {
+		t.Fatalf("%d webhooks left: %v", len(hooks), err)
 	}
 	if _, err := st.GetOrg(ctx, org); !collab.IsCode(err, collab.CodeNotFound) {
 		t.Fatalf("org row: %v", err)
