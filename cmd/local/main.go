@@ -151,7 +151,7 @@ func provision(args []string) error {
 	// `make token`, no secrets by ARN (a local run derives its keys).
 	env := map[string]string{"AUTH_MODE": config.AuthJWT, "JWT_ISSUER": config.DefaultJWTIssuer,
 		"JWT_AUDIENCE": config.DefaultJWTAudience, "JWKS_URL": "", "SIGNIN_URL": "",
-		"CURSOR_SECRET_ARN": "", "SHARE_LINK_KEY_ARN": "", "PUBLIC_BASE_URL": *base, "APP_BASE_URL": "http://localhost:3000",
+		"CURSOR_SECRET_ARN": "", "SHARE_LINK_KEY_ARN": "", "WEBHOOK_KEY_ARN": "", "PUBLIC_BASE_URL": *base, "APP_BASE_URL": "http://localhost:3000",
 		"MAIL_FROM": "annobridge <no-reply@annobridge.local>", "LOG_LEVEL": "DEBUG"}
 	maps.Copy(env, stack.Env())
 	out, err := json.MarshalIndent(map[string]map[string]string{"Parameters": env}, "", "  ")

@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	if cfg.NeedsSecrets() {
 		if o.secrets == nil {
-			return nil, fmt.Errorf("the configuration names secrets by ARN (CURSOR_SECRET_ARN, SHARE_LINK_KEY_ARN), and this binary reads none (app.WithSecrets)")
+			return nil, fmt.Errorf("the configuration names secrets by ARN (CURSOR_SECRET_ARN, SHARE_LINK_KEY_ARN, WEBHOOK_KEY_ARN), and this binary reads none (app.WithSecrets)")
 		}
 		if err := cfg.ReadSecrets(ctx, o.secrets(awsCfg, cfg.SecretsManagerEndpoint)); err != nil {
 			return nil, err
@@ -124,6 +124,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, fmt.Errorf("share-link key: %w", err)
 		}
 		storeOpts = append(storeOpts, ddbstore.WithShareLinkKey(box))
+	}
+	if len(cfg.WebhookKey) > 0 {
+		box, err := secretbox.New(cfg.WebhookKey)
+		if err != nil {
+			return nil, fmt.Errorf("webhook key: %w", err)
+		}
+		storeOpts = append(storeOpts, ddbstore.WithWebhookKey(box))
 	}
 	a.Store = ddbstore.New(a.DB, cfg.TableName, []byte(cfg.CursorSecret), storeOpts...)
 	a.MailQueue = MailQueue{Publisher: sqsqueue.New(a.SQS, cfg.MailQueueURL)}

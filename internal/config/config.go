@@ -111,6 +111,12 @@ type Config struct {
 	// Empty elsewhere without them: share links then cannot be enabled.
 	ShareLinkKey    []byte
 	ShareLinkKeyARN string
+	// WebhookKey seals the webhooks' secrets at rest (WEBHOOK_KEY, or in
+	// AWS the secret WEBHOOK_KEY_ARN names); in a local run without
+	// either, DevWebhookKey. A key of its own: the webhooks function, which
+	// posts to URLs its tenants choose, never holds the share-link key.
+	WebhookKey    []byte
+	WebhookKeyARN string
 }
 
 // Var is one environment variable Load reads.
@@ -164,10 +170,11 @@ var Vars = []Var{
 	// Every function that lists reads the cursor key; the mailer and the
 	// events and webhooks functions list nothing.
 	{Name: "CURSOR_SECRET_ARN", Functions: without(lambdafn.All, lambdafn.Mailer, lambdafn.Events, lambdafn.Webhooks)},
-	// The sealing key: the invite function makes and reads share links;
-	// membership seals the secrets of the webhooks it registers, and the
-	// webhooks function opens them to sign.
-	{Name: "SHARE_LINK_KEY_ARN", Functions: []string{lambdafn.Invite, lambdafn.Membership, lambdafn.Webhooks}},
+	// Only the invite function makes and reads share links.
+	{Name: "SHARE_LINK_KEY_ARN", Functions: []string{lambdafn.Invite}},
+	// The webhooks' key: membership seals the secrets of the webhooks it
+	// registers, the webhooks function opens them to sign.
+	{Name: "WEBHOOK_KEY_ARN", Functions: []string{lambdafn.Membership, lambdafn.Webhooks}},
 	// The acceptance page's sign-in and session.
 	{Name: "SIGNIN_URL", Functions: []string{lambdafn.Accept}},
 	{Name: "JWKS_URL", Functions: []string{lambdafn.Accept}},
@@ -179,6 +186,7 @@ var Vars = []Var{
 	{Name: "DEV_JWT_SECRET"},
 	{Name: "CURSOR_SECRET"},
 	{Name: "SHARE_LINK_KEY"},
+	{Name: "WEBHOOK_KEY"},
 	{Name: "MAIL_OUTBOX_DIR"},
 	{Name: "SMTP_ADDR"},
 }
@@ -262,6 +270,7 @@ func load(getenv Getenv, fns []string) (Config, error) {
 		CursorSecret:           get("CURSOR_SECRET", ""),
 		CursorSecretARN:        get("CURSOR_SECRET_ARN", ""),
 		ShareLinkKeyARN:        get("SHARE_LINK_KEY_ARN", ""),
+		WebhookKeyARN:          get("WEBHOOK_KEY_ARN", ""),
 		PublicBaseURL:          strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
 		MailOutboxDir:          get("MAIL_OUTBOX_DIR", ".local/outbox"),
 		MailFrom:               get("MAIL_FROM", "annobridge <no-reply@annobridge.local>"),
@@ -328,6 +337,18 @@ func load(getenv Getenv, fns []string) (Config, error) {
 			errs = append(errs, fmt.Errorf("CURSOR_SECRET %w", err))
 		}
 	}
+	switch raw := getenv("WEBHOOK_KEY"); {
+	case strings.TrimSpace(raw) != "" && c.WebhookKeyARN != "":
+		errs = append(errs, errors.New("set one of WEBHOOK_KEY and WEBHOOK_KEY_ARN, not both"))
+	case strings.TrimSpace(raw) != "":
+		key, err := c.parseKey(raw, DevWebhookKey())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WEBHOOK_KEY %w", err))
+		}
+		c.WebhookKey = key
+	case c.WebhookKeyARN == "" && c.Local():
+		c.WebhookKey = DevWebhookKey()
+	}
 	switch raw := getenv("SHARE_LINK_KEY"); {
 	case strings.TrimSpace(raw) != "" && c.ShareLinkKeyARN != "":
 		errs = append(errs, errors.New("set one of SHARE_LINK_KEY and SHARE_LINK_KEY_ARN, not both"))
@@ -358,11 +379,17 @@ func checkCursorSecret(s string) error {
 
 // parseShareLinkKey parses a share-link key, never repeating it in an error.
 func (c Config) parseShareLinkKey(raw string) ([]byte, error) {
+	return c.parseKey(raw, DevShareLinkKey())
+}
+
+// parseKey parses a sealing key, refusing its development value (dev)
+// outside a local run, never repeating it in an error.
+func (c Config) parseKey(raw string, dev []byte) ([]byte, error) {
 	key, err := secretbox.ParseKey(raw)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w: it must be 32 random bytes in base64", err)
-	case bytes.Equal(key, DevShareLinkKey()) && !c.Local():
+	case bytes.Equal(key, dev) && !c.Local():
 		return nil, errors.New("is the development key; it is accepted only in a local run")
 	}
 	return key, nil
@@ -373,6 +400,13 @@ func (c Config) parseShareLinkKey(raw string) ([]byte, error) {
 // is refused anywhere else (as the development JWT secret is).
 func DevShareLinkKey() []byte {
 	k := sha256.Sum256([]byte("annobridge-local-share-link-key"))
+	return k[:]
+}
+
+// DevWebhookKey is the fixed key that seals webhook secrets in a local run
+// without WEBHOOK_KEY; refused anywhere else.
+func DevWebhookKey() []byte {
+	k := sha256.Sum256([]byte("annobridge-local-webhook-key"))
 	return k[:]
 }
 
@@ -452,7 +486,9 @@ type SecretReader interface {
 
 // NeedsSecrets reports whether the environment names secrets by ARN that
 // ReadSecrets must read before the configuration is complete.
-func (c Config) NeedsSecrets() bool { return c.CursorSecretARN != "" || c.ShareLinkKeyARN != "" }
+func (c Config) NeedsSecrets() bool {
+	return c.CursorSecretARN != "" || c.ShareLinkKeyARN != "" || c.WebhookKeyARN != ""
+}
 
 // ReadSecrets reads the secrets the environment names by ARN
 // (CURSOR_SECRET_ARN, SHARE_LINK_KEY_ARN), each with one GetSecretValue,
@@ -491,6 +527,17 @@ func (c *Config) ReadSecrets(ctx context.Context, sm SecretReader) error {
 			return fmt.Errorf("config: the secret SHARE_LINK_KEY_ARN names %w", err)
 		}
 		c.ShareLinkKey = key
+	}
+	if c.WebhookKeyARN != "" {
+		v, err := read("WEBHOOK_KEY_ARN", c.WebhookKeyARN)
+		if err != nil {
+			return err
+		}
+		key, err := c.parseKey(v, DevWebhookKey())
+		if err != nil {
+			return fmt.Errorf("config: the secret WEBHOOK_KEY_ARN names %w", err)
+		}
+		c.WebhookKey = key
 	}
 	return nil
 }

@@ -49,3 +49,33 @@ func TestShareLinkKey(t *testing.T) {
 		}
 	}
 }
+
+// The webhooks' key is a key of its own, handled as the share-link key:
+// derived in a local run, the development value refused elsewhere, never
+// both the value and the ARN.
+func TestWebhookKey(t *testing.T) {
+	local := func(m map[string]string) map[string]string {
+		m["DYNAMODB_ENDPOINT"], m["SQS_ENDPOINT"] = "http://127.0.0.1:8000", "http://127.0.0.1:9324"
+		return m
+	}
+	with := func(m map[string]string, v string) map[string]string { m["WEBHOOK_KEY"] = v; return m }
+	c, err := Load(env(local(base())))
+	if err != nil || !bytes.Equal(c.WebhookKey, DevWebhookKey()) || bytes.Equal(c.WebhookKey, c.ShareLinkKey) {
+		t.Fatalf("local run without a key: %v", err)
+	}
+	if c, err := Load(env(base())); err != nil || c.WebhookKey != nil {
+		t.Fatalf("AWS run without a key: %v", err)
+	}
+	key := bytes.Repeat([]byte{9}, 32)
+	if c, err := Load(env(with(base(), base64.StdEncoding.EncodeToString(key)))); err != nil || !bytes.Equal(c.WebhookKey, key) {
+		t.Fatalf("key set: %v", err)
+	}
+	if _, err := Load(env(with(base(), base64.StdEncoding.EncodeToString(DevWebhookKey())))); err == nil || !strings.Contains(err.Error(), "WEBHOOK_KEY") {
+		t.Fatalf("the development key outside a local run: %v", err)
+	}
+	both := with(base(), base64.StdEncoding.EncodeToString(key))
+	both["WEBHOOK_KEY_ARN"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook"
+	if _, err := Load(env(both)); err == nil || !strings.Contains(err.Error(), "WEBHOOK_KEY_ARN") {
+		t.Fatalf("both accepted: %v", err)
+	}
+}

@@ -43,6 +43,8 @@ type Store struct {
 	// shareLinks seals share-link tokens (sharelink.go); nil: none can be
 	// enabled.
 	shareLinks *secretbox.Box
+	// webhookKeys seals the webhooks' secrets (a key of its own).
+	webhookKeys *secretbox.Box
 }
 
 // Option configures a Store.

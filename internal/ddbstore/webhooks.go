@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/annobridge/annobridge/internal/collab"
+	"github.com/annobridge/annobridge/internal/secretbox"
 )
 
 type webhookRow struct {
@@ -52,6 +53,10 @@ type deliveryRow struct {
 	TTL        int64     `dynamodbav:"ttl"`
 }
 
+// WithWebhookKey sets the box that seals the webhooks' secrets (from
+// WEBHOOK_KEY). Without one, registering a webhook fails.
+func WithWebhookKey(b *secretbox.Box) Option { return func(s *Store) { s.webhookKeys = b } }
+
 // webhookSecretAD binds a sealed secret to its webhook: copied onto
 // another record, it does not open.
 func webhookSecretAD(id string) []byte { return []byte("webhook:" + id) }
@@ -61,10 +66,10 @@ var errWebhookNotFound = collab.Errorf(collab.CodeNotFound, "webhook not found")
 // CreateWebhook keeps the webhook with its secret sealed, counting the
 // org's webhooks in the same transaction (at most max).
 func (s *Store) CreateWebhook(ctx context.Context, w collab.Webhook, secret string, max int, audit ...collab.AuditEntry) error {
-	if s.shareLinks == nil {
-		return collab.Errorf(collab.CodeUnavailable, "webhooks are not configured here: the sealing key (SHARE_LINK_KEY) is not set")
+	if s.webhookKeys == nil {
+		return collab.Errorf(collab.CodeUnavailable, "webhooks are not configured here: WEBHOOK_KEY is not set")
 	}
-	sealed, err := s.shareLinks.Seal([]byte(secret), webhookSecretAD(w.ID))
+	sealed, err := s.webhookKeys.Seal([]byte(secret), webhookSecretAD(w.ID))
 	if err != nil {
 		return fmt.Errorf("seal webhook secret: %w", err)
 	}
@@ -111,10 +116,10 @@ func (s *Store) GetWebhookSecret(ctx context.Context, orgID, id string) (collab.
 	if err := s.get(ctx, webhookKey(orgID, id), &r, errWebhookNotFound); err != nil {
 		return collab.Webhook{}, "", err
 	}
-	if s.shareLinks == nil {
-		return collab.Webhook{}, "", collab.Errorf(collab.CodeUnavailable, "webhooks are not configured here: the sealing key (SHARE_LINK_KEY) is not set")
+	if s.webhookKeys == nil {
+		return collab.Webhook{}, "", collab.Errorf(collab.CodeUnavailable, "webhooks are not configured here: WEBHOOK_KEY is not set")
 	}
-	secret, err := s.shareLinks.Open(r.SealedSecret, webhookSecretAD(r.ID))
+	secret, err := s.webhookKeys.Open(r.SealedSecret, webhookSecretAD(r.ID))
 	if err != nil {
 		return collab.Webhook{}, "", fmt.Errorf("open the secret of webhook %s: %w", r.ID, err)
 	}
