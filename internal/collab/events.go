@@ -157,7 +157,13 @@ type EventData struct {
 	ActorID     string `json:"actorId"`
 	Before      any    `json:"before,omitempty"`
 	After       any    `json:"after,omitempty"`
+	// Truncated: before and after were left out, the event being larger
+	// than MaxEventBytes (the audit log keeps them whole).
+	Truncated bool `json:"truncated,omitempty"`
 }
+
+// MaxEventBytes bounds an event (the bus takes 256 KB an entry).
+const MaxEventBytes = 200 << 10
 
 // EventID is the event id of an audit entry: the same entry is always the
 // same event, however often it is sent.
@@ -182,7 +188,11 @@ func EventFromAudit(e AuditEntry, host string) Event {
 	case strings.HasPrefix(e.Scope, "WS#"):
 		d.WorkspaceID = strings.TrimPrefix(e.Scope, "WS#")
 	}
-	return Event{ID: EventID(e.ID), Type: typ, At: e.At.UTC(), OrgID: e.OrgID, Data: d}
+	ev := Event{ID: EventID(e.ID), Type: typ, At: e.At.UTC(), OrgID: e.OrgID, Data: d}
+	if b, err := json.Marshal(ev); err != nil || len(b) > MaxEventBytes {
+		ev.Data.Before, ev.Data.After, ev.Data.Truncated = nil, nil, true
+	}
+	return ev
 }
 
 // EventRecipients are the orgs an event goes to (the walls of §11, as the

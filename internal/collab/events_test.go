@@ -101,6 +101,19 @@ func TestEventCarriesNoSecretAndReachesOnlyItsWalls(t *testing.T) {
 	}
 }
 
+// An event too large for the bus keeps its ids and drops before and after.
+func TestLargeEventIsTruncated(t *testing.T) {
+	removed := make([]map[string]string, 20000)
+	for i := range removed {
+		removed[i] = map[string]string{"userId": fmt.Sprintf("user-%06d", i)}
+	}
+	ev := EventFromAudit(AuditEntry{Scope: ProjectScope("prj_1"), ID: "aud_big", OrgID: "org_h", What: "group.deleted", After: map[string]any{"removed": removed}}, "org_h")
+	b, _ := json.Marshal(ev)
+	if !ev.Data.Truncated || ev.Data.After != nil || len(b) > MaxEventBytes || ev.ID != "evt_big" || ev.Data.ProjectID != "prj_1" {
+		t.Fatalf("%d bytes, truncated %v", len(b), ev.Data.Truncated)
+	}
+}
+
 func TestEventMembersAreCamelCase(t *testing.T) {
 	for in, want := range map[string]string{"ProjectID": "projectId", "ID": "id", "OrgName": "orgName", "IDs": "ids", "AccessIDs": "accessIds",
 		"orgId": "orgId", "EndsAt": "endsAt", "IDLE": "idle", "ManagerID": "managerId", "Identity": "identity"} {
