@@ -84,3 +84,65 @@ func TestSweepRechecksTheEndItStops(t *testing.T) {
 		}
 	}
 }
+
+// recipientsStore serves the partner's manager and the host's owners.
+type recipientsStore struct {
+	PartnerStore
+	members map[string]ProjectMember
+}
+
+func (s recipientsStore) GetProjectMember(_ context.Context, _, userID string) (ProjectMember, error) {
+	if m, ok := s.members[userID]; ok {
+		return m, nil
+	}
+	return ProjectMember{}, NotFound(RecordProject, "")
+}
+
+func (s recipientsStore) ListProjectMembers(_ context.Context, _ string, f MemberFilter, _ Page) ([]ProjectMember, string, error) {
+	var out []ProjectMember
+	for _, m := range s.members {
+		if m.OrgID == f.OrgID && m.Role == f.Role {
+			out = append(out, m)
+		}
+	}
+	return out, "", nil
+}
+
+// recipientsRights knows who is still in which org.
+type recipientsRights struct {
+	RightsStore
+	in map[string]bool // org/user
+}
+
+func (r recipientsRights) GetOrgMembership(_ context.Context, orgID, userID string) (OrgMembership, error) {
+	if r.in[orgID+"/"+userID] {
+		return OrgMembership{OrgID: orgID, UserID: userID, Role: OrgMember}, nil
+	}
+	return OrgMembership{}, NotFound(RecordMembership, "")
+}
+
+// A stop tells the partner's manager and the host's owners, but only those
+// still in their org: someone who left keeps no news of its partnerships.
+func TestStopRecipientsAreStillInTheirOrg(t *testing.T) {
+	st := recipientsStore{members: map[string]ProjectMember{
+		"mgr":      {UserID: "mgr", OrgID: "x", Role: RoleAnnotationManager},
+		"owner":    {UserID: "owner", OrgID: "h", Role: RoleOwner},
+		"ex-owner": {UserID: "ex-owner", OrgID: "h", Role: RoleOwner},
+	}}
+	s := &Partners{base: base{rights: recipientsRights{in: map[string]bool{"h/owner": true, "x/mgr": true}}}, store: st}
+	p, pa := Project{ID: "p", HostOrgID: "h"}, Partner{ProjectID: "p", OrgID: "x", ManagerID: "mgr"}
+	names := func(ms []ProjectMember) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range ms {
+			out[m.UserID] = true
+		}
+		return out
+	}
+	if got := names(s.stopRecipients(context.Background(), p, pa, false)); len(got) != 2 || !got["mgr"] || !got["owner"] {
+		t.Fatalf("told %v", got)
+	}
+	s.rights = recipientsRights{in: map[string]bool{"h/owner": true}} // the manager left the partner org
+	if got := names(s.stopRecipients(context.Background(), p, pa, false)); len(got) != 1 || !got["owner"] {
+		t.Fatalf("after the manager left, told %v", got)
+	}
+}

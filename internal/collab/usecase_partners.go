@@ -457,13 +457,23 @@ func (s *Partners) resumeStop(ctx context.Context, jobID string) (Job, error) {
 // when the partner side stops.
 func (s *Partners) stopRecipients(ctx context.Context, p Project, pa Partner, byHost bool) []ProjectMember {
 	var out []ProjectMember
-	if m, err := s.store.GetProjectMember(ctx, p.ID, pa.ManagerID); err == nil && m.OrgID == pa.OrgID {
+	// Only people still in their org are told: one who left keeps no
+	// news of its partnerships.
+	stillIn := func(orgID, userID string) bool {
+		_, err := s.rights.GetOrgMembership(ctx, orgID, userID)
+		return err == nil
+	}
+	if m, err := s.store.GetProjectMember(ctx, p.ID, pa.ManagerID); err == nil && m.OrgID == pa.OrgID && stillIn(pa.OrgID, m.UserID) {
 		out = append(out, m)
 	}
 	if !byHost {
 		owners, _, err := s.store.ListProjectMembers(ctx, p.ID, MemberFilter{OrgID: p.HostOrgID, Role: RoleOwner}, Page{Limit: MaxPageLimit})
 		if err == nil {
-			out = append(out, owners...)
+			for _, o := range owners {
+				if stillIn(p.HostOrgID, o.UserID) {
+					out = append(out, o)
+				}
+			}
 		}
 	}
 	return out
