@@ -29,6 +29,8 @@ type MemberStore interface {
 	FindUserByEmail(ctx context.Context, email string) (User, error)
 	GetOrgMemberships(ctx context.Context, orgID string, userIDs []string) (map[string]OrgMembership, error)
 	GetPartner(ctx context.Context, projectID, orgID string) (Partner, error)
+	// GetPartnerRecord reads a partner whatever its state (ending, too).
+	GetPartnerRecord(ctx context.Context, projectID, orgID string) (Partner, error)
 	ListPartners(ctx context.Context, projectID string) ([]Partner, error)
 }
 
@@ -252,6 +254,13 @@ func (s *Members) ChangeProjectMemberRole(ctx context.Context, c Caller, project
 	}
 	if !MayGrant(a.Role, m.Role) {
 		return ProjectMember{}, Errorf(CodeForbidden, "a %s may not change a %s", a.Role, m.Role)
+	}
+	if m.Side == SideExternal {
+		// An ending partnership's people keep their roles to finish its
+		// reviews; none changes (no new reviewer, no new annotator).
+		if pa, err := s.store.GetPartnerRecord(ctx, a.Project.ID, m.OrgID); err == nil && pa.Ending() && pa.StoppingJob == "" {
+			return ProjectMember{}, errEnding(pa.OrgName)
+		}
 	}
 	if err := a.checkGrant(g, role, pl); err != nil {
 		return ProjectMember{}, err
