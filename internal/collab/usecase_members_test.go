@@ -70,6 +70,10 @@ func (f *fakeProject) GetPartner(_ context.Context, _, orgID string) (Partner, e
 	return Partner{}, Errorf(CodeNotFound, "no partner")
 }
 
+func (f *fakeProject) GetPartnerRecord(ctx context.Context, projectID, orgID string) (Partner, error) {
+	return f.GetPartner(ctx, projectID, orgID)
+}
+
 func (f *fakeProject) SetProjectMemberRole(_ context.Context, m ProjectMember, role Role, guard Basis, _ ...AuditEntry) (ProjectMember, error) {
 	f.changed = append(f.changed, roleChange{m.UserID, role, guard})
 	m.Role = role

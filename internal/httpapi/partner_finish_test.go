@@ -70,7 +70,7 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	call(t, "POST", itemPath(tm, hostItem)+"/assign", tm.pm.token, map[string]string{"assigneeId": tm.annExt.id}).problem(t, 409, "")
 	call(t, "POST", P+"/tasks", tm.pm.token, map[string]any{"name": "More", "kind": "annotation", "orgId": tm.partnerOrg}).problem(t, 409, "")
 	// Its people keep their roles (no new reviewer).
-	call(t, "PATCH", P+"/members/"+tm.annExt.id, tm.amExt.token, map[string]string{"role": "reviewer"}).problem(t, 409, "")
+	call(t, "PATCH", P+"/members/"+tm.annExt.id, tm.amExt.token, map[string]string{"role": "annotation_manager"}).problem(t, 409, "")
 	again := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?inFlight=finish", tm.amExt.token, nil).want(t, 200)
 	if again.body["finishing"] != 2.0 || again.str("jobId") != "" {
 		t.Fatalf("finish again: %s", again.raw)
