@@ -46,8 +46,8 @@ var EventCatalogue = []EventSpec{
 	{"org_member.removed", []string{"org_member.removed"}, "a member leaves or is removed from the org", "the org", "org", "userId"},
 	{"group.renamed", []string{"group.renamed"}, "a group is renamed", "the group's org", "org", "groupId, name"},
 	{"group.member_added", []string{"group.member_added"}, "a person joins a group (and its linked projects)", "the group's org", "org", "groupId, userId"},
-	{"group.member_removed", []string{"group.member_removed"}, "a person leaves a group; recorded on the org and on each linked project", "the group's org", "org or project", "groupId, userId"},
-	{"group.deleted", []string{"group.deleted"}, "a group is deleted; recorded on the org and on each linked project", "the group's org", "org or project", "groupId, name"},
+	{"group.member_removed", []string{"group.member_removed"}, "a person leaves a group; recorded on the org, and on each linked project where a membership changes", "the group's org", "org or project", "org: groupId, userId; project: groupId, removed, keptThroughOtherGroups"},
+	{"group.deleted", []string{"group.deleted"}, "a group is deleted; recorded on the org, and on each linked project where a membership changes", "the group's org", "org or project", "org: groupId, name; project: groupId, removed, keptThroughOtherGroups"},
 	{"group.linked", []string{"group.linked"}, "a group is linked to a project", "the group's org", "project", "groupId, role"},
 	{"webhook.created", []string{"webhook.created"}, "an owner or admin registers a webhook", "the org", "org", "after: webhookId, url, events"},
 	{"webhook.deleted", []string{"webhook.deleted"}, "an owner or admin deletes a webhook", "the org", "org", "before: webhookId, url, events"},
@@ -55,11 +55,11 @@ var EventCatalogue = []EventSpec{
 	{"workspace.deleted", []string{"workspace.deleted"}, "a workspace is deleted", "the workspace's org", "org", "workspaceId, name"},
 	{"workspace_member.set", []string{"workspace_member.set"}, "a person's workspace role is set", "the person's org", "workspace", "userId, role"},
 	{"workspace_member.removed", []string{"workspace_member.removed"}, "a person's workspace role is removed", "the person's org", "workspace", "userId"},
-	{"collaborator.added", []string{"collaborator.added"}, "an org becomes a workspace collaborator (or its owner or admin approves a waiting collaboration)", "the collaborator org", "workspace", "after: the collaboration (types, projects)"},
+	{"collaborator.added", []string{"collaborator.added"}, "an org becomes a workspace collaborator (or its owner or admin approves a waiting collaboration)", "the collaborator org", "workspace", "after: the collaboration (types, access); an approval: before pendingApproval, after approvedBy, orgId, workspaceId"},
 	{"collaborator.pending_approval", []string{"collaborator.pending_approval"}, "a collaborator invitation is accepted for an org that requires approving it", "the collaborator org", "workspace", "after: the collaboration"},
 	{"collaborator.rejected", []string{"collaborator.rejected"}, "the collaborator org's owner or admin rejects a waiting collaboration (its removal begins)", "the collaborator org", "workspace", "before: the collaboration; after: jobId"},
-	{"collaborator.updated", []string{"collaborator.updated"}, "a collaboration's types or projects change", "the collaborator org", "workspace", "before/after: the collaboration"},
-	{"collaborator.add_all_users", []string{"collaborator.add_all_users"}, "adding all of a collaborator's users begins (a job)", "the collaborator org", "workspace", "after: jobId"},
+	{"collaborator.updated", []string{"collaborator.updated"}, "a collaboration's types, access or auto-invite change", "the collaborator org", "workspace", "before: the collaboration; after: collaborator, removedRoles"},
+	{"collaborator.add_all_users", []string{"collaborator.add_all_users"}, "adding all of a collaborator's users begins (a job)", "the collaborator org", "workspace", "after: jobId, role"},
 	{"collaborator.removed", []string{"collaborator.removed"}, "a collaborator's removal begins (a job)", "the collaborator org", "workspace", "before: the collaboration; after: jobId"},
 	{"collaborator.ended", []string{"collaborator.ended"}, "a time-boxed collaboration reaches its end and its removal begins", "the collaborator org", "workspace", "before: the collaboration; after: jobId"},
 	{"collaborator.end_set", []string{"collaborator.end_set"}, "a collaboration's end is set or moved", "the collaborator org", "workspace", "before/after: endsAt"},
@@ -73,12 +73,12 @@ var EventCatalogue = []EventSpec{
 	{"invitation.revoked", []string{"invitation.revoked"}, "an invitation is revoked", "the inviting or invited org", "project, workspace or org", "after: invitationId, kind, role"},
 	{"invitation.declined", []string{"invitation.declined"}, "an invitation is declined", "the inviting or invited org", "project, workspace or org", "after: invitationId, kind, role"},
 	{"invitation.accepted", []string{"invitation.accepted"}, "an invitation is accepted", "the inviting or invited org", "project, workspace or org", "after: invitationId, kind, role"},
-	{"partner.joined", []string{"partner.joined"}, "an org becomes a project's partner (a share link or a labeling-company invitation accepted), or its owner or admin approves a waiting partnership", "the partner org", "project", "after: the partnership (orgId, orgName, kind, types)"},
+	{"partner.joined", []string{"partner.joined"}, "an org becomes a project's partner (a share link or a labeling-company invitation accepted), or its owner or admin approves a waiting partnership", "the partner org", "project", "after: the partnership (orgId, orgName, kind, types); an approval: before pendingApproval, after approvedBy, orgId, projectId"},
 	{"partner.pending_approval", []string{"partner.pending_approval"}, "a partnership is accepted for an org that requires approving it", "the partner org", "project", "after: the partnership"},
 	{"partner.manager_replaced", []string{"partner.manager_replaced"}, "a labeling company's annotation manager is replaced", "the partner org", "project", "before/after: managerId"},
 	{"partner.end_set", []string{"partner.end_set"}, "a partnership's end is set or moved", "the partner org", "project", "before/after: endsAt"},
 	{"partner.end_cleared", []string{"partner.end_cleared"}, "a partnership's end is cleared", "the partner org", "project", "before/after: endsAt"},
-	{"partner.ending", []string{"partner.ending"}, "the host stops the partnership with inFlight=finish: the partner's items in review finish first, it takes no new work", "the partner org", "project", "before: the partnership; after: what finishes and what is handed over"},
+	{"partner.ending", []string{"partner.ending"}, "the host stops the partnership with inFlight=finish: the partner's items in review finish first, it takes no new work", "the partner org", "project", "before: the partnership; after: inFlight, endingSince, endsAt (the finish's bound)"},
 	{"partner.finished", []string{"partner.finished"}, "an ending partnership has nothing left in review, and its stop begins", "the partner org", "project", "before: the partnership; after: jobId"},
 	{"partner.stopped", []string{"partner.stopped"}, "the host stops the partnership (a job)", "the partner org", "project", "before: the partnership; after: jobId"},
 	{"partner.ended", []string{"partner.ended"}, "a time-boxed partnership reaches its end and its stop begins", "the partner org", "project", "before: the partnership; after: jobId"},
@@ -93,13 +93,13 @@ var EventCatalogue = []EventSpec{
 	{"task.deleted", []string{"task.deleted"}, "a task is deleted", "the task's org", "project", "before: the task"},
 	{"task.items_added", []string{"task.items_added"}, "items are put in a task", "the task's org", "project", "after: taskId, items"},
 	{"task.item_removed", []string{"task.item_removed"}, "an item leaves a task", "the task's org", "project", "after: taskId, itemId"},
-	{"task.distribution_started", []string{"task.distribution_started"}, "a task's items begin to be distributed (a job)", "the task's org", "project", "after: jobId"},
+	{"task.distribution_started", []string{"task.distribution_started"}, "a task's items begin to be distributed (a job)", "the task's org", "project", "after: jobId, taskId, annotators, items"},
 	{"item.approved", []string{"item.approve", "item.approve.handoff"}, "a reviewer approves an item (a partner's approval then crosses: item.crossed)", "the reviewer's org", "project", "before: itemId, status; after: itemId, comment"},
 	{"item.rejected", []string{"item.reject", "item.reject.handoff"}, "a reviewer rejects an item (the host's rejection of a partner's item then crosses back: item.crossed)", "the reviewer's org", "project", "before: itemId, status; after: itemId, comment"},
-	{"item.crossed", []string{"item.handoff"}, "a partner's approved item crosses to the host's final review (or a host rejection crosses back)", "the item's partner org", "project", "before: itemId, status; after: itemId, status, transitionId"},
-	{"job.succeeded", []string{"job.*.succeeded"}, "a background job finishes", "the job's org", "workspace or project", "jobId, kind"},
-	{"job.failed", []string{"job.*.failed"}, "a background job fails", "the job's org", "workspace or project", "jobId, status, reason"},
-	{"job.retried", []string{"job.*.retried"}, "a failed job is retried", "the job's org", "workspace or project", "jobId, status, reason"},
+	{"item.crossed", []string{"item.handoff"}, "a partner's approved item crosses to the host's final review (or a host rejection crosses back to the partner)", "the item's org (the partner)", "project", "before: itemId, status; after: itemId, status, transitionId"},
+	{"job.succeeded", []string{"job.*.succeeded"}, "a background job finishes", "the job's org (sent to the owning org alone)", "workspace", "after: jobId, done, written"},
+	{"job.failed", []string{"job.*.failed"}, "a background job fails", "the job's org (sent to the owning org alone)", "workspace", "jobId, status, reason"},
+	{"job.retried", []string{"job.*.retried"}, "a failed job is retried", "the job's org (sent to the owning org alone)", "workspace", "jobId, status, reason"},
 }
 
 // EventTypes lists the catalogue's types, in its order.
@@ -321,7 +321,7 @@ func webhookMAC(secret, t string, body []byte) []byte {
 
 // VerifyWebhook checks a delivery's signature header against the body and
 // the secret, refusing one signed more than tolerance from now (a replay):
-// what a receiver does (docs/events.md shows the same in a few lines).
+// what a receiver does (docs/webhooks.md shows the same in a few lines).
 func VerifyWebhook(header, secret string, body []byte, now time.Time, tolerance time.Duration) error {
 	var t string
 	var sigs [][]byte
@@ -360,7 +360,7 @@ func EventsMarkdown() string {
 	b.WriteString("Every audit entry is also an event (docs/webhooks.md says how they are delivered and signed). ")
 	b.WriteString("A delivery is `{id, type, at, orgId, data}`: `id` the event's (the same on every retry), `orgId` the org the event is about, ")
 	b.WriteString("`data` `{projectId | workspaceId, hostOrgId, actorId, before, after}` with the audit entry's before and after (ids and names; ")
-	b.WriteString("no member whose name looks like a token, secret, hash, key or email address is ever sent). On the EventBridge bus the source is `" + EventSource + "` and the detail-type the event's type.\n\n")
+	b.WriteString("no member whose name looks like a token, secret, hash, password, sealed value, key or email address is ever sent). On the EventBridge bus the source is `" + EventSource + "` and the detail-type the event's type.\n\n")
 	b.WriteString("**Who receives an event** (the walls of SPEC §11, as for the audit log): the org that owns the project or workspace it happened in, ")
 	b.WriteString("and the org it is about (`orgId`). An org's own entries (scope `org`) go to that org alone; `job.*` events go to the owning org alone. Another partner of the same project receives nothing.\n\n")
 	b.WriteString("| type | when | about (`orgId`) | recorded on | before / after | audit entries |\n| --- | --- | --- | --- | --- | --- |\n")

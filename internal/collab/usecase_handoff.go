@@ -191,7 +191,9 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 	after.Status, after.StatusSince, after.PendingHandoff = m.ToStatus, now, ""
 	ch := ItemChange{Before: it, After: after,
 		Event: &ItemEvent{ItemID: it.ID, ID: s.ids.New("ev"), From: it.Status, To: m.ToStatus, ActorID: m.ActorID, OrgID: m.OrgID, At: now, Comment: m.Comment},
-		Audit: &AuditEntry{Scope: ProjectScope(m.ProjectID), At: now, ID: s.ids.New("aud"), Actor: m.ActorID, OrgID: m.OrgID,
+		// The crossing is about the item's org (the partner, whichever side
+		// decided): its audit readers and its events' recipients.
+		Audit: &AuditEntry{Scope: ProjectScope(m.ProjectID), At: now, ID: s.ids.New("aud"), Actor: m.ActorID, OrgID: it.OrgID,
 			What: "item.handoff", Before: map[string]any{"itemId": it.ID, "status": it.Status}, After: map[string]any{"itemId": it.ID, "status": m.ToStatus, "transitionId": m.TransitionID}}}
 	if it.AssigneeID != "" {
 		ch.Stats = []StatDelta{{ProjectID: it.ProjectID, UserID: it.AssigneeID, TaskID: it.TaskID, Day: day(now),

@@ -232,8 +232,8 @@ func (s *Webhooks) checkWebhookURL(raw string) error {
 
 // PublicAddr says whether an address may receive deliveries outside a
 // local run: a global unicast address outside the private, shared, special
-// and translation ranges (an IPv6 form that embeds an IPv4 address is
-// judged by what it embeds).
+// and translation ranges (the IPv6 forms that embed an IPv4 address are
+// refused whole).
 func PublicAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	if !a.IsValid() || !a.IsGlobalUnicast() || a.IsPrivate() {
