@@ -124,9 +124,34 @@ func (f *fakeJobStore) SaveJob(_ context.Context, j Job, audit ...AuditEntry) er
 	return nil
 }
 
-func (f *fakeJobStore) AppendAudit(_ context.Context, e AuditEntry) error {
-	f.audits = append(f.audits, e.What)
-	return nil
+// lossyJobStore commits a job's last write and loses its answer (a
+// timeout after the transaction): the run's retry finds the job done.
+type lossyJobStore struct{ *fakeJobStore }
+
+func (f lossyJobStore) SaveJob(ctx context.Context, j Job, audit ...AuditEntry) error {
+	if err := f.fakeJobStore.SaveJob(ctx, j, audit...); err != nil || j.Status != JobSucceeded {
+		return err
+	}
+	return errors.New("the answer was lost")
+}
+
+// A job's success and its audit entry are one write: the entry is there
+// exactly once even when that write's answer is lost and the run retried.
+func TestJobSuccessAndItsEntryAreOneWrite(t *testing.T) {
+	st := &fakeJobStore{jobs: map[string]Job{"j": {ID: "j", Kind: JobAddAllUsers, Status: JobQueued, WorkspaceID: "w", Version: 1}}}
+	n := 0
+	b := base{clock: handoffClock{}, ids: handoffIDs{&n}}
+	jobs := &Jobs{base: b, store: lossyJobStore{st}, queue: &fakeJobQueue{}, runners: map[JobKind]jobRunner{
+		JobAddAllUsers: func(context.Context, *Job) (bool, error) { return true, nil }}}
+	if _, err := jobs.RunJob(context.Background(), "j"); err == nil {
+		t.Fatal("the lost answer was not an error")
+	}
+	if more, err := jobs.RunJob(context.Background(), "j"); err != nil || more {
+		t.Fatalf("the retry: %v %v", more, err)
+	}
+	if st.jobs["j"].Status != JobSucceeded || len(st.audits) != 1 || st.audits[0] != "job.add_all_users.succeeded" {
+		t.Fatalf("job %+v, entries %v", st.jobs["j"], st.audits)
+	}
 }
 
 type fakeJobQueue struct{ queued []string }

@@ -21,12 +21,6 @@ type JobStore interface {
 	// SaveJob writes a job's progress if its version is still j.Version,
 	// with its audit entries in the same transaction.
 	SaveJob(ctx context.Context, j Job, audit ...AuditEntry) error
-	AppendAudit(ctx context.Context, e AuditEntry) error
-}
-
-func (s *Jobs) audit(ctx context.Context, scope, actor, org, what string, before, after any) error {
-	return s.store.AppendAudit(ctx, AuditEntry{Scope: scope, At: s.clock.Now(), ID: s.ids.New("aud"), Actor: actor, OrgID: org,
-		What: what, Before: before, After: after})
 }
 
 // JobQueue starts jobs: it puts a run message on the jobs queue.
@@ -107,11 +101,16 @@ func (s *Jobs) RunJob(ctx context.Context, jobID string) (more bool, err error) 
 		if err != nil {
 			return false, fmt.Errorf("job %s: %w", j.ID, err)
 		}
-		if finished {
-			j.Status = JobSucceeded
-		}
 		j.UpdatedAt = s.clock.Now()
-		if err := s.store.SaveJob(ctx, j); err != nil {
+		var audit []AuditEntry
+		if finished {
+			// The job's end and its entry in one transaction: a retry that
+			// finds the job done never misses the entry (or its event).
+			j.Status = JobSucceeded
+			audit = append(audit, AuditEntry{Scope: WorkspaceScope(j.WorkspaceID), At: j.UpdatedAt, ID: s.ids.New("aud"), Actor: j.CreatedBy,
+				OrgID: j.OrgID, What: "job." + string(j.Kind) + ".succeeded", After: map[string]any{"jobId": j.ID, "done": j.Done, "written": j.Written}})
+		}
+		if err := s.store.SaveJob(ctx, j, audit...); err != nil {
 			if IsContended(err) {
 				return false, err // lost a race with a write: the message comes back
 			}
@@ -132,10 +131,6 @@ func (s *Jobs) RunJob(ctx context.Context, jobID string) (more bool, err error) 
 		}
 		j.Version++
 		if finished {
-			if err := s.audit(ctx, WorkspaceScope(j.WorkspaceID), j.CreatedBy, j.OrgID, "job."+string(j.Kind)+".succeeded",
-				nil, map[string]any{"jobId": j.ID, "done": j.Done, "written": j.Written}); err != nil {
-				return false, err
-			}
 			return false, nil
 		}
 	}
