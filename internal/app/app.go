@@ -148,7 +148,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	if a.Service, err = collab.NewService(a.Store.Ports(), collab.Deps{Clock: clock, IDs: collab.RandomIDs{Clock: clock},
 		Mailer: a.MailQueue, Jobs: a.JobQueue, Publisher: a.Outbox, Bus: a.Bus, Deliveries: a.Deliveries, Poster: webhookpost.New(cfg.Local()),
-		Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL, AppBaseURL: cfg.AppBaseURL, WebhookLoopbackOnly: cfg.Local()}}); err != nil {
+		Config: collab.Config{PublicBaseURL: cfg.PublicBaseURL, AppBaseURL: cfg.AppBaseURL, WebhookLoopbackOnly: cfg.Local(),
+			WebhookDisableAfter: cfg.WebhookDisableAfter}}); err != nil {
 		return nil, err
 	}
 	// The verifier checks bearer tokens in jwt mode and the acceptance

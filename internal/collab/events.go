@@ -50,6 +50,8 @@ var EventCatalogue = []EventSpec{
 	{"group.deleted", []string{"group.deleted"}, "a group is deleted; recorded on the org, and on each linked project where a membership changes", "the group's org", "org or project", "org: groupId, name; project: groupId, removed, keptThroughOtherGroups"},
 	{"group.linked", []string{"group.linked"}, "a group is linked to a project", "the group's org", "project", "groupId, role"},
 	{"webhook.created", []string{"webhook.created"}, "an owner or admin registers a webhook", "the org", "org", "after: webhookId, url, events"},
+	{"webhook.disabled", []string{"webhook.disabled"}, "a webhook is disabled: by an owner or admin, or by the platform after too many failed attempts in a row (actor annobridge)", "the org", "org", "before: webhookId, failures; after: webhookId"},
+	{"webhook.enabled", []string{"webhook.enabled"}, "an owner or admin enables a disabled webhook again", "the org", "org", "before: webhookId, failures; after: webhookId"},
 	{"webhook.deleted", []string{"webhook.deleted"}, "an owner or admin deletes a webhook", "the org", "org", "before: webhookId, url, events"},
 	{"workspace.renamed", []string{"workspace.renamed"}, "a workspace is renamed", "the workspace's org", "workspace", "before/after: name"},
 	{"workspace.deleted", []string{"workspace.deleted"}, "a workspace is deleted", "the workspace's org", "org", "workspaceId, name"},

@@ -23,6 +23,9 @@ type Config struct {
 	// WebhookLoopbackOnly: webhooks may only name loopback receivers (a
 	// local run); otherwise only https to public hosts.
 	WebhookLoopbackOnly bool
+	// WebhookDisableAfter is how many failed attempts in a row disable a
+	// webhook (0: DefaultWebhookDisableAfter).
+	WebhookDisableAfter int
 }
 
 // Clock tells the time.

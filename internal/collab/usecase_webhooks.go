@@ -30,6 +30,13 @@ type WebhookStore interface {
 	GetWebhookSecret(ctx context.Context, orgID, id string) (Webhook, string, error)
 	GetWebhook(ctx context.Context, orgID, id string) (Webhook, error)
 	DeleteWebhook(ctx context.Context, w Webhook, audit ...AuditEntry) error
+	// NoteWebhookFailure counts one more failed attempt in a row and
+	// answers the count; ResetWebhookFailures sets it back to zero.
+	NoteWebhookFailure(ctx context.Context, w Webhook) (int, error)
+	ResetWebhookFailures(ctx context.Context, w Webhook) error
+	// SetWebhookDisabled disables (at: when) or enables (zero) a webhook,
+	// version-checked unless the platform disables it (then only once).
+	SetWebhookDisabled(ctx context.Context, w Webhook, at time.Time, byPlatform bool, audit ...AuditEntry) error
 	PutDelivery(ctx context.Context, d Delivery) error
 	ListDeliveries(ctx context.Context, w Webhook, p Page) ([]Delivery, string, error)
 	// ScopeHost is the org that owns an audit scope's project or
@@ -64,12 +71,51 @@ type Webhook struct {
 	Events    []string // event types, or "*" for every one
 	CreatedBy string
 	CreatedAt time.Time
-	Version   int
+	// Failures counts the failed attempts in a row; at the deployment's
+	// limit (Config.WebhookDisableAfter) the platform disables the
+	// webhook (DisabledAt), until an owner or admin enables it again.
+	Failures   int
+	DisabledAt time.Time
+	Version    int
 }
 
-// Wants says whether the webhook takes events of the type.
+// Wants says whether the webhook takes events of the type now.
 func (w Webhook) Wants(typ string) bool {
-	return slices.Contains(w.Events, "*") || slices.Contains(w.Events, typ)
+	return w.DisabledAt.IsZero() && (slices.Contains(w.Events, "*") || slices.Contains(w.Events, typ))
+}
+
+// DefaultWebhookDisableAfter is how many failed attempts in a row disable
+// a webhook (at 8 attempts an event, about a dozen events that never got
+// through).
+const DefaultWebhookDisableAfter = 100
+
+func (s *Webhooks) disableAfter() int {
+	if s.cfg.WebhookDisableAfter > 0 {
+		return s.cfg.WebhookDisableAfter
+	}
+	return DefaultWebhookDisableAfter
+}
+
+// SetWebhookEnabled enables a disabled webhook (its failures forgotten)
+// or disables one (its owners and admins).
+func (s *Webhooks) SetWebhookEnabled(ctx context.Context, c Caller, orgID, id string, enabled bool) (Webhook, error) {
+	w, err := s.webhook(ctx, c, orgID, id)
+	if err != nil {
+		return Webhook{}, err
+	}
+	if enabled == w.DisabledAt.IsZero() {
+		return w, nil
+	}
+	at, what := time.Time{}, "webhook.enabled"
+	if !enabled {
+		at, what = s.clock.Now(), "webhook.disabled"
+	}
+	audit := s.entry(OrgScope(orgID), c, orgID, what, map[string]any{"webhookId": w.ID, "failures": w.Failures}, map[string]any{"webhookId": w.ID})
+	if err := s.store.SetWebhookDisabled(ctx, w, at, false, audit); err != nil {
+		return Webhook{}, err
+	}
+	w.DisabledAt, w.Failures, w.Version = at, 0, w.Version+1
+	return w, nil
 }
 
 // DeliveryMessage is one event on its way to one webhook.
@@ -413,13 +459,24 @@ func (s *Webhooks) Deliver(ctx context.Context, m DeliveryMessage, attempt int) 
 	case status < 200 || status > 299:
 		d.Status, d.Error = DeliveryFailed, fmt.Sprintf("the receiver answered %d", status)
 	}
-	if err := s.store.PutDelivery(context.WithoutCancel(ctx), d); err != nil && d.Status == DeliveryDelivered {
+	keep := context.WithoutCancel(ctx)
+	if err := s.store.PutDelivery(keep, d); err != nil && d.Status == DeliveryDelivered {
 		return nil // delivered: a lost log line does not send it again
 	}
-	if d.Status == DeliveryFailed {
-		return fmt.Errorf("delivery %s attempt %d: %s", m.ID(), attempt, d.Error)
+	if d.Status == DeliveryDelivered {
+		if w.Failures > 0 {
+			_ = s.store.ResetWebhookFailures(keep, w)
+		}
+		return nil
 	}
-	return nil
+	if n, err := s.store.NoteWebhookFailure(keep, w); err == nil && n >= s.disableAfter() {
+		// Disabled by the platform, once: its owners and admins see it in
+		// the list and the audit log, and enable it again.
+		_ = s.store.SetWebhookDisabled(keep, w, s.clock.Now(), true, AuditEntry{Scope: OrgScope(w.OrgID), At: s.clock.Now(),
+			ID: s.ids.New("aud"), Actor: PlatformActor, OrgID: w.OrgID, What: "webhook.disabled",
+			Before: map[string]any{"webhookId": w.ID, "failures": n}, After: map[string]any{"webhookId": w.ID}})
+	}
+	return fmt.Errorf("delivery %s attempt %d: %s", m.ID(), attempt, d.Error)
 }
 
 // DeliveryErrorClass is what the log says of a failed POST: a coarse

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,6 +86,9 @@ type Config struct {
 	WebhookQueueURL   string
 	EventBusName      string
 	WebhookRetryDelay time.Duration
+	// WebhookDisableAfter: failed attempts in a row that disable a webhook
+	// (WEBHOOK_DISABLE_AFTER; 0, the default: collab's).
+	WebhookDisableAfter int
 
 	AuthMode     string
 	DevJWTSecret string
@@ -187,6 +191,7 @@ var Vars = []Var{
 	{Name: "CURSOR_SECRET"},
 	{Name: "SHARE_LINK_KEY"},
 	{Name: "WEBHOOK_KEY"},
+	{Name: "WEBHOOK_DISABLE_AFTER"},
 	{Name: "MAIL_OUTBOX_DIR"},
 	{Name: "SMTP_ADDR"},
 }
@@ -279,6 +284,13 @@ func load(getenv Getenv, fns []string) (Config, error) {
 		AppBaseURL:             strings.TrimRight(get("APP_BASE_URL", ""), "/"),
 	}
 	var errs []error
+	if v := get("WEBHOOK_DISABLE_AFTER", ""); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 100000 {
+			errs = append(errs, errors.New("WEBHOOK_DISABLE_AFTER must be a whole number from 1 to 100000"))
+		} else {
+			c.WebhookDisableAfter = n
+		}
+	}
 	if d, err := time.ParseDuration(get("WEBHOOK_RETRY_DELAY", "30s")); err != nil || d < time.Second || d > 15*time.Minute {
 		errs = append(errs, errors.New("WEBHOOK_RETRY_DELAY must be a duration from 1s to 15m"))
 	} else {

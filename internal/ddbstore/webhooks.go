@@ -24,17 +24,24 @@ import (
 type webhookRow struct {
 	keys
 	meta
-	ID           string    `dynamodbav:"id"`
-	OrgID        string    `dynamodbav:"orgId"`
-	URL          string    `dynamodbav:"url"`
-	Events       []string  `dynamodbav:"events"`
-	SealedSecret string    `dynamodbav:"sealedSecret"`
-	CreatedBy    string    `dynamodbav:"createdBy"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
+	ID           string     `dynamodbav:"id"`
+	OrgID        string     `dynamodbav:"orgId"`
+	URL          string     `dynamodbav:"url"`
+	Events       []string   `dynamodbav:"events"`
+	SealedSecret string     `dynamodbav:"sealedSecret"`
+	CreatedBy    string     `dynamodbav:"createdBy"`
+	CreatedAt    time.Time  `dynamodbav:"createdAt"`
+	Failures     int        `dynamodbav:"failures,omitempty"`
+	DisabledAt   *time.Time `dynamodbav:"disabledAt,omitempty"` // absent while enabled (the platform's disable is conditioned on it)
 }
 
 func (r webhookRow) domain() collab.Webhook {
-	return collab.Webhook{ID: r.ID, OrgID: r.OrgID, URL: r.URL, Events: r.Events, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Version: r.Version}
+	w := collab.Webhook{ID: r.ID, OrgID: r.OrgID, URL: r.URL, Events: r.Events, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		Failures: r.Failures, Version: r.Version}
+	if r.DisabledAt != nil {
+		w.DisabledAt = *r.DisabledAt
+	}
+	return w
 }
 
 type deliveryRow struct {
@@ -133,6 +140,59 @@ func (s *Store) DeleteWebhook(ctx context.Context, w collab.Webhook, audit ...co
 		UpdateExpression: aws.String("ADD #n :minus"), ExpressionAttributeNames: map[string]string{"#n": "n"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": n(-1)}}}}
 	return s.transactAudited(ctx, audit, s.deleteVersioned(webhookKey(w.OrgID, w.ID), w.Version, collab.Stale(collab.RecordWebhook)), count)
+}
+
+// NoteWebhookFailure counts one more failed attempt in a row (an atomic
+// add: attempts run at once) and answers the count.
+func (s *Store) NoteWebhookFailure(ctx context.Context, w collab.Webhook) (int, error) {
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyAV(webhookKey(w.OrgID, w.ID)),
+		UpdateExpression: aws.String("ADD failures :one"), ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1)}, ReturnValues: types.ReturnValueUpdatedNew,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	if err != nil {
+		return 0, fmt.Errorf("count a failure of webhook %s: %w", w.ID, err)
+	}
+	meter(ctx, false, consumed(res.ConsumedCapacity)...)
+	var out struct {
+		Failures int `dynamodbav:"failures"`
+	}
+	if err := attributevalue.UnmarshalMap(res.Attributes, &out); err != nil {
+		return 0, err
+	}
+	return out.Failures, nil
+}
+
+// ResetWebhookFailures forgets the failures in a row (after a success).
+func (s *Store) ResetWebhookFailures(ctx context.Context, w collab.Webhook) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyAV(webhookKey(w.OrgID, w.ID)),
+		UpdateExpression: aws.String("REMOVE failures"), ConditionExpression: aws.String("attribute_exists(PK)")})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("reset the failures of webhook %s: %w", w.ID, err)
+	}
+	return nil
+}
+
+// SetWebhookDisabled disables (at) or enables (zero: its failures
+// forgotten) a webhook with its audit entry: version-checked when an owner
+// or admin does it; when the platform does, only if it is not disabled yet
+// (so it is disabled, and recorded, once).
+func (s *Store) SetWebhookDisabled(ctx context.Context, w collab.Webhook, at time.Time, byPlatform bool, audit ...collab.AuditEntry) error {
+	k := webhookKey(w.OrgID, w.ID)
+	if at.IsZero() {
+		return s.transactAudited(ctx, audit, s.versioned(k, w.Version, "REMOVE disabledAt, failures", nil, nil, collab.Stale(collab.RecordWebhook)))
+	}
+	values := map[string]types.AttributeValue{":at": str(at.UTC().Format(time.RFC3339Nano))}
+	if !byPlatform {
+		return s.transactAudited(ctx, audit, s.versioned(k, w.Version, "SET disabledAt = :at", nil, values, collab.Stale(collab.RecordWebhook)))
+	}
+	values[":one"] = n(1)
+	once := txItem{write: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyAV(k),
+		UpdateExpression:          aws.String("SET disabledAt = :at ADD #v :one"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(disabledAt)"),
+		ExpressionAttributeNames:  map[string]string{"#v": "v"},
+		ExpressionAttributeValues: values}}, onConflict: collab.Errorf(collab.CodeConflict, "webhook %s is disabled already", w.ID)}
+	return s.transactAudited(ctx, audit, once)
 }
 
 // PutDelivery logs one delivery attempt; it expires after

@@ -100,7 +100,7 @@ func api(t testing.TB) *httptest.Server {
 	outbox = dir
 	server = httptest.NewUnstartedServer(nil)
 	base := "http://" + server.Listener.Addr().String()
-	a, err := app.New(context.Background(), stack.Config(map[string]string{"MAIL_OUTBOX_DIR": outbox, "PUBLIC_BASE_URL": base, "WEBHOOK_RETRY_DELAY": "1s"}), log)
+	a, err := app.New(context.Background(), stack.Config(map[string]string{"MAIL_OUTBOX_DIR": outbox, "PUBLIC_BASE_URL": base, "WEBHOOK_RETRY_DELAY": "1s", "WEBHOOK_DISABLE_AFTER": "3"}), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ func (a *API) routes(fn string) []route {
 			{"PATCH /orgs/{orgId}", a.authed(a.updateOrg), doc("Rename an org or set whether the partnerships it accepts wait for approval").body(orgPatchBody{}).ok(200, orgJSON{})},
 			{"POST /orgs/{orgId}/webhooks", a.authed(a.createWebhook), doc("Register a webhook for the org's events (its secret is shown this once)").body(webhookBody{}).ok(201, createdWebhookJSON{})},
 			{"GET /orgs/{orgId}/webhooks", a.authed(a.listWebhooks), doc("List the org's webhooks (never their secrets)").ok(200, list[webhookJSON]{})},
+			{"PATCH /orgs/{orgId}/webhooks/{webhookId}", a.authed(a.updateWebhook), doc("Enable or disable a webhook").body(webhookPatchBody{}).ok(200, webhookJSON{})},
 			{"DELETE /orgs/{orgId}/webhooks/{webhookId}", a.authed(a.deleteWebhook), doc("Delete a webhook").noContent(204)},
 			{"GET /orgs/{orgId}/webhooks/{webhookId}/deliveries", a.authed(a.listDeliveries), doc("A webhook's delivery attempts, newest first").paged().ok(200, list[deliveryJSON]{})},
 			{"GET /orgs/{orgId}/inbound", a.authed(a.listInbound), doc("List the partnerships waiting for the org's approval").ok(200, list[inboundJSON]{})},

@@ -307,6 +307,8 @@ func TestRouteMatrix(t *testing.T) {
 			}
 			return H + "/webhooks/" + call(t, "POST", H+"/webhooks", u[kOwner].token, map[string]any{"url": "http://127.0.0.1:9/doomed", "events": []string{"org.deleted"}}).want(t, 201).str("id")
 		}), want: orgWrite(204), deny: 404},
+		"PATCH /orgs/{orgId}/webhooks/{webhookId}": {path: fixed(H + "/webhooks/whk_none"), body: map[string]any{"enabled": true},
+			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
 		"GET /orgs/{orgId}/webhooks/{webhookId}/deliveries": {path: fixed(H + "/webhooks/whk_none/deliveries"),
 			want: every(404, kOwner).and(every(403, hostMembers...)), deny: 404},
 		"DELETE /orgs/{orgId}": {path: fresh(func(w *matrixWorld, k string) string {

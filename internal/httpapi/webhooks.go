@@ -19,6 +19,14 @@ type webhookJSON struct {
 	Events    []string  `json:"events"`
 	CreatedBy string    `json:"createdBy"`
 	CreatedAt time.Time `json:"createdAt"`
+	Enabled   bool      `json:"enabled" doc:"false once disabled: by an owner or admin, or by the platform after too many failed attempts in a row; it then receives nothing until enabled again."`
+	// DisabledAt is when it was disabled.
+	DisabledAt *time.Time `json:"disabledAt,omitempty"`
+	Failures   int        `json:"failures" doc:"Failed attempts in a row (reset by a delivery that succeeds, or by enabling)."`
+}
+
+type webhookPatchBody struct {
+	Enabled *bool `json:"enabled" doc:"true enables a disabled webhook (its failures forgotten); false disables it."`
 }
 
 // createdWebhookJSON is the one answer that shows the secret.
@@ -40,7 +48,28 @@ type deliveryJSON struct {
 }
 
 func toWebhookJSON(w collab.Webhook) webhookJSON {
-	return webhookJSON{ID: w.ID, OrgID: w.OrgID, URL: w.URL, Events: w.Events, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt}
+	out := webhookJSON{ID: w.ID, OrgID: w.OrgID, URL: w.URL, Events: w.Events, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
+		Enabled: w.DisabledAt.IsZero(), Failures: w.Failures}
+	if !w.DisabledAt.IsZero() {
+		out.DisabledAt = &w.DisabledAt
+	}
+	return out
+}
+
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request, c collab.Caller) error {
+	var in webhookPatchBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Enabled == nil {
+		return invalidField("enabled", "is required: true or false")
+	}
+	hook, err := a.svc.Webhooks.SetWebhookEnabled(r.Context(), c, r.PathValue("orgId"), r.PathValue("webhookId"), *in.Enabled)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(hook))
+	return nil
 }
 
 func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, c collab.Caller) error {

@@ -254,3 +254,69 @@ func TestEventFanOutCostAndLatency(t *testing.T) {
 	slices.Sort(lat)
 	t.Logf("rename sent to both deliveries received, 20 renames: median %s, max %s", lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 }
+
+// A webhook whose receiver keeps failing is disabled by the platform after
+// the deployment's limit of failed attempts in a row (3 in the tests),
+// receives nothing more, and its org's owner enables it again.
+func TestFailingWebhookIsDisabledUntilEnabled(t *testing.T) {
+	boss := newActor(t, "failing-boss")
+	member := newActor(t, "failing-member")
+	org := orgOf(t, boss, "Failing Co")
+	joinOrg(t, org, member, collab.OrgMember, "Failing Co")
+	var mu sync.Mutex
+	status, hits := http.StatusServiceUnavailable, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		hits++
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return hits }
+	W := "/orgs/" + org + "/webhooks"
+	id := call(t, "POST", W, boss.token, map[string]any{"url": srv.URL, "events": []string{"org.renamed"}}).want(t, 201).str("id")
+	call(t, "PATCH", W+"/"+id, boss.token, map[string]any{}).problem(t, 400, "enabled")
+	call(t, "PATCH", W+"/"+id, member.token, map[string]any{"enabled": false}).problem(t, 403, "")
+
+	call(t, "PATCH", "/orgs/"+org, boss.token, map[string]string{"name": "Failing Co 1"}).want(t, 200)
+	deadline := time.Now().Add(30 * time.Second)
+	var hook map[string]any
+	for {
+		hook = call(t, "GET", W, boss.token, nil).want(t, 200).items()[0]
+		if hook["enabled"] == false {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never disabled: %v after %d attempts", hook, count())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if hook["failures"] != 3.0 || hook["disabledAt"] == nil || count() != 3 {
+		t.Fatalf("disabled %v after %d attempts", hook, count())
+	}
+	if e := hasAudit(t, collab.OrgScope(org), "webhook.disabled", org); e.Actor != collab.PlatformActor {
+		t.Fatalf("disabled by %s", e.Actor)
+	}
+	// Disabled: nothing more is sent.
+	call(t, "PATCH", "/orgs/"+org, boss.token, map[string]string{"name": "Failing Co 2"}).want(t, 200)
+	time.Sleep(2 * time.Second)
+	if count() != 3 {
+		t.Fatalf("a disabled webhook got %d more attempts", count()-3)
+	}
+	// Enabled again by the owner, its failures forgotten: it receives.
+	mu.Lock()
+	status = http.StatusNoContent
+	mu.Unlock()
+	on := call(t, "PATCH", W+"/"+id, boss.token, map[string]any{"enabled": true}).want(t, 200)
+	if on.body["enabled"] != true || on.body["failures"] != 0.0 || on.body["disabledAt"] != nil {
+		t.Fatalf("enabled %s", on.raw)
+	}
+	hasAudit(t, collab.OrgScope(org), "webhook.enabled", org)
+	call(t, "PATCH", "/orgs/"+org, boss.token, map[string]string{"name": "Failing Co 3"}).want(t, 200)
+	for count() < 4 {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatal("the enabled webhook received nothing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
