@@ -564,3 +564,41 @@ func TestTemplateLintClean(t *testing.T) {
 func sameSet(a, b []string) bool {
 	return fmt.Sprint(slices.Sorted(slices.Values(a))) == fmt.Sprint(slices.Sorted(slices.Values(b)))
 }
+
+// A function serving a route that starts a background job (its answer is
+// a JobRef) is given the jobs queue: without it the job's mark is written
+// and its run never queued (the membership function's inbound rejections
+// once were).
+func TestFunctionsThatStartJobsHaveTheJobsQueue(t *testing.T) {
+	c := loadCFN(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(httpapi.OpenAPI()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	starters := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			starts := false
+			for _, r := range op.Responses {
+				starts = starts || strings.Contains(string(r), "#/components/schemas/JobRef")
+			}
+			if !starts {
+				continue
+			}
+			starters++
+			route := strings.ToUpper(method) + " " + path
+			for _, fn := range lambdafn.HTTP {
+				if slices.Contains(c.tpl.Routes[lambdafn.LogicalID(fn)], route) && !slices.Contains(config.FunctionVars(fn), "JOBS_QUEUE_URL") {
+					t.Errorf("%s starts a job in %s, which has no JOBS_QUEUE_URL", route, fn)
+				}
+			}
+		}
+	}
+	if starters < 5 {
+		t.Fatalf("only %d routes start jobs: the OpenAPI document changed shape", starters)
+	}
+}

@@ -206,8 +206,8 @@ func EventFromAudit(e AuditEntry, host string) Event {
 func EventRecipients(ev Event) []string {
 	out := []string{}
 	about := ev.OrgID
-	if strings.HasPrefix(ev.Type, "job.") && ev.Data.HostOrgID != "" {
-		about = ""
+	if strings.HasPrefix(ev.Type, "job.") {
+		about = "" // the owner's alone; none when the owner is gone
 	}
 	for _, o := range []string{ev.Data.HostOrgID, about} {
 		if o != "" && (len(out) == 0 || out[0] != o) {

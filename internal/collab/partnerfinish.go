@@ -114,19 +114,19 @@ func (s *Partners) FinishCollaboration(ctx context.Context, c Caller, projectID,
 		}
 		since := s.clock.Now().UTC()
 		// Finishing is bounded: at the latest FinishWindow later the
-		// partnership ends by itself (its end, set by the host, unless
-		// an earlier one is set), whatever is left in its review.
+		// partnership ends by itself, whatever is left in its review (an
+		// earlier end already set stays). Either way the end is the
+		// host's from now on, so the partner can neither clear it nor
+		// move it later while it finishes.
 		deadline := since.Add(FinishWindow)
-		if !pa.EndsAt.IsZero() && !pa.EndsAt.After(deadline) {
-			deadline = time.Time{}
+		if !pa.EndsAt.IsZero() && pa.EndsAt.Before(deadline) {
+			deadline = pa.EndsAt
 		}
 		err = s.store.MarkPartnerEnding(ctx, pa, since, deadline, s.entry(ProjectScope(p.ID), c, orgID, "partner.ending", pa,
 			map[string]any{"inFlight": InFlightFinish, "endingSince": since, "endsAt": deadline}))
 		if err == nil {
 			pa.EndingSince = since
-			if !deadline.IsZero() {
-				pa.EndsAt, pa.EndSetBy, pa.EndWarned = deadline, EndSetByHost, false
-			}
+			pa.EndsAt, pa.EndSetBy, pa.EndWarned = deadline, EndSetByHost, false
 			pa.Version++
 			break
 		}

@@ -464,9 +464,9 @@ func (s *Webhooks) Deliver(ctx context.Context, m DeliveryMessage, attempt int) 
 		return nil // delivered: a lost log line does not send it again
 	}
 	if d.Status == DeliveryDelivered {
-		if w.Failures > 0 {
-			_ = s.store.ResetWebhookFailures(keep, w)
-		}
+		// Always (not only when the read showed failures): attempts that
+		// failed meanwhile must not count towards disabling it.
+		_ = s.store.ResetWebhookFailures(keep, w)
 		return nil
 	}
 	if n, err := s.store.NoteWebhookFailure(keep, w); err == nil && n >= s.disableAfter() {

@@ -161,7 +161,9 @@ var Vars = []Var{
 	// stop a partner, retry), review (distribute a task) and the handoff
 	// function's sweep (a time-boxed partnership's stop); a job's run
 	// queues its next run.
-	{Name: "JOBS_QUEUE_URL", Functions: []string{lambdafn.Collaborators, lambdafn.Review, lambdafn.Jobs, lambdafn.Handoff}},
+	// Membership rejects waiting partnerships and collaborations (a stop or
+	// removal job).
+	{Name: "JOBS_QUEUE_URL", Functions: []string{lambdafn.Membership, lambdafn.Collaborators, lambdafn.Review, lambdafn.Jobs, lambdafn.Handoff}},
 	// Invitations and "added" notices (membership, invite), the outbox's
 	// notices (review, handoff), and the notices jobs send (a stopped
 	// collaboration, assigned task items).

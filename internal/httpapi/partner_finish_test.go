@@ -69,6 +69,10 @@ func TestFinishStopLetsReviewsFinish(t *testing.T) {
 	// (its own manager) changes nothing and prolongs nothing.
 	call(t, "POST", itemPath(tm, hostItem)+"/assign", tm.pm.token, map[string]string{"assigneeId": tm.annExt.id}).problem(t, 409, "")
 	call(t, "POST", P+"/tasks", tm.pm.token, map[string]any{"name": "More", "kind": "annotation", "orgId": tm.partnerOrg}).problem(t, 409, "")
+	// The bound is the host's: the partner can neither clear it nor move
+	// it later.
+	call(t, "PATCH", P+"/partners/"+tm.partnerOrg, tm.amExt.token, map[string]any{"endsAt": nil}).problem(t, 403, "")
+	call(t, "PATCH", P+"/partners/"+tm.partnerOrg, tm.amExt.token, map[string]any{"endsAt": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}).problem(t, 403, "")
 	// Its people keep their roles (no new reviewer).
 	call(t, "PATCH", P+"/members/"+tm.annExt.id, tm.amExt.token, map[string]string{"role": "annotation_manager"}).problem(t, 409, "")
 	again := call(t, "DELETE", P+"/partners/"+tm.partnerOrg+"?inFlight=finish", tm.amExt.token, nil).want(t, 200)

@@ -49,6 +49,7 @@ type shard struct {
 	retryAt  time.Time
 	failSeq  string // the record that failed last, and how often in a row
 	fails    int
+	last     string // the last record handled: an expired iterator resumes after it
 }
 
 // Run polls until ctx ends.
@@ -122,7 +123,16 @@ func (p *Poller) read(ctx context.Context, id string, sh *shard) bool {
 	if err != nil {
 		var expired *types.ExpiredIteratorException
 		if errors.As(err, &expired) {
-			delete(p.shards, id) // found again and read from its start
+			// Resume after the last record handled (never from the start:
+			// that would send again what was sent); with none handled, at
+			// the shard's end.
+			in := &dynamodbstreams.GetShardIteratorInput{StreamArn: &p.StreamARN, ShardId: &id, ShardIteratorType: types.ShardIteratorTypeLatest}
+			if sh.last != "" {
+				in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, &sh.last
+			}
+			if it, ierr := p.Client.GetShardIterator(ctx, in); ierr == nil {
+				sh.iterator = aws.ToString(it.ShardIterator)
+			}
 		} else if ctx.Err() == nil {
 			p.Log.Warn("get records", "shard", id, "err", err)
 		}
@@ -150,7 +160,7 @@ func (p *Poller) read(ctx context.Context, id string, sh *shard) bool {
 		}
 	}
 	if failedAt < 0 {
-		sh.iterator = aws.ToString(out.NextShardIterator)
+		sh.iterator, sh.last = aws.ToString(out.NextShardIterator), ev.Records[len(ev.Records)-1].Change.SequenceNumber
 		return true
 	}
 	// Read again from the first failure, after the delay; past it once it
