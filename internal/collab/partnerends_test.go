@@ -22,7 +22,9 @@ func (s *endsStore) ListPartnerEnds(context.Context, time.Time, int) ([][2]strin
 	return [][2]string{{"p", "x"}}, nil
 }
 
-func (s *endsStore) ListEndingPartners(context.Context, int) ([][2]string, error) { return nil, nil }
+func (s *endsStore) ListEndingPartners(context.Context, int, string) ([][2]string, string, error) {
+	return nil, "", nil
+}
 
 func (s *endsStore) GetPartnerRecord(context.Context, string, string) (Partner, error) {
 	p := s.reads[min(s.n, len(s.reads)-1)]

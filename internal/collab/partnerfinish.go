@@ -348,16 +348,35 @@ func (s *Partners) finishIfDone(ctx context.Context, projectID, orgID string) (b
 
 // finishEnding is the sweep's share of finishing: each ending partnership
 // is settled and, when nothing is left to finish, stopped.
+// Each sweep takes the next page of the list (the process remembers where
+// it was, and starts over at the end), so partnerships still finishing at
+// the head of the list never keep the later ones from being swept; and it
+// stops short of its invocation's deadline.
 func (s *Partners) finishEnding(ctx context.Context) (EndsReport, error) {
-	ending, err := s.store.ListEndingPartners(ctx, endsPerSweep)
+	s.endingPage.Lock()
+	cursor := s.endingPage.cursor
+	s.endingPage.Unlock()
+	ending, next, err := s.store.ListEndingPartners(ctx, endsPerSweep, cursor)
+	if err != nil && cursor != "" {
+		ending, next, err = s.store.ListEndingPartners(ctx, endsPerSweep, "") // a stale cursor: from the start
+	}
 	if err != nil {
 		return EndsReport{}, err
 	}
+	s.endingPage.Lock()
+	s.endingPage.cursor = next
+	s.endingPage.Unlock()
 	return sweepEnds(ending, func(projectID, orgID string) (bool, bool, error) {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < sweepReserve {
+			return false, false, nil // the next sweep goes on
+		}
 		stopped, err := s.finishIfDone(ctx, projectID, orgID)
 		return false, stopped, err
 	})
 }
+
+// sweepReserve is the time a sweep leaves of its invocation unused.
+const sweepReserve = 5 * time.Second
 
 // finishing checks, after a review decision or a crossing of the partner
 // org orgID's item it (as written), whether that partnership is ending;

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -71,8 +72,8 @@ func (s *finishStore) ListPartnerEnds(context.Context, time.Time, int) ([][2]str
 	return nil, nil
 }
 
-func (s *finishStore) ListEndingPartners(context.Context, int) ([][2]string, error) {
-	return [][2]string{{"p", "x"}}, nil
+func (s *finishStore) ListEndingPartners(context.Context, int, string) ([][2]string, string, error) {
+	return [][2]string{{"p", "x"}}, "", nil
 }
 
 func (s *finishStore) ForgetEndingPartner(context.Context, string, string) error { return nil }
@@ -176,5 +177,35 @@ func TestSweepFinishesAnEndingPartnership(t *testing.T) {
 	st.partner.StoppingJob, st.stops = "job_9", 0
 	if rep := sweep(); rep.Stopped != 0 || st.stops != 0 {
 		t.Errorf("a stop under way was begun again: %+v", rep)
+	}
+}
+
+// pagedEnding serves the list of ending partnerships in pages and records
+// where each sweep asked from.
+type pagedEnding struct {
+	PartnerStore
+	asked []string
+}
+
+func (s *pagedEnding) ListEndingPartners(_ context.Context, _ int, cursor string) ([][2]string, string, error) {
+	s.asked = append(s.asked, cursor)
+	if cursor == "" {
+		return nil, "page-2", nil
+	}
+	return nil, "", nil
+}
+
+// Each sweep takes the next page of ending partnerships and starts over at
+// the end: the head of the list never keeps the rest from being swept.
+func TestSweepOfEndingPartnershipsGoesOnWhereItWas(t *testing.T) {
+	st := &pagedEnding{}
+	s := &Partners{store: st}
+	for range 3 {
+		if _, err := s.finishEnding(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(st.asked) != fmt.Sprint([]string{"", "page-2", ""}) {
+		t.Fatalf("asked from %q", st.asked)
 	}
 }

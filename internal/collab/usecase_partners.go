@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -15,6 +16,11 @@ type Partners struct {
 	mailer        Mailer
 	jobs          *Jobs
 	collaborators *Collaborators // inbound approval of workspace collaborations
+	// endingPage is where the sweep of ending partnerships goes on.
+	endingPage struct {
+		sync.Mutex
+		cursor string
+	}
 }
 
 // PartnerStore is what the partner use cases need.
@@ -64,7 +70,7 @@ type PartnerStore interface {
 	// that list).
 	MarkPartnerEnding(ctx context.Context, p Partner, since, endsAt time.Time, audit ...AuditEntry) error
 	// ListEndingPartners lists (project, org) of ending partnerships.
-	ListEndingPartners(ctx context.Context, limit int) ([][2]string, error)
+	ListEndingPartners(ctx context.Context, limit int, cursor string) ([][2]string, string, error)
 	// ForgetEndingPartner takes a partnership off that list.
 	ForgetEndingPartner(ctx context.Context, projectID, orgID string) error
 }

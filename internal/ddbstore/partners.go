@@ -176,15 +176,16 @@ func (s *Store) MarkPartnerEnding(ctx context.Context, p collab.Partner, since, 
 	return s.transactAudited(ctx, audit, mark, list)
 }
 
-// ListEndingPartners lists (project, org) of ending partnerships (at most
-// limit).
-func (s *Store) ListEndingPartners(ctx context.Context, limit int) ([][2]string, error) {
-	rows, err := allRows[endingRow](ctx, s, queryInput{pk: pkEndingPartners}, limit)
+// ListEndingPartners lists one page (at most limit, from cursor) of
+// (project, org) of ending partnerships, and the next page's cursor.
+func (s *Store) ListEndingPartners(ctx context.Context, limit int, cursor string) ([][2]string, string, error) {
+	var rows []endingRow
+	next, err := s.query(ctx, queryInput{pk: pkEndingPartners, limit: limit, cursor: cursor}, &rows)
 	out := make([][2]string, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, [2]string{r.ProjectID, r.OrgID})
 	}
-	return out, err
+	return out, next, err
 }
 
 // ForgetEndingPartner takes a partnership off the list of ending ones.
