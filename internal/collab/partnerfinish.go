@@ -384,13 +384,23 @@ const sweepReserve = 5 * time.Second
 // once), and when no other item is left in the partner's review, the
 // whole partnership (finishIfDone, which begins the stop). Cheap on every
 // decision: the partner's record, the item, and one short query; the full
-// settle only at the end. Best effort: the sweep does it again.
-func (s *Relay) finishing(ctx context.Context, projectID, orgID string, it Item) {
+// settle only at the end. Best effort: the sweep does it again. known,
+// when the caller's standing already holds that org's partner record (a
+// partner reviewer's decision), spares reading it again.
+func (s *Relay) finishing(ctx context.Context, projectID, orgID string, it Item, known *Partner) {
 	if s.ending == nil {
 		return
 	}
-	pa, err := s.ending.store.GetPartnerRecord(ctx, projectID, orgID)
-	if err != nil || !pa.Ending() || pa.StoppingJob != "" {
+	var pa Partner
+	if known != nil && known.OrgID == orgID && known.ProjectID == projectID {
+		pa = *known
+	} else {
+		var err error
+		if pa, err = s.ending.store.GetPartnerRecord(ctx, projectID, orgID); err != nil {
+			return
+		}
+	}
+	if !pa.Ending() || pa.StoppingJob != "" {
 		return
 	}
 	p, _, err := s.rights.LoadStanding(ctx, projectID, "")

@@ -216,7 +216,7 @@ func (s *Relay) Handoff(ctx context.Context, m HandoffMessage) error {
 	s.memo.wrote(digests, now)
 	s.relay(ctx, ch.Outbox)
 	after.Version = it.Version + 1
-	s.finishing(ctx, m.ProjectID, it.OrgID, after)
+	s.finishing(ctx, m.ProjectID, it.OrgID, after, nil)
 	return nil
 }
 

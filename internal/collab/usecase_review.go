@@ -367,7 +367,7 @@ func (s *Review) ReviewItem(ctx context.Context, c Caller, projectID, itemID, de
 		ch.After.Version++
 		if a.partnerItem(it) {
 			// The last review of an ending partnership ends it.
-			s.relay.finishing(ctx, projectID, it.OrgID, ch.After)
+			s.relay.finishing(ctx, projectID, it.OrgID, ch.After, a.Standing.Partner)
 		}
 		return Reviewed{Item: ch.After}, nil
 	}
